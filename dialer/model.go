@@ -1,0 +1,195 @@
+package dialer
+
+import "time"
+
+// Contact is a person an agent calls. Calls belong to contacts.
+type Contact struct {
+	ID        int64
+	Name      string
+	Phone     string // as entered; E.164 once validated
+	Company   string
+	Notes     string
+	Fields    map[string]string // custom fields
+	DoNotCall bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Label names the contact in messages: its name, or its phone number.
+func (c Contact) Label() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	if c.Phone != "" {
+		return c.Phone
+	}
+	return "contact"
+}
+
+// Agent is a person who places calls from their own phone.
+type Agent struct {
+	ID    int64
+	Name  string
+	Phone string // E.164
+}
+
+// NumberKind says how a number came into the inventory.
+type NumberKind string
+
+const (
+	// OnDemand numbers are bought when a call needs one and released after
+	// the reservation lapses.
+	OnDemand NumberKind = "on_demand"
+	// Dedicated numbers are bought by a supervisor and kept until canceled.
+	Dedicated NumberKind = "dedicated"
+)
+
+// NumberStatus is where a number is in its lifecycle.
+type NumberStatus string
+
+const (
+	StatusPending   NumberStatus = "pending"   // purchase in flight
+	StatusActive    NumberStatus = "active"    // usable; the only status that places calls
+	StatusPastDue   NumberStatus = "past_due"  // billing problem; not usable
+	StatusCanceling NumberStatus = "canceling" // canceled; kept until its billing period ends
+	StatusReleased  NumberStatus = "released"  // no longer ours
+	StatusFailed    NumberStatus = "failed"    // a purchase that never completed; no fee
+)
+
+// LiveStatuses are the statuses that count against the organization's
+// maximum: the number is (or may be about to be) owned at the provider.
+var LiveStatuses = []NumberStatus{StatusPending, StatusActive, StatusPastDue, StatusCanceling}
+
+// Valid reports whether s is a known status.
+func (s NumberStatus) Valid() bool {
+	switch s {
+	case StatusPending, StatusActive, StatusPastDue, StatusCanceling, StatusReleased, StatusFailed:
+		return true
+	}
+	return false
+}
+
+// Number is one phone number of the inventory.
+type Number struct {
+	ID          int64
+	PhoneNumber string // E.164; empty while pending
+	ProviderSID string // empty while pending
+	Kind        NumberKind
+	Status      NumberStatus
+	Country     string // ISO 3166-1 alpha-2
+	// AreaCode is the number's own area code; empty while pending.
+	AreaCode string
+	// ServesAreaCode is the contacts' area code an on-demand number was bought
+	// for. It differs from AreaCode when no local number was available and a
+	// number elsewhere in the region was bought instead.
+	ServesAreaCode string
+	Region         string // state or province, e.g. "CA"
+	Locality       string
+	FriendlyName   string
+	AgentID        int64 // assigned agent, 0 for none
+	Primary        bool  // the assigned agent's primary number
+	MonthlyPrice   *Money
+	FailureReason  string
+
+	CreatedAt        time.Time
+	ActivatedAt      time.Time
+	ReservedUntil    time.Time // on-demand: released once this passes without a call
+	LastUsedAt       time.Time
+	BillingPeriodEnd time.Time // canceling: released at the provider then
+	ReleasedAt       time.Time
+}
+
+// Local reports whether the number is in the area code it serves.
+func (n Number) Local() bool { return n.ServesAreaCode == "" || n.AreaCode == n.ServesAreaCode }
+
+// ChargeKind names what a charge is for.
+type ChargeKind string
+
+// ReservationFee is charged once for each newly reserved number.
+const ReservationFee ChargeKind = "reservation_fee"
+
+// Charge is money the organization owes for something that happened.
+type Charge struct {
+	ID             int64
+	Kind           ChargeKind
+	NumberID       int64
+	PhoneNumber    string
+	Amount         Money
+	IdempotencyKey string // unique: the same key never charges twice
+	CreatedAt      time.Time
+}
+
+// CallStatus is a call leg's status, as Twilio names them.
+type CallStatus string
+
+const (
+	CallQueued     CallStatus = "queued"
+	CallRinging    CallStatus = "ringing"
+	CallInProgress CallStatus = "in-progress"
+	CallCompleted  CallStatus = "completed"
+	CallBusy       CallStatus = "busy"
+	CallFailed     CallStatus = "failed"
+	CallNoAnswer   CallStatus = "no-answer"
+	CallCanceled   CallStatus = "canceled"
+)
+
+// Ended reports whether the leg is over.
+func (s CallStatus) Ended() bool {
+	switch s {
+	case CallCompleted, CallBusy, CallFailed, CallNoAnswer, CallCanceled:
+		return true
+	}
+	return false
+}
+
+// LegRole says which side of a bridged call a leg is.
+type LegRole string
+
+const (
+	AgentLeg   LegRole = "agent"
+	ContactLeg LegRole = "contact"
+)
+
+// Leg is one provider call: the agent's phone, or the contact's.
+type Leg struct {
+	Role      LegRole
+	SID       string
+	Status    CallStatus
+	StartedAt time.Time
+	EndedAt   time.Time
+	Duration  time.Duration
+	Rate      *Money // per minute, from the pricing API at call time
+	Price     *Money // cost; nil until the provider has priced the leg
+}
+
+// Call is one bridged call, recorded on the contact.
+type Call struct {
+	ID             int64
+	ContactID      int64
+	AgentName      string
+	AgentPhone     string
+	CallerID       string
+	NumberID       int64
+	NewNumber      bool  // the caller ID was bought for this call
+	FeeChargeID    int64 // the reservation fee's charge, when NewNumber
+	Outcome        string
+	OverrideReason string // calling-hours override, if any
+	StartedAt      time.Time
+	EndedAt        time.Time
+	Legs           []Leg
+}
+
+// Total adds the legs' prices. known is false while any leg is unpriced.
+func (c Call) Total() (total Money, known bool, err error) {
+	known = true
+	for _, l := range c.Legs {
+		if l.Price == nil {
+			known = false
+			continue
+		}
+		if total, err = total.Add(*l.Price); err != nil {
+			return Money{}, false, err
+		}
+	}
+	return total, known, nil
+}

@@ -1,0 +1,119 @@
+package dialer
+
+import (
+	"strconv"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// DefaultRegion is the country assumed for a number written without a
+// leading + and country code.
+const DefaultRegion = "US"
+
+// Phone is a parsed, valid phone number.
+type Phone struct {
+	E164     string // "+14155550100"
+	Country  string // ISO 3166-1 alpha-2, "US"
+	AreaCode string // "415"; empty for numbers with no geographic area code
+	Type     phonenumbers.PhoneNumberType
+}
+
+// ParsePhone reads a phone number written by a person ("(415) 555-0100",
+// "+1 415 555 0100") and checks that it is a real, dialable number.
+func ParsePhone(raw string) (Phone, error) {
+	n, err := phonenumbers.Parse(raw, DefaultRegion)
+	if err != nil {
+		return Phone{}, Errorf(EINVALID, "%q is not a phone number", raw)
+	}
+	// GetNumberType is UNKNOWN exactly when IsValidNumber is false; asking
+	// once halves the cost (its pattern matching is most of a Call press's
+	// own CPU time).
+	t := phonenumbers.GetNumberType(n)
+	if t == phonenumbers.UNKNOWN {
+		return Phone{}, Errorf(EINVALID, "%q is not a valid phone number", raw)
+	}
+	p := Phone{
+		E164:    phonenumbers.Format(n, phonenumbers.E164),
+		Country: phonenumbers.GetRegionCodeForNumber(n),
+		Type:    t,
+	}
+	if l := phonenumbers.GetLengthOfGeographicalAreaCode(n); l > 0 {
+		nsn := phonenumbers.GetNationalSignificantNumber(n)
+		if l <= len(nsn) {
+			p.AreaCode = nsn[:l]
+		}
+	}
+	return p, nil
+}
+
+// LocalCountries are the countries where local numbers are bought by area
+// code: Twilio takes an area code for US and Canadian numbers only.
+var LocalCountries = map[string]bool{"US": true, "CA": true}
+
+// LocalArea says which area code a caller ID must come from to look local to
+// the contact, or why none can.
+func LocalArea(c Contact) (Phone, error) {
+	p, err := ParsePhone(c.Phone)
+	if err != nil {
+		return Phone{}, Wrap(EINVALID, err, "contact "+c.Label())
+	}
+	switch p.Type {
+	case phonenumbers.TOLL_FREE:
+		return p, Errorf(EINVALID, "contact %s: %s is a toll-free number; no local caller ID exists for it", c.Label(), p.E164)
+	case phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST, phonenumbers.VOIP,
+		phonenumbers.PERSONAL_NUMBER, phonenumbers.PAGER, phonenumbers.UAN, phonenumbers.VOICEMAIL:
+		return p, Errorf(EINVALID, "contact %s: %s is a non-geographic number (%s); no local caller ID exists for it", c.Label(), p.E164, typeName(p.Type))
+	}
+	if !LocalCountries[p.Country] {
+		return p, Errorf(EINVALID, "contact %s: %s is in %s; local caller IDs are bought for US and Canadian numbers only", c.Label(), p.E164, countryName(p.Country))
+	}
+	if p.AreaCode == "" {
+		return p, Errorf(EINVALID, "contact %s: %s has no geographic area code", c.Label(), p.E164)
+	}
+	return p, nil
+}
+
+func typeName(t phonenumbers.PhoneNumberType) string {
+	switch t {
+	case phonenumbers.PREMIUM_RATE:
+		return "premium rate"
+	case phonenumbers.SHARED_COST:
+		return "shared cost"
+	case phonenumbers.VOIP:
+		return "VoIP"
+	case phonenumbers.PERSONAL_NUMBER:
+		return "personal number"
+	case phonenumbers.PAGER:
+		return "pager"
+	case phonenumbers.UAN:
+		return "universal access number"
+	case phonenumbers.VOICEMAIL:
+		return "voicemail access"
+	}
+	return "type " + strconv.Itoa(int(t))
+}
+
+func countryName(iso string) string {
+	if iso == "" || iso == "ZZ" {
+		return "an unknown country"
+	}
+	return iso
+}
+
+// areaCodeOf reads the area code of a number the provider sold us. It does
+// not insist on libphonenumber's validity: a number that is already bought
+// must be recorded even if the metadata has not caught up with its exchange.
+func areaCodeOf(e164 string) (string, error) {
+	n, err := phonenumbers.Parse(e164, DefaultRegion)
+	if err != nil {
+		return "", Errorf(EINVALID, "%q is not a phone number", e164)
+	}
+	nsn := phonenumbers.GetNationalSignificantNumber(n)
+	if n.GetCountryCode() == 1 && len(nsn) == 10 {
+		return nsn[:3], nil
+	}
+	if l := phonenumbers.GetLengthOfGeographicalAreaCode(n); l > 0 && l <= len(nsn) {
+		return nsn[:l], nil
+	}
+	return "", nil
+}

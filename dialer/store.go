@@ -1,0 +1,108 @@
+package dialer
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps the inventory, charges and settings. Each method is one atomic
+// step: the invariants (one pending purchase per area code, one fee per
+// number, unique live numbers) hold in the database's own constraints and
+// transactions, so they hold across processes sharing it.
+type Store interface {
+	NumberStore
+	ChargeStore
+
+	// InstanceID identifies this database. Numbers it buys carry it in their
+	// friendly name, so reconciling never touches another installation's.
+	InstanceID() string
+	Settings(ctx context.Context) (Settings, error)
+	SaveSettings(ctx context.Context, s Settings) error
+}
+
+// NumberStore is the number inventory.
+type NumberStore interface {
+	// ClaimNumber decides, in one transaction, what a call in an area code
+	// gets: an active on-demand number serving it (stamped used and its
+	// reservation extended: ClaimReused), another caller's purchase to wait
+	// for (ClaimWait), or a new pending number this caller must buy
+	// (ClaimBuy). Refuses with ELIMIT when buying would pass MaxNumbers.
+	ClaimNumber(ctx context.Context, req ClaimRequest) (Claim, error)
+	// ActivateNumber records a completed purchase of a pending number and
+	// charges its fee under the fee key, in one transaction. Doing it again
+	// for the same purchase changes nothing and charges nothing.
+	ActivateNumber(ctx context.Context, id int64, a Activation) (Number, *Charge, error)
+	// FailNumber marks a pending number failed: nothing was bought. ECONFLICT
+	// if it is no longer pending.
+	FailNumber(ctx context.Context, id int64, reason string) error
+	// ExpireReservations moves active on-demand numbers whose reservation
+	// ended before now to canceling, due for release now.
+	ExpireReservations(ctx context.Context, now time.Time) ([]Number, error)
+	// DueReleases lists canceling numbers whose billing period has ended.
+	DueReleases(ctx context.Context, now time.Time) ([]Number, error)
+	// MarkReleased records that the provider no longer has the number.
+	MarkReleased(ctx context.Context, id int64, at time.Time) error
+	// Number returns one number by local id (ENOTFOUND if none).
+	Number(ctx context.Context, id int64) (Number, error)
+	// Numbers lists numbers, newest first.
+	Numbers(ctx context.Context, f NumberFilter) ([]Number, error)
+}
+
+// ChargeStore is the ledger of charges.
+type ChargeStore interface {
+	// Charges lists charges, newest first.
+	Charges(ctx context.Context, f ChargeFilter) ([]Charge, error)
+}
+
+// ClaimRequest asks for a caller ID in an area code.
+type ClaimRequest struct {
+	Country      string
+	AreaCode     string
+	Now          time.Time
+	ReserveUntil time.Time // a reused on-demand number is reserved until then
+	MaxNumbers   int
+}
+
+// ClaimAction is what ClaimNumber decided.
+type ClaimAction int
+
+const (
+	ClaimReused ClaimAction = iota + 1 // Claim.Number is active and stamped used
+	ClaimWait                          // Claim.Number is another caller's pending purchase
+	ClaimBuy                           // Claim.Number is a new pending number: buy it
+)
+
+// Claim is ClaimNumber's decision.
+type Claim struct {
+	Action ClaimAction
+	Number Number
+}
+
+// Activation is a completed purchase.
+type Activation struct {
+	SID           string
+	PhoneNumber   string
+	FriendlyName  string
+	AreaCode      string
+	Region        string
+	Locality      string
+	At            time.Time
+	ReservedUntil time.Time
+	Fee           *Money // nil or zero: no charge
+	FeeKey        string // idempotency key of the fee
+}
+
+// NumberFilter narrows Numbers. Zero fields do not filter.
+type NumberFilter struct {
+	Statuses []NumberStatus
+	Kind     NumberKind
+	AreaCode string
+	Limit    int
+}
+
+// ChargeFilter narrows Charges. Zero fields do not filter.
+type ChargeFilter struct {
+	NumberID int64
+	Since    time.Time
+	Limit    int
+}
