@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+const numberCols = `id, phone_number, provider_sid, kind, status, country, area_code,
+	serves_area_code, region, locality, friendly_name, agent_id, is_primary,
+	monthly_price, monthly_currency, failure_reason, created_at, activated_at,
+	reserved_until, last_used_at, billing_period_end, released_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanNumber(row scanner) (dialer.Number, error) {
+	var (
+		n                                              dialer.Number
+		phone, sid, currency                           sql.NullString
+		agent, price                                   sql.NullInt64
+		created, activated, reserved, used, bill, gone sql.NullString
+		primary                                        int
+	)
+	err := row.Scan(&n.ID, &phone, &sid, &n.Kind, &n.Status, &n.Country, &n.AreaCode,
+		&n.ServesAreaCode, &n.Region, &n.Locality, &n.FriendlyName, &agent, &primary,
+		&price, &currency, &n.FailureReason, &created, &activated,
+		&reserved, &used, &bill, &gone)
+	if err != nil {
+		return n, err
+	}
+	n.PhoneNumber, n.ProviderSID = phone.String, sid.String
+	n.AgentID, n.Primary = agent.Int64, primary == 1
+	if price.Valid {
+		n.MonthlyPrice = &dialer.Money{Amount: dialer.Amount(price.Int64), Currency: currency.String}
+	}
+	for _, f := range []struct {
+		dst *time.Time
+		src sql.NullString
+	}{{&n.CreatedAt, created}, {&n.ActivatedAt, activated}, {&n.ReservedUntil, reserved},
+		{&n.LastUsedAt, used}, {&n.BillingPeriodEnd, bill}, {&n.ReleasedAt, gone}} {
+		if *f.dst, err = parseTime(f.src); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func getNumber(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id int64) (dialer.Number, error) {
+	n, err := scanNumber(q.QueryRowContext(ctx, "SELECT "+numberCols+" FROM numbers WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, dialer.Errorf(dialer.ENOTFOUND, "no number with id %d", id)
+	}
+	return n, storeErr(err)
+}
+
+// Number returns one number by local id.
+func (s *DB) Number(ctx context.Context, id int64) (dialer.Number, error) {
+	return getNumber(ctx, s.db, id)
+}
+
+// ClaimNumber decides between reuse, wait and buy in one transaction.
+func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.Claim, error) {
+	var cl dialer.Claim
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// An active on-demand number in the area code, else one bought for
+		// it elsewhere in the region. Two queries, so each uses its index.
+		n, err := scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
+			WHERE country = ? AND area_code = ? AND status = 'active' AND kind = 'on_demand'
+			ORDER BY reserved_until DESC, id LIMIT 1`, req.Country, req.AreaCode))
+		if errors.Is(err, sql.ErrNoRows) {
+			n, err = scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
+				WHERE country = ? AND serves_area_code = ? AND status = 'active' AND kind = 'on_demand'
+				ORDER BY reserved_until DESC, id LIMIT 1`, req.Country, req.AreaCode))
+		}
+		switch {
+		case err == nil:
+			until := req.ReserveUntil
+			if n.ReservedUntil.After(until) {
+				until = n.ReservedUntil
+			}
+			if _, err := tx.ExecContext(ctx,
+				"UPDATE numbers SET last_used_at = ?, reserved_until = ? WHERE id = ?",
+				fmtTime(req.Now), fmtTime(until), n.ID); err != nil {
+				return err
+			}
+			n.LastUsedAt, n.ReservedUntil = req.Now.UTC(), until.UTC()
+			cl = dialer.Claim{Action: dialer.ClaimReused, Number: n}
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+
+		n, err = scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
+			WHERE country = ? AND serves_area_code = ? AND status = 'pending' AND kind = 'on_demand'`,
+			req.Country, req.AreaCode))
+		switch {
+		case err == nil:
+			cl = dialer.Claim{Action: dialer.ClaimWait, Number: n}
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+
+		var live int
+		if err := tx.QueryRowContext(ctx,
+			"SELECT count(*) FROM numbers WHERE status IN ('pending', 'active', 'past_due', 'canceling')",
+		).Scan(&live); err != nil {
+			return err
+		}
+		if live >= req.MaxNumbers {
+			return dialer.Errorf(dialer.ELIMIT,
+				"The organization already has %d of its maximum %d numbers; no new number was bought for area code %s and nothing was charged",
+				live, req.MaxNumbers, req.AreaCode)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at)
+			VALUES ('on_demand', 'pending', ?, ?, ?)`, req.Country, req.AreaCode, fmtTime(req.Now))
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		n, err = getNumber(ctx, tx, id)
+		cl = dialer.Claim{Action: dialer.ClaimBuy, Number: n}
+		return err
+	})
+	return cl, storeErr(err)
+}
+
+// ActivateNumber records a completed purchase and its fee, once.
+func (s *DB) ActivateNumber(ctx context.Context, id int64, a dialer.Activation) (dialer.Number, *dialer.Charge, error) {
+	var (
+		n  dialer.Number
+		ch *dialer.Charge
+	)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		cur, err := getNumber(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case cur.Status == dialer.StatusPending:
+			if _, err := tx.ExecContext(ctx, `UPDATE numbers SET status = 'active', provider_sid = ?,
+				phone_number = ?, friendly_name = ?, area_code = ?, region = ?, locality = ?,
+				activated_at = ?, last_used_at = ?, reserved_until = ?, failure_reason = ''
+				WHERE id = ?`,
+				a.SID, a.PhoneNumber, a.FriendlyName, a.AreaCode, a.Region, a.Locality,
+				fmtTime(a.At), fmtTime(a.At), fmtTime(a.ReservedUntil), id); err != nil {
+				return err
+			}
+		case cur.ProviderSID == a.SID && cur.Status != dialer.StatusReleased:
+			// Already recorded (by a reconcile pass, say): nothing to change.
+		default:
+			return dialer.Errorf(dialer.ECONFLICT, "number %d is %s, not a pending purchase", id, cur.Status)
+		}
+		if a.Fee != nil && !a.Fee.IsZero() {
+			if a.FeeKey == "" {
+				return dialer.Errorf(dialer.EINVALID, "a fee needs an idempotency key")
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO charges (kind, number_id, phone_number, amount, currency, idempotency_key, created_at)
+				VALUES ('reservation_fee', ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (idempotency_key) DO NOTHING`,
+				id, a.PhoneNumber, int64(a.Fee.Amount), a.Fee.Currency, a.FeeKey, fmtTime(a.At)); err != nil {
+				return err
+			}
+			c, err := scanCharge(tx.QueryRowContext(ctx, "SELECT "+chargeCols+" FROM charges WHERE idempotency_key = ?", a.FeeKey))
+			if err != nil {
+				return err
+			}
+			ch = &c
+		}
+		n, err = getNumber(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return dialer.Number{}, nil, storeErr(err)
+	}
+	return n, ch, nil
+}
+
+// FailNumber marks a pending number failed.
+func (s *DB) FailNumber(ctx context.Context, id int64, reason string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			"UPDATE numbers SET status = 'failed', failure_reason = ? WHERE id = ? AND status = 'pending'", reason, id)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			n, err := getNumber(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			return dialer.Errorf(dialer.ECONFLICT, "number %d is %s, not pending", id, n.Status)
+		}
+		return nil
+	})
+}
+
+// ExpireReservations moves lapsed on-demand numbers to canceling.
+func (s *DB) ExpireReservations(ctx context.Context, now time.Time) ([]dialer.Number, error) {
+	var out []dialer.Number
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE numbers SET status = 'canceling', billing_period_end = ?1
+			WHERE kind = 'on_demand' AND status = 'active' AND reserved_until < ?1
+			RETURNING `+numberCols, fmtTime(now))
+		if err != nil {
+			return err
+		}
+		out, err = collectNumbers(rows)
+		return err
+	})
+	return out, storeErr(err)
+}
+
+// DueReleases lists canceling numbers whose billing period has ended.
+func (s *DB) DueReleases(ctx context.Context, now time.Time) ([]dialer.Number, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+numberCols+` FROM numbers
+		WHERE status = 'canceling' AND billing_period_end <= ? ORDER BY id`, fmtTime(now))
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out, err := collectNumbers(rows)
+	return out, storeErr(err)
+}
+
+// MarkReleased records that the provider no longer has the number.
+func (s *DB) MarkReleased(ctx context.Context, id int64, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE numbers SET status = 'released', released_at = ?, is_primary = 0
+			WHERE id = ? AND status NOT IN ('released', 'failed')`, fmtTime(at), id)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			if _, err := getNumber(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Numbers lists numbers, newest first.
+func (s *DB) Numbers(ctx context.Context, f dialer.NumberFilter) ([]dialer.Number, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if len(f.Statuses) > 0 {
+		ph := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			ph[i] = "?"
+			args = append(args, string(st))
+		}
+		where = append(where, "status IN ("+strings.Join(ph, ", ")+")")
+	}
+	if f.Kind != "" {
+		where = append(where, "kind = ?")
+		args = append(args, string(f.Kind))
+	}
+	if f.AreaCode != "" {
+		where = append(where, "(area_code = ? OR serves_area_code = ?)")
+		args = append(args, f.AreaCode, f.AreaCode)
+	}
+	q := "SELECT " + numberCols + " FROM numbers"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out, err := collectNumbers(rows)
+	return out, storeErr(err)
+}
+
+func collectNumbers(rows *sql.Rows) ([]dialer.Number, error) {
+	defer rows.Close()
+	var out []dialer.Number
+	for rows.Next() {
+		n, err := scanNumber(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,294 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "sub", "dialer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+var t0 = time.Date(2026, 5, 4, 9, 30, 0, 123456000, time.UTC)
+
+func TestOpenMakesAPrivateWALDatabase(t *testing.T) {
+	db := openTemp(t)
+	fi, err := os.Stat(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := fi.Mode().Perm(); mode != 0o600 {
+		t.Errorf("database file mode %o, want 600", mode)
+	}
+	ctx := context.Background()
+	// Every pooled connection gets the pragmas, not just the first: hold
+	// several at once and ask each.
+	conns := make([]interface{ Close() error }, 0, 4)
+	for i := 0; i < 4; i++ {
+		c, err := db.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var mode string
+		var fk, busy int
+		if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
+		c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy)
+		if mode != "wal" || fk != 1 || busy < 1000 {
+			t.Errorf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d", i, mode, fk, busy)
+		}
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+func TestMigrationsRunOnceAndReopenKeepsData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dialer.db")
+	ctx := context.Background()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := db.SchemaVersion(ctx)
+	inst := db.InstanceID()
+	set := dialer.DefaultSettings()
+	set.MaxNumbers = 7
+	if err := db.SaveSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	v2, _ := db.SchemaVersion(ctx)
+	if v1 < 1 || v1 != v2 {
+		t.Errorf("schema version %d then %d", v1, v2)
+	}
+	if db.InstanceID() != inst || len(inst) != 12 {
+		t.Errorf("instance id %q then %q", inst, db.InstanceID())
+	}
+	got, err := db.Settings(ctx)
+	if err != nil || got.MaxNumbers != 7 {
+		t.Errorf("settings after reopen: %+v, %v", got, err)
+	}
+}
+
+func TestOpenRefusesAPathItCannotUse(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	os.WriteFile(blocker, nil, 0o600)
+	_, err := Open(context.Background(), filepath.Join(blocker, "dialer.db"))
+	if err == nil || !strings.Contains(err.Error(), "database") {
+		t.Fatalf("error %v, want one naming the database", err)
+	}
+}
+
+func TestSettingsRoundTripAndValidation(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	got, err := db.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != dialer.DefaultSettings() {
+		t.Errorf("new database settings %+v, want defaults", got)
+	}
+	want := dialer.Settings{ReservationFee: dialer.MustMoney("2.50", "USD"), ReservationDays: 30, MaxNumbers: 3, RegionFallback: false}
+	if err := db.SaveSettings(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Settings(ctx); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	bad := want
+	bad.ReservationDays = 0
+	if err := db.SaveSettings(ctx, bad); dialer.ErrorKind(err) != dialer.EINVALID {
+		t.Errorf("saving 0 reservation days: %v", err)
+	}
+	if got, _ := db.Settings(ctx); got != want {
+		t.Errorf("a refused save changed the settings to %+v", got)
+	}
+}
+
+func claim(t *testing.T, db *DB, area string, max int) dialer.Claim {
+	t.Helper()
+	cl, err := db.ClaimNumber(context.Background(), dialer.ClaimRequest{
+		Country: "US", AreaCode: area, Now: t0, ReserveUntil: t0.Add(14 * 24 * time.Hour), MaxNumbers: max})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+func activate(t *testing.T, db *DB, id int64, phone, sid string) (dialer.Number, *dialer.Charge) {
+	t.Helper()
+	fee := dialer.MustMoney("1.00", "USD")
+	n, ch, err := db.ActivateNumber(context.Background(), id, dialer.Activation{
+		SID: sid, PhoneNumber: phone, AreaCode: phone[2:5], At: t0,
+		ReservedUntil: t0.Add(14 * 24 * time.Hour), Fee: &fee, FeeKey: "reservation:" + sid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, ch
+}
+
+func TestClaimActivateAndTimesRoundTripExactly(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	cl := claim(t, db, "415", 10)
+	if cl.Action != dialer.ClaimBuy || cl.Number.Status != dialer.StatusPending || !cl.Number.CreatedAt.Equal(t0) {
+		t.Fatalf("first claim %+v", cl)
+	}
+	if again := claim(t, db, "415", 10); again.Action != dialer.ClaimWait || again.Number.ID != cl.Number.ID {
+		t.Fatalf("second claim while pending: %+v", again)
+	}
+	n, ch := activate(t, db, cl.Number.ID, "+14155550100", "PN01")
+	if n.Status != dialer.StatusActive || ch == nil || ch.Amount.String() != "1.00 USD" {
+		t.Fatalf("activated %+v charge %+v", n, ch)
+	}
+	if n.CreatedAt.Location() != time.UTC || !n.ReservedUntil.Equal(t0.Add(14*24*time.Hour)) {
+		t.Errorf("times: created %v reserved %v", n.CreatedAt, n.ReservedUntil)
+	}
+	// Activating the same purchase again (a reconcile racing the buyer)
+	// changes nothing and charges nothing.
+	n2, ch2 := activate(t, db, cl.Number.ID, "+14155550100", "PN01")
+	if n2.ID != n.ID || ch2.ID != ch.ID {
+		t.Errorf("second activation: %+v %+v", n2, ch2)
+	}
+	if cs, _ := db.Charges(ctx, dialer.ChargeFilter{}); len(cs) != 1 {
+		t.Errorf("%d charges, want 1", len(cs))
+	}
+	// A reuse claim extends the reservation, never shortens it.
+	later := claim(t, db, "415", 10)
+	if later.Action != dialer.ClaimReused || !later.Number.ReservedUntil.Equal(t0.Add(14*24*time.Hour)) {
+		t.Errorf("reuse %+v", later)
+	}
+	// Failing an active number is refused.
+	if err := db.FailNumber(ctx, n.ID, "x"); dialer.ErrorKind(err) != dialer.ECONFLICT {
+		t.Errorf("failing an active number: %v", err)
+	}
+}
+
+func TestClaimRefusesOverTheMaximumAndCountsPending(t *testing.T) {
+	db := openTemp(t)
+	claim(t, db, "415", 2)
+	claim(t, db, "212", 2) // pending purchases count too
+	_, err := db.ClaimNumber(context.Background(), dialer.ClaimRequest{Country: "US", AreaCode: "303", Now: t0, MaxNumbers: 2})
+	if dialer.ErrorKind(err) != dialer.ELIMIT {
+		t.Fatalf("third claim with maximum 2: %v", err)
+	}
+	if ns, _ := db.Numbers(context.Background(), dialer.NumberFilter{}); len(ns) != 2 {
+		t.Errorf("refused claim left a row: %d numbers", len(ns))
+	}
+}
+
+// The schema holds the invariants even against a caller that skips the
+// store's methods and writes SQL of its own.
+func TestConstraintsHoldAgainstBuggyCallers(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	now := t0.Format(timeLayout)
+	exec := func(q string, args ...any) error {
+		_, err := db.db.ExecContext(ctx, q, args...)
+		return err
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(exec(`INSERT INTO agents (id, name, phone, created_at) VALUES (1, 'Ann', '+14155550111', ?)`, now))
+	must(exec(`INSERT INTO numbers (kind, status, country, serves_area_code, created_at) VALUES ('on_demand', 'pending', 'US', '415', ?)`, now))
+	must(exec(`INSERT INTO numbers (kind, status, country, phone_number, provider_sid, area_code, serves_area_code, reserved_until, agent_id, is_primary, created_at)
+		VALUES ('on_demand', 'active', 'US', '+14155550100', 'PN1', '415', '415', ?, 1, 1, ?)`, now, now))
+	must(exec(`INSERT INTO charges (kind, phone_number, amount, currency, idempotency_key, created_at) VALUES ('reservation_fee', '+14155550100', 1000000, 'USD', 'k1', ?)`, now))
+
+	violations := []struct {
+		name string
+		sql  string
+	}{
+		{"second pending purchase for one area code",
+			`INSERT INTO numbers (kind, status, country, serves_area_code, created_at) VALUES ('on_demand', 'pending', 'US', '415', '` + now + `')`},
+		{"the same live phone number twice",
+			`INSERT INTO numbers (kind, status, country, phone_number, provider_sid, area_code, serves_area_code, reserved_until, created_at) VALUES ('on_demand', 'active', 'US', '+14155550100', 'PN2', '415', '415', '` + now + `', '` + now + `')`},
+		{"the same provider SID twice",
+			`INSERT INTO numbers (kind, status, country, phone_number, provider_sid, created_at) VALUES ('dedicated', 'active', 'US', '+14155550101', 'PN1', '` + now + `')`},
+		{"a second primary number for one agent",
+			`INSERT INTO numbers (kind, status, country, phone_number, provider_sid, agent_id, is_primary, created_at) VALUES ('dedicated', 'active', 'US', '+14155550102', 'PN3', 1, 1, '` + now + `')`},
+		{"a charge with a used idempotency key",
+			`INSERT INTO charges (kind, phone_number, amount, currency, idempotency_key, created_at) VALUES ('reservation_fee', '+1', 1000000, 'USD', 'k1', '` + now + `')`},
+		{"an active number without a phone number",
+			`INSERT INTO numbers (kind, status, country, provider_sid, created_at) VALUES ('dedicated', 'active', 'US', 'PN4', '` + now + `')`},
+		{"an on-demand active number without a reservation",
+			`INSERT INTO numbers (kind, status, country, phone_number, provider_sid, serves_area_code, created_at) VALUES ('on_demand', 'active', 'US', '+14155550103', 'PN5', '415', '` + now + `')`},
+		{"an unknown status",
+			`INSERT INTO numbers (kind, status, country, created_at) VALUES ('dedicated', 'lost', 'US', '` + now + `')`},
+		{"a negative charge",
+			`INSERT INTO charges (kind, phone_number, amount, currency, idempotency_key, created_at) VALUES ('reservation_fee', '+1', -5, 'USD', 'k2', '` + now + `')`},
+		{"a number assigned to an agent who does not exist",
+			`INSERT INTO numbers (kind, status, country, phone_number, provider_sid, agent_id, created_at) VALUES ('dedicated', 'active', 'US', '+14155550104', 'PN6', 99, '` + now + `')`},
+	}
+	for _, v := range violations {
+		if err := exec(v.sql); err == nil {
+			t.Errorf("%s: accepted", v.name)
+		} else if kind := dialer.ErrorKind(storeErr(err)); kind != dialer.ECONFLICT {
+			t.Errorf("%s: error kind %s (%v), want conflict", v.name, kind, err)
+		}
+	}
+	// Released numbers free their phone number for a later purchase.
+	must(exec(`UPDATE numbers SET status = 'released', released_at = ? WHERE provider_sid = 'PN1'`, now))
+	must(exec(`INSERT INTO numbers (kind, status, country, phone_number, provider_sid, area_code, serves_area_code, reserved_until, created_at)
+		VALUES ('on_demand', 'active', 'US', '+14155550100', 'PN7', '415', '415', ?, ?)`, now, now))
+}
+
+func TestSweepQueries(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	a := claim(t, db, "415", 10)
+	activate(t, db, a.Number.ID, "+14155550100", "PN1")
+	b := claim(t, db, "212", 10)
+	activate(t, db, b.Number.ID, "+12125550100", "PN2")
+	// Call 212 a day later: its reservation moves on.
+	if _, err := db.ClaimNumber(ctx, dialer.ClaimRequest{Country: "US", AreaCode: "212", Now: t0.Add(24 * time.Hour), ReserveUntil: t0.Add(15 * 24 * time.Hour), MaxNumbers: 10}); err != nil {
+		t.Fatal(err)
+	}
+	at := t0.Add(14*24*time.Hour + time.Second)
+	exp, err := db.ExpireReservations(ctx, at)
+	if err != nil || len(exp) != 1 || exp[0].ID != a.Number.ID || exp[0].Status != dialer.StatusCanceling {
+		t.Fatalf("expired %+v, %v; want only the 415 number, canceling", exp, err)
+	}
+	due, err := db.DueReleases(ctx, at)
+	if err != nil || len(due) != 1 || due[0].ID != a.Number.ID {
+		t.Fatalf("due %+v, %v", due, err)
+	}
+	// A canceling number is not handed out.
+	if cl := claim(t, db, "415", 10); cl.Action != dialer.ClaimBuy {
+		t.Errorf("claim in 415 after expiry: %+v, want a new purchase", cl)
+	}
+	if err := db.MarkReleased(ctx, a.Number.ID, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkReleased(ctx, 999, at); dialer.ErrorKind(err) != dialer.ENOTFOUND {
+		t.Errorf("releasing an unknown number: %v", err)
+	}
+}
