@@ -1,0 +1,155 @@
+package dialer_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/nanp"
+)
+
+// seedInventory writes n active on-demand numbers spread over every area
+// code straight into the database file, in one transaction.
+func seedInventory(b *testing.B, path string, n int, now time.Time) {
+	b.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := tx.Prepare(`INSERT INTO numbers (kind, status, country, phone_number, provider_sid, area_code,
+		serves_area_code, region, reserved_until, last_used_at, created_at)
+		VALUES ('on_demand', 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	codes := nanp.All()
+	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
+	for i := 0; i < n; i++ {
+		ac := codes[i%len(codes)]
+		phone := fmt.Sprintf("+1%s%07d", ac.Code, 2000000+i)
+		if _, err := st.Exec(ac.Country, phone, fmt.Sprintf("PN%032d", i), ac.Code, ac.Code, ac.Region,
+			ts(now.Add(time.Duration(i%14)*24*time.Hour)), ts(now), ts(now)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkAcquireReuse is the Call key's caller-ID decision when the area
+// code has a reserved number: one immediate transaction that finds it and
+// extends its reservation, with the inventory at the given size.
+func BenchmarkAcquireReuse(b *testing.B) {
+	for _, size := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("inventory=%d", size), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "dialer.db")
+			e := newEnvAt(b, path, newFakeNumbers())
+			e.settings(func(s *dialer.Settings) { s.MaxNumbers = size * 2 })
+			seedInventory(b, path, size, e.clock.Now())
+			ctx := context.Background()
+			c := contact("+14155550100")
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := e.res.Acquire(ctx, c, nil)
+				if err != nil || r.Bought {
+					b.Fatalf("%+v %v", r, err)
+				}
+			}
+			if e.prov.purchases() != 0 {
+				b.Fatalf("bought %d", e.prov.purchases())
+			}
+		})
+	}
+}
+
+// BenchmarkSimulatedMonth places 50,000 calls over 30 days across 300 area
+// codes whose popularity follows a Zipf law (s=1.4, seeded), sweeping hourly,
+// and reports what the month cost: numbers bought and fees.
+func BenchmarkSimulatedMonth(b *testing.B) {
+	const (
+		calls = 50_000
+		areas = 300
+		days  = 30
+	)
+	var codes []string // area codes with a number libphonenumber accepts
+	for _, ac := range nanp.All() {
+		if p := validPhone(ac.Code); p != "" && len(codes) < areas {
+			codes = append(codes, p[:len(p)-4])
+		}
+	}
+	for b.Loop() {
+		b.StopTimer()
+		e := newEnv(b)
+		e.settings(func(s *dialer.Settings) { s.MaxNumbers = areas * 2 })
+		rng := rand.New(rand.NewPCG(2026, 11))
+		zipf := rand.NewZipf(rng, 1.4, 1, areas-1)
+		times := make([]time.Duration, calls)
+		for i := range times {
+			times[i] = time.Duration(rng.Int64N(int64(days * 24 * time.Hour)))
+		}
+		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+		t0 := e.clock.Now()
+		ctx := context.Background()
+		b.StartTimer()
+
+		start := time.Now()
+		nextSweep := time.Hour
+		released := 0
+		for i, at := range times {
+			for at >= nextSweep {
+				e.clock.Set(t0.Add(nextSweep))
+				sw, err := e.res.Sweep(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				released += len(sw.Released)
+				nextSweep += time.Hour
+			}
+			e.clock.Set(t0.Add(at))
+			prefix := codes[zipf.Uint64()]
+			if _, err := e.res.Acquire(ctx, contact(fmt.Sprintf("%s%04d", prefix, 100+i%100)), nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		wall := time.Since(start)
+
+		b.StopTimer()
+		fees := dialer.Money{}
+		for _, c := range e.charges() {
+			fees, _ = fees.Add(c.Amount)
+		}
+		b.ReportMetric(float64(e.prov.purchases()), "bought")
+		b.ReportMetric(float64(released), "released")
+		b.ReportMetric(float64(fees.Amount)/dialer.AmountScale, "fees_USD")
+		b.ReportMetric(wall.Seconds(), "wall_s")
+		b.ReportMetric(float64(wall.Microseconds())/calls, "µs/call")
+		if fees.Amount != dialer.Amount(e.prov.purchases())*dialer.AmountScale {
+			b.Fatalf("fees %s for %d purchases", fees, e.prov.purchases())
+		}
+		b.StartTimer()
+	}
+}
+
+// validPhone finds a number in area code ac that libphonenumber accepts
+// (some codes accept only their assigned exchanges).
+func validPhone(ac string) string {
+	for exch := 200; exch <= 999; exch++ {
+		p := fmt.Sprintf("+1%s%03d0100", ac, exch)
+		if ph, err := dialer.ParsePhone(p); err == nil && ph.AreaCode == ac {
+			return p
+		}
+	}
+	return ""
+}

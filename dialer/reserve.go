@@ -1,0 +1,435 @@
+package dialer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer/nanp"
+)
+
+// Reservations runs the on-demand number policy: reuse the number reserved
+// for a contact's area code, or buy one (exactly one, however many callers
+// race), charge its fee once, and release numbers whose reservation lapsed.
+type Reservations struct {
+	Store    Store
+	Provider NumberProvider
+	Clock    Clock        // nil: the system clock
+	Logger   *slog.Logger // nil: discard
+
+	// StalePending is how old a pending purchase must be before a waiter or
+	// a reconcile pass may decide it never completed. Zero: 5 minutes.
+	StalePending time.Duration
+	// PurchaseTimeout bounds one purchase at the provider. Zero: 60 s.
+	PurchaseTimeout time.Duration
+}
+
+// Reservation is the caller ID a call gets.
+type Reservation struct {
+	Number Number
+	Bought bool    // bought for this call
+	Fee    *Charge // the reservation fee, when Bought and the fee is not zero
+	// Local is false when the number is not in the contact's area code (no
+	// number was available there; one elsewhere in the region was bought).
+	Local bool
+}
+
+const (
+	tagPrefix           = "dialer:"
+	defaultStalePending = 5 * time.Minute
+	defaultPurchaseTime = 60 * time.Second
+	waitMin, waitMax    = 10 * time.Millisecond, 250 * time.Millisecond
+	fallbackCandidates  = 5
+)
+
+func (r *Reservations) now() time.Time {
+	if r.Clock == nil {
+		return time.Now().UTC()
+	}
+	return r.Clock.Now().UTC()
+}
+
+func (r *Reservations) log() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
+}
+
+func (r *Reservations) stale() time.Duration {
+	if r.StalePending > 0 {
+		return r.StalePending
+	}
+	return defaultStalePending
+}
+
+// Tag is the friendly name a number bought for local id carries, so that a
+// purchase whose local record was lost (a crash) can be recognised.
+func Tag(instance string, id int64) string {
+	return tagPrefix + instance + ":" + strconv.FormatInt(id, 10)
+}
+
+// ParseTag reads a friendly name written by Tag.
+func ParseTag(name string) (instance string, id int64, ok bool) {
+	rest, found := strings.CutPrefix(name, tagPrefix)
+	if !found {
+		return "", 0, false
+	}
+	instance, idText, found := strings.Cut(rest, ":")
+	if !found || instance == "" {
+		return "", 0, false
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id <= 0 {
+		return "", 0, false
+	}
+	return instance, id, true
+}
+
+// Acquire returns the caller ID for a call to c: the active number reserved
+// for c's area code, its reservation extended, or a newly bought one with its
+// fee charged once. onPending, if not nil, is called when a purchase starts
+// (this caller's or another's it waits for): the UI's spinner.
+func (r *Reservations) Acquire(ctx context.Context, c Contact, onPending func(Number)) (Reservation, error) {
+	area, err := LocalArea(c)
+	if err != nil {
+		return Reservation{}, err
+	}
+	set, err := r.Store.Settings(ctx)
+	if err != nil {
+		return Reservation{}, err
+	}
+	wait := waitMin
+	told := false
+	for {
+		now := r.now()
+		cl, err := r.Store.ClaimNumber(ctx, ClaimRequest{
+			Country:      area.Country,
+			AreaCode:     area.AreaCode,
+			Now:          now,
+			ReserveUntil: now.Add(set.Reservation()),
+			MaxNumbers:   set.MaxNumbers,
+		})
+		if err != nil {
+			return Reservation{}, err
+		}
+		switch cl.Action {
+		case ClaimReused:
+			return Reservation{Number: cl.Number, Local: cl.Number.AreaCode == area.AreaCode}, nil
+		case ClaimBuy:
+			if onPending != nil {
+				onPending(cl.Number)
+			}
+			return r.buy(ctx, area, cl.Number, set)
+		case ClaimWait:
+			if onPending != nil && !told {
+				onPending(cl.Number)
+				told = true
+			}
+			if now.Sub(cl.Number.CreatedAt) > r.stale() {
+				// The purchase that holds the area code is older than any
+				// purchase may take: ask the provider what became of it.
+				if _, err := r.Reconcile(ctx); err != nil {
+					return Reservation{}, err
+				}
+				continue
+			}
+			select {
+			case <-ctx.Done():
+				return Reservation{}, Wrap(ECANCELED, ctx.Err(), "stopped waiting for the number being bought for area code "+area.AreaCode)
+			case <-time.After(wait):
+			}
+			wait = min(wait*2, waitMax)
+		default:
+			return Reservation{}, Errorf(EINTERNAL, "store returned claim action %d", cl.Action)
+		}
+	}
+}
+
+// buy buys the number of the pending record p and activates it.
+func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settings) (Reservation, error) {
+	timeout := r.PurchaseTimeout
+	if timeout <= 0 {
+		timeout = defaultPurchaseTime
+	}
+	bctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tag := Tag(r.Store.InstanceID(), p.ID)
+	owned, err := r.Provider.BuyNumber(bctx, BuyRequest{Country: area.Country, AreaCode: area.AreaCode, FriendlyName: tag})
+	local := true
+	var region nanp.AreaCode
+	if ErrorKind(err) == ENOTAVAILABLE {
+		info, known := nanp.Lookup(area.AreaCode)
+		switch {
+		case !set.RegionFallback:
+			err = Wrap(ENOTAVAILABLE, err, fmt.Sprintf("No phone number is available in area code %s (buying elsewhere in the region is turned off)", area.AreaCode))
+		case !known:
+			err = Wrap(ENOTAVAILABLE, err, fmt.Sprintf("No phone number is available in area code %s", area.AreaCode))
+		default:
+			local, region = false, info
+			owned, err = r.buyInRegion(bctx, area, info, tag)
+		}
+	}
+	// Settle with a context the caller's cancellation cannot cut short: a
+	// number may have been bought, and it must not be forgotten.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer scancel()
+	if err != nil {
+		return r.purchaseFailed(sctx, p, err)
+	}
+	res, err := r.activate(sctx, p, owned, set)
+	if err != nil {
+		return Reservation{}, err
+	}
+	res.Local = local
+	r.log().Info("number bought", "number_id", res.Number.ID, "phone", res.Number.PhoneNumber,
+		"serves", area.AreaCode, "local", local, "region", region.Region)
+	return res, nil
+}
+
+// buyInRegion buys a number elsewhere in the area code's state or province.
+func (r *Reservations) buyInRegion(ctx context.Context, area Phone, info nanp.AreaCode, tag string) (OwnedNumber, error) {
+	cands, err := r.Provider.SearchNumbers(ctx, NumberQuery{Country: area.Country, Region: info.Region, Limit: fallbackCandidates})
+	if err != nil {
+		return OwnedNumber{}, err
+	}
+	for _, c := range cands {
+		owned, err := r.Provider.BuyNumber(ctx, BuyRequest{Country: area.Country, PhoneNumber: c.PhoneNumber, FriendlyName: tag})
+		if ErrorKind(err) == ENOTAVAILABLE {
+			continue // taken since the search; try the next
+		}
+		return owned, err
+	}
+	return OwnedNumber{}, Errorf(ENOTAVAILABLE, "No phone number is available in area code %s or elsewhere in %s", area.AreaCode, info.RegionName)
+}
+
+// purchaseFailed settles a pending number whose purchase returned err. When
+// the provider's answer leaves it unknown whether the number was bought, it
+// looks before deciding: a bought number is adopted, never forgotten.
+func (r *Reservations) purchaseFailed(ctx context.Context, p Number, cause error) (Reservation, error) {
+	switch ErrorKind(cause) {
+	case EUNAVAILABLE, ECANCELED, EINTERNAL:
+		owned, found, err := r.findTagged(ctx, p.ID)
+		if err != nil {
+			r.log().Warn("purchase outcome unknown; left pending for reconcile", "number_id", p.ID, "err", err)
+			return Reservation{}, &Error{Kind: EPURCHASEUNKNOWN, Message: "The provider did not confirm the purchase and could not be asked again; nothing is charged until it is checked", Err: cause}
+		}
+		if found {
+			set, err := r.Store.Settings(ctx)
+			if err != nil {
+				return Reservation{}, err
+			}
+			res, err := r.activate(ctx, p, owned, set)
+			if err != nil {
+				return Reservation{}, err
+			}
+			res.Local = res.Number.AreaCode == p.ServesAreaCode
+			return res, nil
+		}
+	}
+	if err := r.Store.FailNumber(ctx, p.ID, ErrorMessage(cause)); err != nil {
+		return Reservation{}, errors.Join(cause, err)
+	}
+	r.log().Info("purchase failed; nothing charged", "number_id", p.ID, "kind", ErrorKind(cause))
+	return Reservation{}, cause
+}
+
+// findTagged looks at the provider for the number bought for local id.
+func (r *Reservations) findTagged(ctx context.Context, id int64) (OwnedNumber, bool, error) {
+	owned, err := r.Provider.ListNumbers(ctx)
+	if err != nil {
+		return OwnedNumber{}, false, err
+	}
+	want := Tag(r.Store.InstanceID(), id)
+	for _, o := range owned {
+		if o.FriendlyName == want {
+			return o, true, nil
+		}
+	}
+	return OwnedNumber{}, false, nil
+}
+
+// activate records the purchase of pending number p and its fee.
+func (r *Reservations) activate(ctx context.Context, p Number, o OwnedNumber, set Settings) (Reservation, error) {
+	area, err := areaCodeOf(o.PhoneNumber)
+	if err != nil {
+		// Still record it: it is bought. The inventory shows no area code.
+		r.log().Warn("provider sold a number that cannot be read", "phone", o.PhoneNumber, "err", err)
+	}
+	a := Activation{
+		SID:           o.SID,
+		PhoneNumber:   o.PhoneNumber,
+		FriendlyName:  o.FriendlyName,
+		AreaCode:      area,
+		At:            r.now(),
+		ReservedUntil: r.now().Add(set.Reservation()),
+		FeeKey:        "reservation:" + strconv.FormatInt(p.ID, 10),
+	}
+	if info, ok := nanp.Lookup(area); ok {
+		a.Region = info.Region
+	}
+	if !set.ReservationFee.IsZero() {
+		fee := set.ReservationFee
+		a.Fee = &fee
+	}
+	n, ch, err := r.Store.ActivateNumber(ctx, p.ID, a)
+	if err != nil {
+		// Bought but not recorded: the reconcile pass adopts it by its tag.
+		return Reservation{}, Wrap(ErrorKind(err), err, "the number was bought but could not be recorded; it will be adopted on the next reconcile")
+	}
+	return Reservation{Number: n, Bought: true, Fee: ch, Local: n.Local()}, nil
+}
+
+// ReconcileResult says what a reconcile pass found and did.
+type ReconcileResult struct {
+	Adopted   []Number      // bought at the provider, recorded only now (and charged once)
+	Released  []OwnedNumber // ours at the provider but not wanted locally: given back
+	Vanished  []Number      // recorded as ours, gone at the provider: marked released
+	Abandoned []Number      // stale pending purchases that never happened: marked failed
+	Unmanaged []OwnedNumber // at the provider, not bought by this installation: left alone
+}
+
+// Reconcile compares the provider's numbers with the inventory: purchases
+// whose local record was lost are adopted (fee charged once), numbers this
+// installation bought but does not want are released, numbers gone at the
+// provider are marked released, stale pending purchases are marked failed.
+// Numbers it did not buy are left alone.
+func (r *Reservations) Reconcile(ctx context.Context) (ReconcileResult, error) {
+	var res ReconcileResult
+	// The inventory is read before the provider is asked: a number recorded
+	// by then was bought by then, so missing from the provider's list means
+	// gone. Purchases recorded later are looked up one by one below.
+	local, err := r.Store.Numbers(ctx, NumberFilter{Statuses: LiveStatuses})
+	if err != nil {
+		return res, err
+	}
+	owned, err := r.Provider.ListNumbers(ctx)
+	if err != nil {
+		return res, err
+	}
+	set, err := r.Store.Settings(ctx)
+	if err != nil {
+		return res, err
+	}
+	bySID := make(map[string]Number, len(local))
+	for _, n := range local {
+		if n.ProviderSID != "" {
+			bySID[n.ProviderSID] = n
+		}
+	}
+	atProvider := make(map[string]bool, len(owned))
+	adopted := map[int64]bool{}
+	for _, o := range owned {
+		atProvider[o.SID] = true
+		if _, ok := bySID[o.SID]; ok {
+			continue
+		}
+		inst, id, ok := ParseTag(o.FriendlyName)
+		if !ok || inst != r.Store.InstanceID() {
+			res.Unmanaged = append(res.Unmanaged, o)
+			continue
+		}
+		n, err := r.Store.Number(ctx, id)
+		if err != nil && ErrorKind(err) != ENOTFOUND {
+			return res, err
+		}
+		if err == nil && n.ProviderSID == o.SID {
+			continue // recorded by a purchase that finished meanwhile
+		}
+		if err == nil && n.Status == StatusPending {
+			got, err := r.activate(ctx, n, o, set)
+			if err != nil {
+				return res, err
+			}
+			adopted[n.ID] = true
+			res.Adopted = append(res.Adopted, got.Number)
+			r.log().Info("reconcile adopted", "number_id", n.ID, "phone", got.Number.PhoneNumber)
+			continue
+		}
+		// Unknown here, failed (the user was told nothing was bought), or
+		// recorded under another SID: not ours to keep.
+		if err := r.Provider.ReleaseNumber(ctx, o.SID); err != nil && ErrorKind(err) != ENOTFOUND {
+			return res, err
+		}
+		res.Released = append(res.Released, o)
+		r.log().Info("reconcile released unwanted number", "sid", o.SID, "phone", o.PhoneNumber)
+	}
+	now := r.now()
+	for _, n := range local {
+		switch {
+		case n.ProviderSID != "" && !atProvider[n.ProviderSID]:
+			if err := r.Store.MarkReleased(ctx, n.ID, now); err != nil {
+				return res, err
+			}
+			n.Status, n.ReleasedAt = StatusReleased, now
+			res.Vanished = append(res.Vanished, n)
+		case n.Status == StatusPending && !adopted[n.ID] && now.Sub(n.CreatedAt) > r.stale():
+			err := r.Store.FailNumber(ctx, n.ID, "the purchase never completed")
+			if ErrorKind(err) == ECONFLICT {
+				continue // it completed meanwhile
+			}
+			if err != nil {
+				return res, err
+			}
+			n.Status = StatusFailed
+			res.Abandoned = append(res.Abandoned, n)
+		}
+	}
+	return res, nil
+}
+
+// SweepResult says what a sweep released.
+type SweepResult struct {
+	Released []Number
+	Errors   []error // numbers that could not be released now; tried again next sweep
+}
+
+// Sweep releases on-demand numbers whose reservation lapsed and canceling
+// numbers whose billing period ended: at the provider first, then locally,
+// so a number is never forgotten while the provider still has it.
+func (r *Reservations) Sweep(ctx context.Context) (SweepResult, error) {
+	var res SweepResult
+	now := r.now()
+	if _, err := r.Store.ExpireReservations(ctx, now); err != nil {
+		return res, err
+	}
+	due, err := r.Store.DueReleases(ctx, now)
+	if err != nil {
+		return res, err
+	}
+	for _, n := range due {
+		if err := r.Provider.ReleaseNumber(ctx, n.ProviderSID); err != nil && ErrorKind(err) != ENOTFOUND {
+			res.Errors = append(res.Errors, Wrap(ErrorKind(err), err, "releasing "+n.PhoneNumber))
+			continue
+		}
+		if err := r.Store.MarkReleased(ctx, n.ID, now); err != nil {
+			return res, err
+		}
+		n.Status, n.ReleasedAt = StatusReleased, now
+		res.Released = append(res.Released, n)
+		r.log().Info("number released", "number_id", n.ID, "phone", n.PhoneNumber, "kind", n.Kind)
+	}
+	return res, nil
+}
+
+// RunSweeper sweeps now and then every interval until ctx ends, handing
+// each result to report (which may be nil).
+func (r *Reservations) RunSweeper(ctx context.Context, interval time.Duration, report func(SweepResult, error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		res, err := r.Sweep(ctx)
+		if report != nil {
+			report(res, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
