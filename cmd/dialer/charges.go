@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+type chargeJSON struct {
+	ID          int64     `json:"id"`
+	Kind        string    `json:"kind"`
+	Amount      string    `json:"amount"`
+	Currency    string    `json:"currency"`
+	PhoneNumber string    `json:"phone_number"`
+	NumberID    int64     `json:"number_id"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func chargesListCmd() *command {
+	return &command{
+		name: "list", summary: "List charges, newest first, with their total.", args: "[--json]",
+		flags: jsonFlag,
+		run: func(ctx context.Context, e *env, o any, args []string) error {
+			if len(args) > 0 {
+				return usageError{"charges list takes no arguments"}
+			}
+			db, _, closeAll, err := openStore(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			cs, err := db.Charges(ctx, dialer.ChargeFilter{})
+			if err != nil {
+				return err
+			}
+			if *o.(jsonOpt).json {
+				out := make([]chargeJSON, 0, len(cs))
+				for _, c := range cs {
+					out = append(out, chargeJSON{ID: c.ID, Kind: string(c.Kind), Amount: c.Amount.Amount.String(),
+						Currency: c.Amount.Currency, PhoneNumber: c.PhoneNumber, NumberID: c.NumberID, CreatedAt: c.CreatedAt.UTC()})
+				}
+				return writeJSON(e.stdout, out)
+			}
+			if len(cs) == 0 {
+				_, err := fmt.Fprintln(e.stdout, "No charges yet.")
+				return err
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "WHEN\tWHAT\tNUMBER\tAMOUNT\t")
+			totals := map[string]dialer.Money{}
+			var order []string
+			for _, c := range cs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", localTime(c.CreatedAt), chargeLabel(c.Kind), c.PhoneNumber, c.Amount)
+				t, seen := totals[c.Amount.Currency]
+				if !seen {
+					order = append(order, c.Amount.Currency)
+				}
+				if totals[c.Amount.Currency], err = t.Add(c.Amount); err != nil {
+					return err
+				}
+			}
+			for _, cur := range order {
+				fmt.Fprintf(tw, "\tTotal\t\t%s\t\n", totals[cur])
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func chargeLabel(k dialer.ChargeKind) string {
+	if k == dialer.ReservationFee {
+		return "reservation fee"
+	}
+	return string(k)
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"text/tabwriter"
+
+	"github.com/dialer-dev/dialer/store"
+)
+
+// paths are where dialer keeps its files.
+type paths struct {
+	Data   string `json:"data"`
+	Config string `json:"config"`
+	Log    string `json:"log"` // the log file
+	DB     string `json:"db"`  // the database file
+}
+
+// resolvePaths follows the XDG base directory spec, with DIALER_DATA_DIR
+// (data and, unless set otherwise, logs) and --db overriding it.
+func resolvePaths(e *env) (paths, error) {
+	home := e.getenv("HOME")
+	xdg := func(envName, fallback string) (string, error) {
+		if v := e.getenv(envName); v != "" && filepath.IsAbs(v) {
+			return filepath.Join(v, "dialer"), nil
+		}
+		if home == "" {
+			return "", fmt.Errorf("neither $%s nor $HOME is set; set DIALER_DATA_DIR or pass --db", envName)
+		}
+		return filepath.Join(home, fallback, "dialer"), nil
+	}
+	var p paths
+	var err error
+	if v := e.getenv("DIALER_DATA_DIR"); v != "" {
+		if p.Data, err = filepath.Abs(v); err != nil {
+			return p, err
+		}
+	} else if p.Data, err = xdg("XDG_DATA_HOME", ".local/share"); err != nil {
+		return p, err
+	}
+	if p.Config, err = xdg("XDG_CONFIG_HOME", ".config"); err != nil {
+		return p, err
+	}
+	logDir := e.getenv("DIALER_LOG_DIR")
+	switch {
+	case logDir != "":
+	case e.getenv("DIALER_DATA_DIR") != "":
+		logDir = p.Data
+	default:
+		if logDir, err = xdg("XDG_STATE_HOME", ".local/state"); err != nil {
+			return p, err
+		}
+	}
+	p.Log = filepath.Join(logDir, "dialer.log")
+	p.DB = filepath.Join(p.Data, "dialer.db")
+	if e.dbPath != "" {
+		if p.DB, err = filepath.Abs(e.dbPath); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// openStore opens the database and a logger writing to the log file.
+func openStore(ctx context.Context, e *env) (*store.DB, *slog.Logger, func(), error) {
+	p, err := resolvePaths(e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	logger, closeLog, err := openLog(p.Log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db, err := store.Open(ctx, p.DB)
+	if err != nil {
+		closeLog()
+		return nil, nil, nil, err
+	}
+	return db, logger, func() { db.Close(); closeLog() }, nil
+}
+
+// openLog appends JSON lines to the log file: nothing of dialer's own goes
+// to the terminal except command output.
+func openLog(path string) (*slog.Logger, func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("log directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(f, nil)), func() { f.Close() }, nil
+}
+
+type jsonOpt struct{ json *bool }
+
+func jsonFlag(fs *flag.FlagSet) any {
+	return jsonOpt{json: fs.Bool("json", false, "print JSON for scripts")}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func dirsCmd() *command {
+	return &command{
+		name: "dirs", summary: "Print where dialer keeps its data, configuration and log.", args: "[--json]",
+		flags: jsonFlag,
+		run: func(ctx context.Context, e *env, opts any, args []string) error {
+			if len(args) > 0 {
+				return usageError{"dirs takes no arguments"}
+			}
+			p, err := resolvePaths(e)
+			if err != nil {
+				return err
+			}
+			if *opts.(jsonOpt).json {
+				return writeJSON(e.stdout, p)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintf(tw, "data\t%s\nconfig\t%s\nlog\t%s\ndb\t%s\n", p.Data, p.Config, p.Log, p.DB)
+			return tw.Flush()
+		},
+	}
+}
+
+func versionCmd() *command {
+	return &command{
+		name: "version", summary: "Print dialer's version.",
+		run: func(ctx context.Context, e *env, _ any, args []string) error {
+			v := "(devel)"
+			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+				v = bi.Main.Version
+			}
+			_, err := fmt.Fprintf(e.stdout, "dialer %s %s %s/%s\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return err
+		},
+	}
+}

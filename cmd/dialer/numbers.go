@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+// numberJSON is the --json shape of a number: a stable contract for scripts.
+type numberJSON struct {
+	ID             int64      `json:"id"`
+	PhoneNumber    string     `json:"phone_number"`
+	Status         string     `json:"status"`
+	Kind           string     `json:"kind"`
+	Country        string     `json:"country"`
+	AreaCode       string     `json:"area_code"`
+	ServesAreaCode string     `json:"serves_area_code"`
+	Local          bool       `json:"local"`
+	Region         string     `json:"region"`
+	Locality       string     `json:"locality"`
+	FriendlyName   string     `json:"friendly_name"`
+	ProviderSID    string     `json:"provider_sid"`
+	MonthlyPrice   *string    `json:"monthly_price"`
+	PriceUnit      *string    `json:"price_unit"`
+	FailureReason  string     `json:"failure_reason,omitempty"`
+	CreatedAt      *time.Time `json:"created_at"`
+	ActivatedAt    *time.Time `json:"activated_at"`
+	ReservedUntil  *time.Time `json:"reserved_until"`
+	LastUsedAt     *time.Time `json:"last_used_at"`
+	ReleasedAt     *time.Time `json:"released_at"`
+}
+
+// utcOrNil is a JSON time: RFC 3339 in UTC, or null when unset.
+func utcOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func toNumberJSON(n dialer.Number) numberJSON {
+	j := numberJSON{
+		ID: n.ID, PhoneNumber: n.PhoneNumber, Status: string(n.Status), Kind: string(n.Kind),
+		Country: n.Country, AreaCode: n.AreaCode, ServesAreaCode: n.ServesAreaCode, Local: n.Local(),
+		Region: n.Region, Locality: n.Locality, FriendlyName: n.FriendlyName, ProviderSID: n.ProviderSID,
+		FailureReason: n.FailureReason,
+		CreatedAt:     utcOrNil(n.CreatedAt), ActivatedAt: utcOrNil(n.ActivatedAt),
+		ReservedUntil: utcOrNil(n.ReservedUntil), LastUsedAt: utcOrNil(n.LastUsedAt), ReleasedAt: utcOrNil(n.ReleasedAt),
+	}
+	if n.MonthlyPrice != nil {
+		p, u := n.MonthlyPrice.Amount.String(), n.MonthlyPrice.Currency
+		j.MonthlyPrice, j.PriceUnit = &p, &u
+	}
+	return j
+}
+
+type numbersListOpts struct {
+	json   *bool
+	status *string
+}
+
+func numbersListCmd() *command {
+	return &command{
+		name: "list", summary: "List the number inventory, newest first.", args: "[--status STATUS] [--json]",
+		flags: func(fs *flag.FlagSet) any {
+			return numbersListOpts{
+				json:   fs.Bool("json", false, "print JSON for scripts"),
+				status: fs.String("status", "", "only numbers with this status: pending, active, past_due, canceling, released or failed"),
+			}
+		},
+		run: func(ctx context.Context, e *env, o any, args []string) error {
+			opts := o.(numbersListOpts)
+			if len(args) > 0 {
+				return usageError{"numbers list takes no arguments"}
+			}
+			var f dialer.NumberFilter
+			if s := dialer.NumberStatus(*opts.status); s != "" {
+				if !s.Valid() {
+					return usageError{fmt.Sprintf("--status %q is not a status; want pending, active, past_due, canceling, released or failed", s)}
+				}
+				f.Statuses = []dialer.NumberStatus{s}
+			}
+			db, _, closeAll, err := openStore(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			ns, err := db.Numbers(ctx, f)
+			if err != nil {
+				return err
+			}
+			if *opts.json {
+				out := make([]numberJSON, 0, len(ns))
+				for _, n := range ns {
+					out = append(out, toNumberJSON(n))
+				}
+				return writeJSON(e.stdout, out)
+			}
+			return printNumbers(e.stdout, ns)
+		},
+	}
+}
+
+func printNumbers(w io.Writer, ns []dialer.Number) error {
+	if len(ns) == 0 {
+		_, err := fmt.Fprintln(w, "No numbers yet. A number is bought the first time a call needs one in an area code.")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NUMBER\tSTATUS\tKIND\tAREA\tREGION\tRESERVED UNTIL\tLAST USED")
+	for _, n := range ns {
+		phone := n.PhoneNumber
+		switch {
+		case phone != "":
+		case n.Status == dialer.StatusPending:
+			phone = "(buying)"
+		default:
+			phone = "(not bought)"
+		}
+		area := n.AreaCode
+		if !n.Local() {
+			area += " for " + n.ServesAreaCode
+		} else if area == "" {
+			area = n.ServesAreaCode
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", phone, n.Status, kindLabel(n.Kind), area, n.Region,
+			localTime(n.ReservedUntil), localTime(n.LastUsedAt))
+	}
+	return tw.Flush()
+}
+
+func kindLabel(k dialer.NumberKind) string {
+	if k == dialer.OnDemand {
+		return "on-demand"
+	}
+	return string(k)
+}
+
+// localTime shows a stored UTC time in the user's time zone.
+func localTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04 MST")
+}
