@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -21,6 +22,9 @@ type Phone struct {
 // ParsePhone reads a phone number written by a person ("(415) 555-0100",
 // "+1 415 555 0100") and checks that it is a real, dialable number.
 func ParsePhone(raw string) (Phone, error) {
+	if d := phonenumbers.NormalizeDigitsOnly(raw); len(d) >= 3 && len(d) <= 6 && len(d) == len(strings.TrimSpace(raw)) {
+		return Phone{}, Errorf(EINVALID, "%q is a short code, not a full phone number", raw)
+	}
 	n, err := phonenumbers.Parse(raw, DefaultRegion)
 	if err != nil {
 		return Phone{}, Errorf(EINVALID, "%q is not a phone number", raw)

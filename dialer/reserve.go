@@ -232,6 +232,11 @@ func (r *Reservations) purchaseFailed(ctx context.Context, p Number, cause error
 		}
 	}
 	if err := r.Store.FailNumber(ctx, p.ID, ErrorMessage(cause)); err != nil {
+		// No longer pending: a reconcile pass (in this or another process)
+		// found the number at the provider and adopted it meanwhile.
+		if n, gerr := r.Store.Number(ctx, p.ID); ErrorKind(err) == ECONFLICT && gerr == nil && n.Status == StatusActive {
+			return Reservation{Number: n, Bought: true, Local: n.AreaCode == p.ServesAreaCode}, nil
+		}
 		return Reservation{}, errors.Join(cause, err)
 	}
 	r.log().Info("purchase failed; nothing charged", "number_id", p.ID, "kind", ErrorKind(cause))

@@ -292,3 +292,30 @@ func TestSweepQueries(t *testing.T) {
 		t.Errorf("releasing an unknown number: %v", err)
 	}
 }
+
+// Only active numbers are handed out: a past-due number in the area code
+// is passed over, and a supervisor's canceling number is released only once
+// its billing period ends.
+func TestOnlyActiveNumbersAreHandedOut(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	a := claim(t, db, "415", 10)
+	activate(t, db, a.Number.ID, "+14155550100", "PN1")
+	if _, err := db.db.ExecContext(ctx, "UPDATE numbers SET status = 'past_due' WHERE id = ?", a.Number.ID); err != nil {
+		t.Fatal(err)
+	}
+	if cl := claim(t, db, "415", 10); cl.Action != dialer.ClaimBuy {
+		t.Errorf("claim with only a past-due number: %+v, want a purchase", cl)
+	}
+	end := t0.Add(10 * 24 * time.Hour)
+	if _, err := db.db.ExecContext(ctx, `INSERT INTO numbers (kind, status, country, phone_number, provider_sid, area_code, billing_period_end, created_at)
+		VALUES ('dedicated', 'canceling', 'US', '+12125550100', 'PN9', '212', ?, ?)`, end.Format(timeLayout), t0.Format(timeLayout)); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := db.DueReleases(ctx, end.Add(-time.Second)); len(due) != 0 {
+		t.Errorf("due before the period ends: %+v", due)
+	}
+	if due, _ := db.DueReleases(ctx, end); len(due) != 1 || due[0].Kind != dialer.Dedicated {
+		t.Errorf("due when the period ends: %+v", due)
+	}
+}
