@@ -152,10 +152,7 @@ func (r *Reservations) Acquire(ctx context.Context, c Contact, onPending func(Nu
 
 // buy buys the number of the pending record p and activates it.
 func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settings) (Reservation, error) {
-	timeout := r.PurchaseTimeout
-	if timeout <= 0 {
-		timeout = defaultPurchaseTime
-	}
+	timeout := r.purchaseTimeout()
 	bctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tag := Tag(r.Store.InstanceID(), p.ID)
@@ -266,20 +263,24 @@ func (r *Reservations) activate(ctx context.Context, p Number, o OwnedNumber, se
 		r.log().Warn("provider sold a number that cannot be read", "phone", o.PhoneNumber, "err", err)
 	}
 	a := Activation{
-		SID:           o.SID,
-		PhoneNumber:   o.PhoneNumber,
-		FriendlyName:  o.FriendlyName,
-		AreaCode:      area,
-		At:            r.now(),
-		ReservedUntil: r.now().Add(set.Reservation()),
-		FeeKey:        "reservation:" + strconv.FormatInt(p.ID, 10),
+		SID:          o.SID,
+		PhoneNumber:  o.PhoneNumber,
+		FriendlyName: o.FriendlyName,
+		AreaCode:     area,
+		At:           r.now(),
 	}
 	if info, ok := nanp.Lookup(area); ok {
 		a.Region = info.Region
 	}
-	if !set.ReservationFee.IsZero() {
-		fee := set.ReservationFee
-		a.Fee = &fee
+	// On-demand numbers are reserved and carry the reservation fee;
+	// dedicated ones are kept until canceled and cost their monthly price.
+	if p.Kind == OnDemand {
+		a.ReservedUntil = a.At.Add(set.Reservation())
+		a.FeeKey = "reservation:" + strconv.FormatInt(p.ID, 10)
+		if !set.ReservationFee.IsZero() {
+			fee := set.ReservationFee
+			a.Fee = &fee
+		}
 	}
 	n, ch, err := r.Store.ActivateNumber(ctx, p.ID, a)
 	if err != nil {

@@ -28,6 +28,9 @@ type NumberStore interface {
 	// for (ClaimWait), or a new pending number this caller must buy
 	// (ClaimBuy). Refuses with ELIMIT when buying would pass MaxNumbers.
 	ClaimNumber(ctx context.Context, req ClaimRequest) (Claim, error)
+	// StartPurchase records a pending dedicated purchase (a supervisor's),
+	// refusing with ELIMIT when it would pass MaxNumbers.
+	StartPurchase(ctx context.Context, req PurchaseRequest) (Number, error)
 	// ActivateNumber records a completed purchase of a pending number and
 	// charges its fee under the fee key, in one transaction. Doing it again
 	// for the same purchase changes nothing and charges nothing.
@@ -78,6 +81,15 @@ type Claim struct {
 	Number Number
 }
 
+// PurchaseRequest starts a dedicated purchase.
+type PurchaseRequest struct {
+	Country     string
+	AreaCode    string // the area code asked for, or the exact number's
+	PhoneNumber string // the exact number asked for, if any
+	Now         time.Time
+	MaxNumbers  int
+}
+
 // Activation is a completed purchase.
 type Activation struct {
 	SID           string
@@ -95,9 +107,10 @@ type Activation struct {
 // NumberFilter narrows Numbers. Zero fields do not filter.
 type NumberFilter struct {
 	Statuses []NumberStatus
-	Kind     NumberKind
-	AreaCode string
-	Limit    int
+	Kind        NumberKind
+	AreaCode    string
+	PhoneNumber string
+	Limit       int
 }
 
 // ChargeFilter narrows Charges. Zero fields do not filter.

@@ -107,16 +107,8 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 			return err
 		}
 
-		var live int
-		if err := tx.QueryRowContext(ctx,
-			"SELECT count(*) FROM numbers WHERE status IN ('pending', 'active', 'past_due', 'canceling')",
-		).Scan(&live); err != nil {
+		if err := underMaximum(ctx, tx, req.MaxNumbers, "area code "+req.AreaCode); err != nil {
 			return err
-		}
-		if live >= req.MaxNumbers {
-			return dialer.Errorf(dialer.ELIMIT,
-				"The organization already has %d of its maximum %d numbers; no new number was bought for area code %s and nothing was charged",
-				live, req.MaxNumbers, req.AreaCode)
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at)
 			VALUES ('on_demand', 'pending', ?, ?, ?)`, req.Country, req.AreaCode, fmtTime(req.Now))
@@ -134,6 +126,49 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 	return cl, storeErr(err)
 }
 
+// underMaximum refuses a purchase that would pass the organization's
+// maximum count of live numbers.
+func underMaximum(ctx context.Context, tx *sql.Tx, max int, what string) error {
+	var live int
+	if err := tx.QueryRowContext(ctx,
+		"SELECT count(*) FROM numbers WHERE status IN ('pending', 'active', 'past_due', 'canceling')",
+	).Scan(&live); err != nil {
+		return err
+	}
+	if live >= max {
+		return dialer.Errorf(dialer.ELIMIT,
+			"The organization already has %d of its maximum %d numbers; no new number was bought for %s and nothing was charged",
+			live, max, what)
+	}
+	return nil
+}
+
+// StartPurchase records a pending dedicated purchase.
+func (s *DB) StartPurchase(ctx context.Context, req dialer.PurchaseRequest) (dialer.Number, error) {
+	var n dialer.Number
+	what := "area code " + req.AreaCode
+	if req.PhoneNumber != "" {
+		what = req.PhoneNumber
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := underMaximum(ctx, tx, req.MaxNumbers, what); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO numbers (kind, status, country, area_code, created_at)
+			VALUES ('dedicated', 'pending', ?, ?, ?)`, req.Country, req.AreaCode, fmtTime(req.Now))
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		n, err = getNumber(ctx, tx, id)
+		return err
+	})
+	return n, storeErr(err)
+}
+
 // ActivateNumber records a completed purchase and its fee, once.
 func (s *DB) ActivateNumber(ctx context.Context, id int64, a dialer.Activation) (dialer.Number, *dialer.Charge, error) {
 	var (
@@ -149,7 +184,7 @@ func (s *DB) ActivateNumber(ctx context.Context, id int64, a dialer.Activation) 
 		case cur.Status == dialer.StatusPending:
 			if _, err := tx.ExecContext(ctx, `UPDATE numbers SET status = 'active', provider_sid = ?,
 				phone_number = ?, friendly_name = ?, area_code = ?, region = ?, locality = ?,
-				activated_at = ?, last_used_at = ?, reserved_until = ?, failure_reason = ''
+				activated_at = ?, last_used_at = CASE kind WHEN 'on_demand' THEN ? END, reserved_until = ?, failure_reason = ''
 				WHERE id = ?`,
 				a.SID, a.PhoneNumber, a.FriendlyName, a.AreaCode, a.Region, a.Locality,
 				fmtTime(a.At), fmtTime(a.At), fmtTime(a.ReservedUntil), id); err != nil {
@@ -269,6 +304,10 @@ func (s *DB) Numbers(ctx context.Context, f dialer.NumberFilter) ([]dialer.Numbe
 	if f.AreaCode != "" {
 		where = append(where, "(area_code = ? OR serves_area_code = ?)")
 		args = append(args, f.AreaCode, f.AreaCode)
+	}
+	if f.PhoneNumber != "" {
+		where = append(where, "phone_number = ?")
+		args = append(args, f.PhoneNumber)
 	}
 	q := "SELECT " + numberCols + " FROM numbers"
 	if len(where) > 0 {

@@ -1,0 +1,103 @@
+package dialer
+
+import (
+	"context"
+	"time"
+)
+
+// DedicatedRequest asks for a number a supervisor keeps until canceled: any
+// number of an area code, or one exact number (from a search).
+type DedicatedRequest struct {
+	Country     string // default "US"
+	AreaCode    string
+	PhoneNumber string // E.164
+}
+
+// BuyDedicated buys a dedicated number. It carries no reservation fee (its
+// monthly price is its cost) and counts against the organization maximum.
+func (r *Reservations) BuyDedicated(ctx context.Context, req DedicatedRequest) (Number, error) {
+	if (req.AreaCode == "") == (req.PhoneNumber == "") {
+		return Number{}, Errorf(EINVALID, "give an area code or an exact number to buy, not both")
+	}
+	if req.Country == "" {
+		req.Country = "US"
+	}
+	if req.PhoneNumber != "" {
+		p, err := ParsePhone(req.PhoneNumber)
+		if err != nil {
+			return Number{}, err
+		}
+		req.PhoneNumber, req.Country, req.AreaCode = p.E164, p.Country, p.AreaCode
+	} else if len(req.AreaCode) != 3 || !allDigits(req.AreaCode) {
+		return Number{}, Errorf(EINVALID, "area code %q: want three digits, such as 415", req.AreaCode)
+	}
+	set, err := r.Store.Settings(ctx)
+	if err != nil {
+		return Number{}, err
+	}
+	p, err := r.Store.StartPurchase(ctx, PurchaseRequest{
+		Country: req.Country, AreaCode: req.AreaCode, PhoneNumber: req.PhoneNumber,
+		Now: r.now(), MaxNumbers: set.MaxNumbers,
+	})
+	if err != nil {
+		return Number{}, err
+	}
+	bctx, cancel := context.WithTimeout(ctx, r.purchaseTimeout())
+	defer cancel()
+	buy := BuyRequest{Country: req.Country, FriendlyName: Tag(r.Store.InstanceID(), p.ID)}
+	if req.PhoneNumber != "" {
+		buy.PhoneNumber = req.PhoneNumber
+	} else {
+		buy.AreaCode = req.AreaCode
+	}
+	owned, err := r.Provider.BuyNumber(bctx, buy)
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), r.purchaseTimeout())
+	defer scancel()
+	if err != nil {
+		res, err := r.purchaseFailed(sctx, p, err)
+		return res.Number, err
+	}
+	res, err := r.activate(sctx, p, owned, set)
+	return res.Number, err
+}
+
+// Release gives a number back to the provider now and marks it released:
+// at the provider first, so it is never forgotten while still owned.
+func (r *Reservations) Release(ctx context.Context, id int64) (Number, error) {
+	n, err := r.Store.Number(ctx, id)
+	if err != nil {
+		return n, err
+	}
+	switch n.Status {
+	case StatusReleased, StatusFailed:
+		return n, Errorf(ECONFLICT, "%s is already %s", n.PhoneNumber, n.Status)
+	case StatusPending:
+		return n, Errorf(ECONFLICT, "number %d is still being bought; release it once the purchase completes", n.ID)
+	}
+	if err := r.Provider.ReleaseNumber(ctx, n.ProviderSID); err != nil && ErrorKind(err) != ENOTFOUND {
+		return n, err
+	}
+	now := r.now()
+	if err := r.Store.MarkReleased(ctx, n.ID, now); err != nil {
+		return n, err
+	}
+	n.Status, n.ReleasedAt = StatusReleased, now
+	r.log().Info("number released by hand", "number_id", n.ID, "phone", n.PhoneNumber)
+	return n, nil
+}
+
+func (r *Reservations) purchaseTimeout() time.Duration {
+	if r.PurchaseTimeout > 0 {
+		return r.PurchaseTimeout
+	}
+	return defaultPurchaseTime
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
