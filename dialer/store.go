@@ -106,7 +106,7 @@ type Activation struct {
 
 // NumberFilter narrows Numbers. Zero fields do not filter.
 type NumberFilter struct {
-	Statuses []NumberStatus
+	Statuses    []NumberStatus
 	Kind        NumberKind
 	AreaCode    string
 	PhoneNumber string
