@@ -69,6 +69,16 @@ func resolvePaths(e *env) (paths, error) {
 	return p, nil
 }
 
+// openLogOnly opens the log file alone, for commands without a database.
+func openLogOnly(e *env) (paths, *slog.Logger, func(), error) {
+	p, err := resolvePaths(e)
+	if err != nil {
+		return p, nil, nil, err
+	}
+	log, closeLog, err := openLog(p.Log)
+	return p, log, closeLog, err
+}
+
 // openStore opens the database and a logger writing to the log file.
 func openStore(ctx context.Context, e *env) (*store.DB, *slog.Logger, func(), error) {
 	p, err := resolvePaths(e)
@@ -79,6 +89,11 @@ func openStore(ctx context.Context, e *env) (*store.DB, *slog.Logger, func(), er
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if _, _, err := sandboxMode(e); err != nil {
+		closeLog()
+		return nil, nil, nil, err
+	}
+	sandboxBanner(e)
 	db, err := store.Open(ctx, p.DB)
 	if err != nil {
 		closeLog()

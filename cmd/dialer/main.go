@@ -19,7 +19,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
@@ -27,9 +27,12 @@ func main() {
 // env is what a subcommand gets: its output streams, the environment and
 // the global flags.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	dbPath         string // --db
+	sandbox        bool   // --sandbox
+	twilioBaseURL  string // --twilio-base-url
 }
 
 // command is one node of the subcommand tree: a group (subs) or a leaf (run).
@@ -49,8 +52,14 @@ func commands() *command {
 		subs: []*command{
 			versionCmd(),
 			dirsCmd(),
+			emulatorCmd(),
 			{name: "numbers", summary: "The organization's phone number inventory.", subs: []*command{
 				numbersListCmd(),
+				numbersSearchCmd(),
+				numbersBuyCmd(),
+				numbersReleaseCmd(),
+				numbersSweepCmd(),
+				numbersReconcileCmd(),
 			}},
 			{name: "charges", summary: "Fees the organization was charged.", subs: []*command{
 				chargesListCmd(),
@@ -64,8 +73,8 @@ type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := &env{stdout: stdout, stderr: stderr, getenv: getenv}
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	err := dispatch(ctx, e, commands(), nil, args)
 	var ue usageError
 	switch {
@@ -93,16 +102,17 @@ func dispatch(ctx context.Context, e *env, c *command, path []string, args []str
 		if c.flags != nil {
 			opts = c.flags(fs)
 		}
-		if err := parse(e, fs, path, c, args); err != nil {
+		pos, err := parse(e, fs, path, c, args, true)
+		if err != nil {
 			return err
 		}
-		return c.run(ctx, e, opts, fs.Args())
+		return c.run(ctx, e, opts, pos)
 	}
 	fs := newFlagSet(e, path)
-	if err := parse(e, fs, path, c, args); err != nil {
+	rest, err := parse(e, fs, path, c, args, false)
+	if err != nil {
 		return err
 	}
-	rest := fs.Args()
 	if len(rest) == 0 || rest[0] == "help" {
 		usage(e.stdout, fs, path, c)
 		return nil
@@ -120,22 +130,33 @@ func newFlagSet(e *env, path []string) *flag.FlagSet {
 	fs.SetOutput(io.Discard) // parse reports errors and prints help itself
 	fs.Usage = func() {}
 	fs.StringVar(&e.dbPath, "db", e.dbPath, "database file (default: dialer.db in the data directory)")
+	fs.BoolVar(&e.sandbox, "sandbox", e.sandbox, "use the built-in Twilio emulator even when Twilio credentials are set")
+	fs.StringVar(&e.twilioBaseURL, "twilio-base-url", e.twilioBaseURL, "send Twilio API requests to this base URL (an emulator or mock; default $DIALER_TWILIO_BASE_URL)")
 	return fs
 }
 
-// parse parses args: --help prints the usage to stdout; a bad flag is a
+// parse parses args and returns the positional ones. A leaf's flags may
+// follow its arguments ("release +14155550100 --yes"); a group stops at its
+// subcommand's name. --help prints the usage to stdout; a bad flag is a
 // usage error that points at --help.
-func parse(e *env, fs *flag.FlagSet, path []string, c *command, args []string) error {
-	err := fs.Parse(args)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, flag.ErrHelp):
-		usage(e.stdout, fs, path, c)
-		return err
+func parse(e *env, fs *flag.FlagSet, path []string, c *command, args []string, interleave bool) ([]string, error) {
+	var pos []string
+	for {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			usage(e.stdout, fs, path, c)
+			return nil, err
+		case err != nil:
+			name := strings.Join(path, " ")
+			return nil, usageError{fmt.Sprintf("%v; see '%s --help'", err, name)}
+		}
+		args = fs.Args()
+		if !interleave || len(args) == 0 {
+			return append(pos, args...), nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
 	}
-	name := strings.Join(path, " ")
-	return usageError{fmt.Sprintf("%v; see '%s --help'", err, name)}
 }
 
 func usage(w io.Writer, fs *flag.FlagSet, path []string, c *command) {

@@ -18,9 +18,15 @@ import (
 // dataDir, returning exit status, stdout and stderr.
 func runCLI(t *testing.T, dataDir string, args ...string) (int, string, string) {
 	t.Helper()
+	return runCLIInput(t, dataDir, "", args...)
+}
+
+// runCLIInput is runCLI with input typed on stdin.
+func runCLIInput(t *testing.T, dataDir, input string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	envv := map[string]string{"HOME": t.TempDir(), "DIALER_DATA_DIR": dataDir}
-	code := run(context.Background(), args, &out, &errOut, func(k string) string { return envv[k] })
+	code := run(context.Background(), args, strings.NewReader(input), &out, &errOut, func(k string) string { return envv[k] })
 	return code, out.String(), errOut.String()
 }
 

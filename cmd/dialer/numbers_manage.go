@@ -1,0 +1,295 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+type searchOpts struct {
+	country, areaCode, contains, region, locality, postal, near *string
+	limit                                                       *int
+	json                                                        *bool
+}
+
+type availableJSON struct {
+	PhoneNumber         string `json:"phone_number"`
+	FriendlyName        string `json:"friendly_name"`
+	Locality            string `json:"locality"`
+	Region              string `json:"region"`
+	PostalCode          string `json:"postal_code"`
+	Country             string `json:"country"`
+	Voice               bool   `json:"voice"`
+	SMS                 bool   `json:"sms"`
+	AddressRequirements string `json:"address_requirements"`
+}
+
+func numbersSearchCmd() *command {
+	return &command{
+		name: "search", summary: "Search numbers available to buy.",
+		args: "[--area-code N] [--contains DIGITS] [--region ST] [--locality CITY] [--postal-code ZIP] [--near E164] [--country US] [--limit N] [--json]",
+		flags: func(fs *flag.FlagSet) any {
+			return searchOpts{
+				country:  fs.String("country", "US", "country (ISO code): US or CA"),
+				areaCode: fs.String("area-code", "", "three-digit area code"),
+				contains: fs.String("contains", "", "digits the number contains"),
+				region:   fs.String("region", "", "state or province, e.g. CA"),
+				locality: fs.String("locality", "", "city"),
+				postal:   fs.String("postal-code", "", "postal code"),
+				near:     fs.String("near", "", "near this number (E.164)"),
+				limit:    fs.Int("limit", 20, "at most this many (1 to 1000)"),
+				json:     fs.Bool("json", false, "print JSON for scripts"),
+			}
+		},
+		run: func(ctx context.Context, e *env, o any, args []string) error {
+			opts := o.(searchOpts)
+			if len(args) > 0 {
+				return usageError{"numbers search takes flags only, e.g. --area-code 415"}
+			}
+			if *opts.limit < 1 || *opts.limit > 1000 {
+				return usageError{fmt.Sprintf("--limit %d: want 1 to 1000", *opts.limit)}
+			}
+			if ac := *opts.areaCode; ac != "" && (len(ac) != 3 || !isDigits(ac)) {
+				return usageError{fmt.Sprintf("--area-code %q: want three digits, such as 415", ac)}
+			}
+			a, closeAll, err := openApp(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			found, err := a.back.provider.SearchNumbers(ctx, dialer.NumberQuery{
+				Country: strings.ToUpper(*opts.country), AreaCode: *opts.areaCode, Contains: *opts.contains,
+				Region: strings.ToUpper(*opts.region), Locality: *opts.locality, PostalCode: *opts.postal,
+				NearNumber: *opts.near, Limit: *opts.limit,
+			})
+			if err != nil {
+				return err
+			}
+			if *opts.json {
+				out := make([]availableJSON, 0, len(found))
+				for _, n := range found {
+					out = append(out, availableJSON{n.PhoneNumber, n.FriendlyName, n.Locality, n.Region, n.PostalCode, n.Country, n.Voice, n.SMS, n.AddressRequired})
+				}
+				return writeJSON(e.stdout, out)
+			}
+			if len(found) == 0 {
+				_, err := fmt.Fprintln(e.stdout, "No numbers available that match.")
+				return err
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NUMBER\tLOCALITY\tREGION\tPOSTAL CODE")
+			for _, n := range found {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.PhoneNumber, n.Locality, n.Region, n.PostalCode)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+type buyOpts struct {
+	areaCode, number, country *string
+	json                      *bool
+}
+
+func numbersBuyCmd() *command {
+	return &command{
+		name: "buy", summary: "Buy a dedicated number (kept until released).", args: "(--area-code N | --number E164) [--json]",
+		flags: func(fs *flag.FlagSet) any {
+			return buyOpts{
+				areaCode: fs.String("area-code", "", "buy any number of this area code"),
+				number:   fs.String("number", "", "buy this exact number (from numbers search)"),
+				country:  fs.String("country", "US", "country of the area code: US or CA"),
+				json:     fs.Bool("json", false, "print JSON for scripts"),
+			}
+		},
+		run: func(ctx context.Context, e *env, o any, args []string) error {
+			opts := o.(buyOpts)
+			if len(args) > 0 || (*opts.areaCode == "") == (*opts.number == "") {
+				return usageError{"numbers buy needs exactly one of --area-code N or --number E164"}
+			}
+			a, closeAll, err := openApp(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			n, err := a.numbers.BuyDedicated(ctx, dialer.DedicatedRequest{
+				Country: strings.ToUpper(*opts.country), AreaCode: *opts.areaCode, PhoneNumber: *opts.number})
+			if err != nil {
+				return err
+			}
+			if *opts.json {
+				return writeJSON(e.stdout, toNumberJSON(n))
+			}
+			_, err = fmt.Fprintf(e.stdout, "Bought %s (dedicated, area code %s %s). It is kept until released.\n", n.PhoneNumber, n.AreaCode, n.Region)
+			return err
+		},
+	}
+}
+
+type releaseOpts struct{ yes *bool }
+
+func numbersReleaseCmd() *command {
+	return &command{
+		name: "release", summary: "Give a number back to the provider now.", args: "NUMBER [--yes]",
+		flags: func(fs *flag.FlagSet) any {
+			return releaseOpts{yes: fs.Bool("yes", false, "do not ask for confirmation")}
+		},
+		run: func(ctx context.Context, e *env, o any, args []string) error {
+			if len(args) != 1 {
+				return usageError{"numbers release needs one number, e.g. dialer numbers release +14155550100"}
+			}
+			ph, err := dialer.ParsePhone(args[0])
+			if err != nil {
+				return err
+			}
+			a, closeAll, err := openApp(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			live, err := a.db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: ph.E164,
+				Statuses: []dialer.NumberStatus{dialer.StatusActive, dialer.StatusPastDue, dialer.StatusCanceling}})
+			if err != nil {
+				return err
+			}
+			if len(live) == 0 {
+				return dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", ph.E164)
+			}
+			n := live[0]
+			if !*o.(releaseOpts).yes {
+				fmt.Fprintf(e.stderr, "Release %s (%s, area code %s)? Calls can no longer use it and it may not be had back. Type yes to release: ",
+					n.PhoneNumber, kindLabel(n.Kind), n.AreaCode)
+				line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+				if strings.TrimSpace(strings.ToLower(line)) != "yes" {
+					return dialer.Errorf(dialer.ECANCELED, "%s was not released (answer yes, or pass --yes)", n.PhoneNumber)
+				}
+			}
+			if _, err := a.numbers.Release(ctx, n.ID); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "Released %s.\n", n.PhoneNumber)
+			return err
+		},
+	}
+}
+
+func numbersSweepCmd() *command {
+	return &command{
+		name: "sweep", summary: "Release numbers whose reservation lapsed or whose cancellation is due.", args: "[--json]",
+		flags: jsonFlag,
+		run: func(ctx context.Context, e *env, o any, args []string) error {
+			if len(args) > 0 {
+				return usageError{"numbers sweep takes no arguments"}
+			}
+			a, closeAll, err := openApp(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			res, err := a.numbers.Sweep(ctx)
+			if err != nil {
+				return err
+			}
+			if *o.(jsonOpt).json {
+				out := struct {
+					Released []numberJSON `json:"released"`
+					Errors   []string     `json:"errors"`
+				}{Released: []numberJSON{}, Errors: []string{}}
+				for _, n := range res.Released {
+					out.Released = append(out.Released, toNumberJSON(n))
+				}
+				for _, err := range res.Errors {
+					out.Errors = append(out.Errors, dialer.ErrorMessage(err))
+				}
+				return writeJSON(e.stdout, out)
+			}
+			for _, n := range res.Released {
+				fmt.Fprintf(e.stdout, "Released %s (%s, area code %s).\n", n.PhoneNumber, kindLabel(n.Kind), n.AreaCode)
+			}
+			for _, err := range res.Errors {
+				fmt.Fprintf(e.stderr, "Not released now, tried again next sweep: %s\n", dialer.ErrorMessage(err))
+			}
+			if len(res.Released) == 0 && len(res.Errors) == 0 {
+				fmt.Fprintln(e.stdout, "Nothing to release.")
+			}
+			if len(res.Errors) > 0 {
+				return dialer.Errorf(dialer.EUNAVAILABLE, "%d numbers could not be released now", len(res.Errors))
+			}
+			return nil
+		},
+	}
+}
+
+func numbersReconcileCmd() *command {
+	return &command{
+		name: "reconcile", summary: "Compare the inventory with the provider's numbers and repair differences.", args: "[--json]",
+		flags: jsonFlag,
+		run: func(ctx context.Context, e *env, o any, args []string) error {
+			if len(args) > 0 {
+				return usageError{"numbers reconcile takes no arguments"}
+			}
+			a, closeAll, err := openApp(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			res, err := a.numbers.Reconcile(ctx)
+			if err != nil {
+				return err
+			}
+			if *o.(jsonOpt).json {
+				j := func(ns []dialer.Number) []numberJSON {
+					out := []numberJSON{}
+					for _, n := range ns {
+						out = append(out, toNumberJSON(n))
+					}
+					return out
+				}
+				phones := func(os []dialer.OwnedNumber) []string {
+					out := []string{}
+					for _, o := range os {
+						out = append(out, o.PhoneNumber)
+					}
+					return out
+				}
+				return writeJSON(e.stdout, map[string]any{
+					"adopted": j(res.Adopted), "vanished": j(res.Vanished), "abandoned": j(res.Abandoned),
+					"released": phones(res.Released), "unmanaged": phones(res.Unmanaged),
+				})
+			}
+			for _, n := range res.Adopted {
+				fmt.Fprintf(e.stdout, "Adopted %s: bought before a crash, now recorded (fee charged once).\n", n.PhoneNumber)
+			}
+			for _, n := range res.Vanished {
+				fmt.Fprintf(e.stdout, "Marked %s released: the provider no longer has it.\n", n.PhoneNumber)
+			}
+			for _, n := range res.Abandoned {
+				fmt.Fprintf(e.stdout, "Marked purchase %d failed: it never completed; nothing was charged.\n", n.ID)
+			}
+			for _, o := range res.Released {
+				fmt.Fprintf(e.stdout, "Released %s: bought by dialer but not wanted.\n", o.PhoneNumber)
+			}
+			if k := len(res.Unmanaged); k > 0 {
+				fmt.Fprintf(e.stdout, "Left alone %d numbers the account owns that dialer did not buy.\n", k)
+			}
+			if len(res.Adopted)+len(res.Vanished)+len(res.Abandoned)+len(res.Released) == 0 {
+				fmt.Fprintln(e.stdout, "The inventory matches the provider.")
+			}
+			return nil
+		},
+	}
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
