@@ -429,6 +429,9 @@ func (r *Reservations) RunSweeper(ctx context.Context, interval time.Duration, r
 	defer t.Stop()
 	for {
 		res, err := r.Sweep(ctx)
+		if ctx.Err() != nil {
+			return // stopped mid-sweep: not a failure to report
+		}
 		if report != nil {
 			report(res, err)
 		}
