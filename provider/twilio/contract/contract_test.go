@@ -193,6 +193,74 @@ func TestProxyReportsBadResponses(t *testing.T) {
 	t.Logf("reported (as expected):\n%s", probs)
 }
 
+// Twilio's spec declares no error responses: the Twilio errors the adapter
+// relies on are allowed for their operation only, with Twilio's error body,
+// and an undeclared success status is still caught.
+func TestProxyUndeclaredStatus(t *testing.T) {
+	Require(t)
+	other := "CA" + strings.Repeat("1", 32)
+	pn := "PN" + strings.Repeat("2", 32)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		twilioErr := func(status, code int) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"code": %d, "message": "m", "more_info": "https://www.twilio.com/docs/errors/%d", "status": %d}`, code, code, status)
+		}
+		switch {
+		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Calls/"+call+".json"):
+			twilioErr(400, 21220) // allowed
+		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Calls/"+other+".json"):
+			http.Error(w, "oops", 400) // not Twilio's error body
+		case r.Method == "DELETE" && strings.HasSuffix(r.URL.Path, "/IncomingPhoneNumbers/"+pn+".json"):
+			twilioErr(404, 20404) // allowed
+		case r.Method == "DELETE" && strings.HasSuffix(r.URL.Path, "/Calls/"+call+".json"):
+			twilioErr(404, 20404) // another operation
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(201) // Balance declares 200 only
+			fmt.Fprint(w, `{"account_sid": "`+acct+`", "balance": "1.00", "currency": "USD"}`)
+		}
+	}))
+	t.Cleanup(up.Close)
+	p := StartProxies(t, up.URL)
+	rec := NewRecorder(nil, p.Specs)
+	c := &http.Client{Transport: rec}
+	do := func(method, path string, form url.Values) {
+		req, _ := http.NewRequest(method, p.API.URL+"/2010-04-01/Accounts/"+acct+path, strings.NewReader(form.Encode()))
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		req.SetBasicAuth(acct, tok)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	do("POST", "/Calls/"+call+".json", url.Values{"Status": {"completed"}})
+	do("POST", "/Calls/"+other+".json", url.Values{"Status": {"completed"}})
+	do("DELETE", "/IncomingPhoneNumbers/"+pn+".json", nil)
+	do("DELETE", "/Calls/"+call+".json", nil)
+	do("GET", "/Balance.json", nil)
+	probs := rec.Problems()
+	want := []string{
+		"POST /2010-04-01/Accounts/" + acct + "/Calls/" + other + ".json (HTTP 400): spec violation: Warning response: Unable to match the returned status code with those defined in the document: 200",
+		"DELETE /2010-04-01/Accounts/" + acct + "/Calls/" + call + ".json (HTTP 404): spec violation: Warning response: Unable to match the returned status code with those defined in the document: 204",
+		"GET /2010-04-01/Accounts/" + acct + "/Balance.json (HTTP 201): spec violation: Error response: Unable to match the returned status code with those defined in the document: 200",
+	}
+	if strings.Join(probs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(probs, "\n"), strings.Join(want, "\n"))
+	}
+	if n := len(rec.Exchanges()); n != 5 {
+		t.Errorf("%d exchanges, want 5", n)
+	}
+	rec.Verify(&testing.T{}) // problems go, exchanges stay
+	if len(rec.Problems()) != 0 || len(rec.Exchanges()) != 5 {
+		t.Errorf("after Verify: %d problems, %d exchanges; want 0 and 5", len(rec.Problems()), len(rec.Exchanges()))
+	}
+}
+
 // Prism's request checks: a misspelled parameter, a missing required one.
 func TestRecorderCatchesBadRequests(t *testing.T) {
 	m := SharedMocks(t)
