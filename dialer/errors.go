@@ -12,21 +12,23 @@ type Kind string
 
 // Error kinds. Their string values are stable: they appear in --json output.
 const (
-	EINVALID         Kind = "invalid"              // input the user must correct
-	ENOTFOUND        Kind = "not_found"            // no such thing
-	ECONFLICT        Kind = "conflict"             // clashes with what exists
-	ELIMIT           Kind = "limit_reached"        // the organization's maximum
-	ENOTAVAILABLE    Kind = "number_not_available" // no number to buy there
-	EAREACODE        Kind = "invalid_area_code"    // the provider does not know the area code
-	EADDRESS         Kind = "address_required"     // regulatory address or certification needed
-	EACCOUNT         Kind = "account_restricted"   // trial or restricted account
-	EAUTH            Kind = "auth"                 // credentials refused
-	ERATELIMIT       Kind = "rate_limited"         // provider asked us to slow down
-	EUNAVAILABLE     Kind = "provider_unavailable" // provider down, timed out or unreachable
-	ECALLENDED       Kind = "call_ended"           // the call is already over
-	ECANCELED        Kind = "canceled"             // the user or a deadline stopped it
-	EINTERNAL        Kind = "internal"             // a bug or an unexpected failure
-	EPURCHASEUNKNOWN Kind = "purchase_unknown"     // the provider did not say whether a purchase happened
+	EINVALID         Kind = "invalid"               // input the user must correct
+	ENOTFOUND        Kind = "not_found"             // no such thing
+	ECONFLICT        Kind = "conflict"              // clashes with what exists
+	ELIMIT           Kind = "limit_reached"         // the organization's maximum
+	ENOTAVAILABLE    Kind = "number_not_available"  // no number to buy there
+	EAREACODE        Kind = "invalid_area_code"     // the provider does not know the area code
+	EADDRESS         Kind = "address_required"      // regulatory address or certification needed
+	EACCOUNT         Kind = "account_restricted"    // trial or restricted account
+	EAUTH            Kind = "auth"                  // credentials refused
+	ERATELIMIT       Kind = "rate_limited"          // provider asked us to slow down
+	EUNAVAILABLE     Kind = "provider_unavailable"  // provider down, timed out or unreachable
+	ECALLENDED       Kind = "call_ended"            // the call is already over
+	ECANCELED        Kind = "canceled"              // the user or a deadline stopped it
+	EINTERNAL        Kind = "internal"              // a bug or an unexpected failure
+	EPURCHASEUNKNOWN Kind = "purchase_unknown"      // the provider did not say whether a purchase happened
+	EREFUSED         Kind = "refused"               // a policy refuses the call: do-not-call, balance, daily cap
+	EHOURS           Kind = "outside_calling_hours" // outside the callee's calling hours; overridable with a reason
 )
 
 // Error is an error with a kind and a sentence a user understands.
@@ -124,6 +126,10 @@ func KindSentence(k Kind) string {
 		return "The call has already ended."
 	case ECANCELED:
 		return "Stopped before it finished."
+	case EREFUSED:
+		return "The call is not allowed."
+	case EHOURS:
+		return "It is outside calling hours where the contact is."
 	case EPURCHASEUNKNOWN:
 		return "The provider did not confirm the purchase; it will be checked before anything is charged."
 	}

@@ -152,14 +152,16 @@ const (
 
 // Leg is one provider call: the agent's phone, or the contact's.
 type Leg struct {
-	Role      LegRole
-	SID       string
-	Status    CallStatus
-	StartedAt time.Time
-	EndedAt   time.Time
-	Duration  time.Duration
-	Rate      *Money // per minute, from the pricing API at call time
-	Price     *Money // cost; nil until the provider has priced the leg
+	Role       LegRole
+	SID        string
+	To         string // the phone this leg rang
+	Status     CallStatus
+	AnsweredBy string // "human", "machine_end_beep", ... when detected
+	StartedAt  time.Time
+	EndedAt    time.Time
+	Duration   time.Duration
+	Rate       *Money // per minute, from the pricing API at call time
+	Price      *Money // cost; nil until the provider has priced the leg
 }
 
 // Call is one bridged call, recorded on the contact.
@@ -172,12 +174,39 @@ type Call struct {
 	NumberID       int64
 	NewNumber      bool  // the caller ID was bought for this call
 	FeeChargeID    int64 // the reservation fee's charge, when NewNumber
-	Outcome        string
+	Confirm        ConfirmMode
+	Outcome        Outcome
+	EndReason      string // why the program ended it, if it did: "agent hung up", "balance negative", ...
 	OverrideReason string // calling-hours override, if any
 	StartedAt      time.Time
 	EndedAt        time.Time
 	Legs           []Leg
 }
+
+// Leg returns the call's leg of role, if it has one.
+func (c Call) Leg(role LegRole) (Leg, bool) {
+	for _, l := range c.Legs {
+		if l.Role == role {
+			return l, true
+		}
+	}
+	return Leg{}, false
+}
+
+// Outcome is how a bridged call ended, from the contact's side.
+type Outcome string
+
+const (
+	OutcomeAnswered      Outcome = "answered"        // the contact answered (a person)
+	OutcomeVoicemail     Outcome = "voicemail"       // a machine answered
+	OutcomeBusy          Outcome = "busy"            // the contact's line was busy
+	OutcomeNoAnswer      Outcome = "no_answer"       // the contact did not answer
+	OutcomeFailed        Outcome = "failed"          // the contact's leg could not be placed
+	OutcomeCanceled      Outcome = "canceled"        // hung up while the contact's phone rang
+	OutcomeNotDialed     Outcome = "not_dialed"      // the agent answered but the contact was never dialed
+	OutcomeAgentNoAnswer Outcome = "agent_no_answer" // the agent's phone was not answered: the contact was never dialed
+	OutcomeAgentFailed   Outcome = "agent_failed"    // the agent's phone could not be rung
+)
 
 // Total adds the legs' prices. known is false while any leg is unpriced.
 func (c Call) Total() (total Money, known bool, err error) {

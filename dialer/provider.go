@@ -133,6 +133,9 @@ type Dial struct {
 	CallerID       string // E.164, an owned number
 	RingTimeout    time.Duration
 	StatusCallback string
+	// MachineDetection asks the provider to tell a person from voicemail
+	// (CallInfo.AnsweredBy).
+	MachineDetection bool
 }
 
 // CallUpdate steers a live call: exactly one of Dial or Hangup.

@@ -12,6 +12,8 @@ import (
 type Store interface {
 	NumberStore
 	ChargeStore
+	ContactStore
+	CallStore
 
 	// InstanceID identifies this database. Numbers it buys carry it in their
 	// friendly name, so reconciling never touches another installation's.
@@ -118,4 +120,52 @@ type ChargeFilter struct {
 	NumberID int64
 	Since    time.Time
 	Limit    int
+}
+
+// ContactStore keeps the people agents call.
+type ContactStore interface {
+	CreateContact(ctx context.Context, c Contact) (Contact, error)
+	UpdateContact(ctx context.Context, c Contact) (Contact, error)
+	Contact(ctx context.Context, id int64) (Contact, error)
+	// ContactByPhone finds the oldest contact with this E.164 number.
+	ContactByPhone(ctx context.Context, e164 string) (Contact, error)
+}
+
+// CallStore keeps call records, their legs and the rate cache.
+type CallStore interface {
+	// StartCall records a call being placed (no legs yet).
+	StartCall(ctx context.Context, c Call) (Call, error)
+	// SaveLeg records or updates the call's leg of l.Role. A price already
+	// recorded is kept when l.Price is nil.
+	SaveLeg(ctx context.Context, callID int64, l Leg) error
+	// FinishCall records how the call ended.
+	FinishCall(ctx context.Context, id int64, outcome Outcome, endReason string, endedAt time.Time) error
+	// Call returns one call with its legs.
+	Call(ctx context.Context, id int64) (Call, error)
+	// Calls lists calls with their legs, newest first.
+	Calls(ctx context.Context, f CallFilter) ([]Call, error)
+	// CountCalls counts calls placed at or after since.
+	CountCalls(ctx context.Context, since time.Time) (int, error)
+	// UnpricedLegs lists ended legs the provider has not priced yet.
+	UnpricedLegs(ctx context.Context, limit int) ([]LegRef, error)
+	// SetLegPrice records a leg's price once the provider has it.
+	SetLegPrice(ctx context.Context, sid string, price Money) error
+	// Rate returns a cached per-minute rate for a destination prefix.
+	Rate(ctx context.Context, prefix string) (Money, time.Time, error)
+	// SaveRate caches a per-minute rate.
+	SaveRate(ctx context.Context, prefix string, rate Money, at time.Time) error
+}
+
+// CallFilter narrows Calls. Zero fields do not filter.
+type CallFilter struct {
+	ContactID int64
+	Since     time.Time
+	Limit     int
+}
+
+// LegRef names a leg for backfilling its price.
+type LegRef struct {
+	CallID int64
+	Role   LegRole
+	SID    string
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
 )
@@ -42,6 +43,14 @@ func applySetting(set *dialer.Settings, k, v string) error {
 		set.MaxNumbers, err = strconv.Atoi(v)
 	case "region_fallback":
 		set.RegionFallback, err = strconv.ParseBool(v)
+	case "calling_hours":
+		set.CallingHours, err = dialer.ParseCallingHours(v)
+	case "confirm":
+		set.Confirm, err = dialer.ParseConfirmMode(v)
+	case "daily_call_cap":
+		set.DailyCallCap, err = strconv.Atoi(v)
+	case "balance_grace":
+		set.BalanceGrace, err = time.ParseDuration(v)
 	}
 	if err != nil {
 		return dialer.Errorf(dialer.EINTERNAL, "stored setting %s=%q cannot be read: %w", k, v, err)
@@ -60,6 +69,10 @@ func (s *DB) SaveSettings(ctx context.Context, set dialer.Settings) error {
 		{"reservation_days", strconv.Itoa(set.ReservationDays)},
 		{"max_numbers", strconv.Itoa(set.MaxNumbers)},
 		{"region_fallback", strconv.FormatBool(set.RegionFallback)},
+		{"calling_hours", set.CallingHours.String()},
+		{"confirm", string(set.Confirm)},
+		{"daily_call_cap", strconv.Itoa(set.DailyCallCap)},
+		{"balance_grace", set.BalanceGrace.String()},
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, p := range kv {

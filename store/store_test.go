@@ -112,7 +112,8 @@ func TestSettingsRoundTripAndValidation(t *testing.T) {
 	if got != dialer.DefaultSettings() {
 		t.Errorf("new database settings %+v, want defaults", got)
 	}
-	want := dialer.Settings{ReservationFee: dialer.MustMoney("2.50", "USD"), ReservationDays: 30, MaxNumbers: 3, RegionFallback: false}
+	want := dialer.Settings{ReservationFee: dialer.MustMoney("2.50", "USD"), ReservationDays: 30, MaxNumbers: 3, RegionFallback: false,
+		CallingHours: dialer.CallingHours{Start: 9*60 + 30, End: 17 * 60}, Confirm: dialer.ConfirmKeypad, DailyCallCap: 40, BalanceGrace: 45 * time.Second}
 	if err := db.SaveSettings(ctx, want); err != nil {
 		t.Fatal(err)
 	}

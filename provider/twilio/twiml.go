@@ -85,6 +85,9 @@ func dialVerb(d dialer.Dial) (twiml.Element, error) {
 		return nil, dialer.Errorf(dialer.EINVALID, "the caller ID %q is not in E.164 form such as +14155550100", d.CallerID)
 	}
 	num := twiml.VoiceNumber{PhoneNumber: d.To}
+	if d.MachineDetection {
+		num.MachineDetection = "Enable"
+	}
 	if d.StatusCallback != "" {
 		num.StatusCallback = d.StatusCallback
 		num.StatusCallbackMethod = "POST"

@@ -469,7 +469,7 @@ func (s *Server) dial(ctx context.Context, c *call, v node, docURL string) (*pro
 		if u := noun.attr("statusCallback"); u != "" {
 			cb = &callbackSpec{url: u, method: orDefault(noun.attr("statusCallbackMethod"), "POST"), events: parseEvents(strings.Fields(noun.attr("statusCallbackEvent")))}
 		}
-		child = s.newCallLocked(c, to, callerID, v.seconds("timeout", 30), v.seconds("timeLimit", 14400), cb, "", nil)
+		child = s.newCallLocked(c, to, callerID, v.seconds("timeout", 30), v.seconds("timeLimit", 14400), cb, noun.attr("machineDetection"), nil)
 		c.child = child
 	} else {
 		s.log.Warn("dial failed", "call", c.SID, "to", to, "caller_id_owned", owned || callerID == MagicValid)

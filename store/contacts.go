@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+const contactCols = "id, name, phone, company, notes, fields, do_not_call, created_at, updated_at"
+
+func scanContact(row scanner) (dialer.Contact, error) {
+	var (
+		c                dialer.Contact
+		fields           string
+		dnc              int
+		created, updated sql.NullString
+	)
+	if err := row.Scan(&c.ID, &c.Name, &c.Phone, &c.Company, &c.Notes, &fields, &dnc, &created, &updated); err != nil {
+		return c, err
+	}
+	c.DoNotCall = dnc == 1
+	if err := json.Unmarshal([]byte(fields), &c.Fields); err != nil {
+		return c, err
+	}
+	var err error
+	if c.CreatedAt, err = parseTime(created); err != nil {
+		return c, err
+	}
+	c.UpdatedAt, err = parseTime(updated)
+	return c, err
+}
+
+func fieldsJSON(f map[string]string) (string, error) {
+	if f == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(f)
+	return string(b), err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// CreateContact records a new contact.
+func (s *DB) CreateContact(ctx context.Context, c dialer.Contact) (dialer.Contact, error) {
+	if c.Phone == "" {
+		return c, dialer.Errorf(dialer.EINVALID, "contact %s has no phone number", c.Label())
+	}
+	fields, err := fieldsJSON(c.Fields)
+	if err != nil {
+		return c, err
+	}
+	var out dialer.Contact
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO contacts (name, phone, company, notes, fields, do_not_call, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Name, c.Phone, c.Company, c.Notes, fields, boolInt(c.DoNotCall),
+			fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		out, err = scanContact(tx.QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE id = ?", id))
+		return err
+	})
+	return out, storeErr(err)
+}
+
+// UpdateContact saves a contact's fields.
+func (s *DB) UpdateContact(ctx context.Context, c dialer.Contact) (dialer.Contact, error) {
+	fields, err := fieldsJSON(c.Fields)
+	if err != nil {
+		return c, err
+	}
+	var out dialer.Contact
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE contacts SET name = ?, phone = ?, company = ?, notes = ?, fields = ?,
+			do_not_call = ?, updated_at = ? WHERE id = ?`, c.Name, c.Phone, c.Company, c.Notes, fields,
+			boolInt(c.DoNotCall), fmtTime(c.UpdatedAt), c.ID)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return dialer.Errorf(dialer.ENOTFOUND, "no contact with id %d", c.ID)
+		}
+		out, err = scanContact(tx.QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE id = ?", c.ID))
+		return err
+	})
+	return out, storeErr(err)
+}
+
+// Contact returns one contact.
+func (s *DB) Contact(ctx context.Context, id int64) (dialer.Contact, error) {
+	c, err := scanContact(s.db.QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, dialer.Errorf(dialer.ENOTFOUND, "no contact with id %d", id)
+	}
+	return c, storeErr(err)
+}
+
+// ContactByPhone finds the oldest contact with this number.
+func (s *DB) ContactByPhone(ctx context.Context, e164 string) (dialer.Contact, error) {
+	c, err := scanContact(s.db.QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE phone = ? ORDER BY id LIMIT 1", e164))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, dialer.Errorf(dialer.ENOTFOUND, "no contact with phone %s", e164)
+	}
+	return c, storeErr(err)
+}
