@@ -514,8 +514,8 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		} else {
 			changed = applyInfo(&agent, info) || changed
 		}
-		if agent.Status == CallInProgress {
-			answered = true
+		if agent.Status == CallInProgress || agent.Status == CallCompleted {
+			answered = true // a completed call was answered, even between two polls
 		}
 		s.mu.Lock()
 		if s.keypadDialed {
@@ -551,7 +551,7 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		case agent.Status.Ended():
 		case contact != nil && contact.Status == CallInProgress:
 			setPhase(PhaseConnected, "Connected.")
-		case dialed:
+		case dialed && answered:
 			setPhase(PhaseDialingContact, "Dialing "+o.Contact.Label()+"…")
 		case answered:
 			msg := "You answered. "

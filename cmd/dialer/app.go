@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/store"
@@ -34,6 +35,25 @@ func openApp(ctx context.Context, e *env) (*app, func(), error) {
 	a := &app{db: db, log: log, back: back,
 		numbers: &dialer.Reservations{Store: db, Provider: back.provider, Logger: log}}
 	return a, func() { back.close(); closeStore() }, nil
+}
+
+// openStoreApp is an app without a provider, for commands that only read
+// the database.
+func openStoreApp(ctx context.Context, e *env) (*app, func(), error) {
+	db, log, closeStore, err := openStore(ctx, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &app{db: db, log: log}, closeStore, nil
+}
+
+// calls is the bridge-call service over the app's store and provider.
+func (a *app) calls() *dialer.Calls {
+	scaled := func(d time.Duration) time.Duration {
+		return max(time.Duration(float64(d)*a.back.timeScale), 5*time.Millisecond)
+	}
+	return &dialer.Calls{Store: a.db, Provider: a.back.provider, Numbers: a.numbers, Logger: a.log,
+		PollInterval: scaled(time.Second), MaxPollInterval: scaled(4 * time.Second), BalanceEvery: scaled(20 * time.Second)}
 }
 
 // sandboxBanner tells the user, on stderr so that --json output stays

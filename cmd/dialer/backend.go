@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -28,7 +29,13 @@ const sandboxAccountSID = "ACd1a1e700000000000000000000000000"
 type backend struct {
 	provider dialer.Provider
 	sandbox  bool
-	close    func()
+	// authToken checks webhook signatures (keypad mode). Empty in live mode
+	// with an API key and no TWILIO_AUTH_TOKEN.
+	authToken string
+	// timeScale is the sandbox emulator's (1 in live mode): polling keeps
+	// pace with emulated time.
+	timeScale float64
+	close     func()
 }
 
 // sandboxMode says whether dialer runs against the emulator: --sandbox, or
@@ -59,9 +66,15 @@ func openBackend(ctx context.Context, e *env, p paths, log *slog.Logger) (*backe
 		if err != nil {
 			return nil, err
 		}
-		return &backend{provider: prov, close: func() {}}, nil
+		return &backend{provider: prov, authToken: cfg.AuthToken, timeScale: 1, close: func() {}}, nil
 	}
-	emu, err := shareEmulator(ctx, p.Data, log)
+	scale := 1.0
+	if v := e.getenv("DIALER_SANDBOX_TIME_SCALE"); v != "" {
+		if scale, err = strconv.ParseFloat(v, 64); err != nil || scale <= 0 {
+			return nil, dialer.Errorf(dialer.EINVALID, "DIALER_SANDBOX_TIME_SCALE=%q: want a positive number (0.01 runs calls 100 times faster)", v)
+		}
+	}
+	emu, err := shareEmulator(ctx, p.Data, scale, log)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +83,7 @@ func openBackend(ctx context.Context, e *env, p paths, log *slog.Logger) (*backe
 		emu.close()
 		return nil, err
 	}
-	return &backend{provider: prov, sandbox: true, close: emu.close}, nil
+	return &backend{provider: prov, sandbox: true, authToken: emu.token, timeScale: scale, close: emu.close}, nil
 }
 
 // sharedEmulator is the sandbox emulator this process uses.
@@ -91,7 +104,7 @@ type emulatorFile struct {
 // emulated Twilio: the first takes an exclusive lock and runs it; the
 // others connect to it while the lock is held. Two emulators on one state
 // file would each forget the other's purchases.
-func shareEmulator(ctx context.Context, dataDir string, log *slog.Logger) (*sharedEmulator, error) {
+func shareEmulator(ctx context.Context, dataDir string, scale float64, log *slog.Logger) (*sharedEmulator, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -103,7 +116,7 @@ func shareEmulator(ctx context.Context, dataDir string, log *slog.Logger) (*shar
 			return nil, fmt.Errorf("emulator lock: %w", err)
 		}
 		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
-			return runEmulator(dataDir, infoPath, lock, log)
+			return runEmulator(dataDir, infoPath, lock, scale, log)
 		}
 		lock.Close()
 		// Another process runs it: use it once it has said where.
@@ -124,7 +137,7 @@ func shareEmulator(ctx context.Context, dataDir string, log *slog.Logger) (*shar
 	}
 }
 
-func runEmulator(dataDir, infoPath string, lock *os.File, log *slog.Logger) (*sharedEmulator, error) {
+func runEmulator(dataDir, infoPath string, lock *os.File, scale float64, log *slog.Logger) (*sharedEmulator, error) {
 	tok := make([]byte, 16)
 	rand.Read(tok)
 	token := hex.EncodeToString(tok)
@@ -132,6 +145,7 @@ func runEmulator(dataDir, infoPath string, lock *os.File, log *slog.Logger) (*sh
 		AccountSID: sandboxAccountSID,
 		AuthToken:  token,
 		StatePath:  filepath.Join(dataDir, "sandbox-twilio.json"),
+		TimeScale:  scale,
 		Logger:     log.With("component", "emulator"),
 	})
 	if err != nil {

@@ -53,6 +53,9 @@ func commands() *command {
 			versionCmd(),
 			dirsCmd(),
 			emulatorCmd(),
+			agentCmd(),
+			callCmd(),
+			callsCmd(),
 			{name: "numbers", summary: "The organization's phone number inventory.", subs: []*command{
 				numbersListCmd(),
 				numbersSearchCmd(),

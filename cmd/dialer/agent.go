@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+// The agent profile belongs to the person at this terminal, so it lives in
+// their config directory, not in the (possibly shared) database.
+func agentPath(p paths) string { return filepath.Join(p.Config, "agent.json") }
+
+type agentJSON struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
+func loadAgent(e *env) (dialer.Agent, error) {
+	p, err := resolvePaths(e)
+	if err != nil {
+		return dialer.Agent{}, err
+	}
+	b, err := os.ReadFile(agentPath(p))
+	if errors.Is(err, os.ErrNotExist) {
+		return dialer.Agent{}, dialer.Errorf(dialer.ENOTFOUND, "no agent profile yet: run dialer agent set --name NAME --phone NUMBER")
+	}
+	if err != nil {
+		return dialer.Agent{}, err
+	}
+	var a agentJSON
+	if err := json.Unmarshal(b, &a); err != nil {
+		return dialer.Agent{}, fmt.Errorf("agent profile %s: %w", agentPath(p), err)
+	}
+	return dialer.NewAgent(a.Name, a.Phone)
+}
+
+func saveAgent(e *env, a dialer.Agent) error {
+	p, err := resolvePaths(e)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.Config, 0o700); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(agentJSON{a.Name, a.Phone}, "", "  ")
+	tmp := agentPath(p) + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, agentPath(p))
+}
+
+type agentSetOpts struct{ name, phone *string }
+
+func agentCmd() *command {
+	return &command{name: "agent", summary: "Your name and own phone: the phone dialer rings first.", subs: []*command{
+		{
+			name: "set", summary: "Remember your name and phone number.", args: "--name NAME --phone NUMBER",
+			flags: func(fs *flag.FlagSet) any {
+				return agentSetOpts{name: fs.String("name", "", "your name"), phone: fs.String("phone", "", "your own phone number, e.g. +14155550123")}
+			},
+			run: func(ctx context.Context, e *env, o any, args []string) error {
+				opts := o.(agentSetOpts)
+				if len(args) > 0 || *opts.name == "" || *opts.phone == "" {
+					return usageError{"agent set needs --name NAME --phone NUMBER"}
+				}
+				a, err := dialer.NewAgent(*opts.name, *opts.phone)
+				if err != nil {
+					return err
+				}
+				if err := saveAgent(e, a); err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(e.stdout, "Agent %s, phone %s. Calls ring this phone first.\n", a.Name, a.Phone)
+				return err
+			},
+		},
+		{
+			name: "show", summary: "Show your agent profile.", args: "[--json]", flags: jsonFlag,
+			run: func(ctx context.Context, e *env, o any, args []string) error {
+				a, err := loadAgent(e)
+				if err != nil {
+					return err
+				}
+				if *o.(jsonOpt).json {
+					return writeJSON(e.stdout, agentJSON{a.Name, a.Phone})
+				}
+				_, err = fmt.Fprintf(e.stdout, "%s\t%s\n", a.Name, a.Phone)
+				return err
+			},
+		},
+	}}
+}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/provider/twilio"
+)
+
+type callOpts struct {
+	to, confirm, override, webhookURL, listen, name *string
+	contact                                         *int64
+	hangupAfter                                     *time.Duration
+	json                                            *bool
+}
+
+func callCmd() *command {
+	return &command{
+		name: "call", summary: "Place one bridged call: your phone first, then the contact.",
+		args: "(--to E164 | --contact ID) [--confirm terminal|auto|keypad] [--hangup-after DURATION] [--override-hours REASON] [--json]",
+		flags: func(fs *flag.FlagSet) any {
+			return callOpts{
+				to:          fs.String("to", "", "the number to call (finds or creates the contact)"),
+				name:        fs.String("name", "", "the contact's name, when --to creates one"),
+				contact:     fs.Int64("contact", 0, "the contact's id"),
+				confirm:     fs.String("confirm", "", "terminal (confirm here; the default setting), auto, or keypad (any key on your phone)"),
+				hangupAfter: fs.Duration("hangup-after", 0, "hang up from here after this long, e.g. 2m (for scripts)"),
+				override:    fs.String("override-hours", "", "call outside calling hours; the reason is recorded"),
+				webhookURL:  fs.String("webhook-url", "", "keypad mode: the public base URL Twilio reaches this program at"),
+				listen:      fs.String("listen", "", "keypad mode: the local address to serve webhooks on, e.g. 127.0.0.1:8088"),
+				json:        fs.Bool("json", false, "print one JSON object per event"),
+			}
+		},
+		run: runCall,
+	}
+}
+
+// eventJSON is one line of `dialer call --json`.
+type eventJSON struct {
+	Phase   string    `json:"phase"`
+	Message string    `json:"message,omitempty"`
+	Error   string    `json:"error,omitempty"`
+	Kind    string    `json:"error_kind,omitempty"`
+	Number  string    `json:"caller_id,omitempty"`
+	Legs    []legJSON `json:"legs,omitempty"`
+	Call    *callJSON `json:"call,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+func runCall(ctx context.Context, e *env, o any, args []string) error {
+	opts := o.(callOpts)
+	if len(args) > 0 || (*opts.to == "") == (*opts.contact == 0) {
+		return usageError{"call needs exactly one of --to NUMBER or --contact ID"}
+	}
+	mode := dialer.ConfirmMode(*opts.confirm)
+	if mode != "" {
+		if _, err := dialer.ParseConfirmMode(*opts.confirm); err != nil {
+			return usageError{err.Error()}
+		}
+	}
+	if (*opts.webhookURL == "") != (*opts.listen == "") {
+		return usageError{"--webhook-url and --listen go together (keypad mode)"}
+	}
+	agent, err := loadAgent(e)
+	if err != nil {
+		return err
+	}
+	a, closeAll, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+
+	who, err := findContact(ctx, a, *opts.to, *opts.name, *opts.contact)
+	if err != nil {
+		return err
+	}
+	calls := a.calls()
+	if mode == "" {
+		set, err := a.db.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		mode = set.Confirm
+	}
+	if *opts.listen != "" {
+		stop, err := serveWebhooks(a, calls, *opts.listen, *opts.webhookURL)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
+	s, err := calls.Start(ctx, dialer.CallOptions{Contact: who, Agent: agent, Confirm: mode,
+		OverrideReason: *opts.override, HangupAfter: *opts.hangupAfter})
+	if err != nil {
+		return err
+	}
+	charges, _ := a.db.Charges(ctx, dialer.ChargeFilter{})
+	prompted := false
+	answers := make(chan string)
+	go readLines(e, answers)
+	for {
+		select {
+		case ev, ok := <-s.Events():
+			if !ok {
+				call, err := s.Wait()
+				return callExit(call, err)
+			}
+			if *opts.json {
+				j := eventJSON{Phase: string(ev.Phase), Message: ev.Message, At: time.Now().UTC()}
+				if ev.Err != nil {
+					j.Error, j.Kind = dialer.ErrorMessage(ev.Err), string(dialer.ErrorKind(ev.Err))
+				}
+				if ev.Number != nil {
+					j.Number = ev.Number.PhoneNumber
+				}
+				for _, l := range ev.Legs {
+					j.Legs = append(j.Legs, toLegJSON(l))
+				}
+				if ev.Call != nil {
+					if fresh, err := a.db.Charges(ctx, dialer.ChargeFilter{}); err == nil {
+						charges = fresh
+					}
+					cj := toCallJSON(*ev.Call, who, charges)
+					j.Call = &cj
+				}
+				b, _ := json.Marshal(j)
+				fmt.Fprintln(e.stdout, string(b))
+			} else {
+				printEvent(e, ev)
+			}
+			if ev.Phase == dialer.PhaseAwaitConfirm && !prompted && mode == dialer.ConfirmTerminal {
+				prompted = true
+				fmt.Fprintf(e.stderr, "Press Enter to dial %s, or type h and Enter to hang up: ", who.Label())
+			}
+		case line, ok := <-answers:
+			if !ok {
+				answers = nil // stdin closed: only Ctrl-C or the call's end stop it now
+				continue
+			}
+			// Enter confirms; typed ahead of the question, it is kept for
+			// when the agent's phone is answered.
+			if strings.HasPrefix(strings.ToLower(strings.TrimSpace(line)), "h") {
+				s.Hangup()
+			} else if mode == dialer.ConfirmTerminal {
+				s.Confirm()
+			}
+		case <-ctx.Done():
+			// Ctrl-C: the session hangs up the live call itself, then ends.
+			s.Hangup()
+			ctx = context.Background()
+		}
+	}
+}
+
+func readLines(e *env, out chan<- string) {
+	sc := bufio.NewScanner(e.stdin)
+	for sc.Scan() {
+		out <- sc.Text()
+	}
+	close(out)
+}
+
+func printEvent(e *env, ev dialer.Event) {
+	ts := time.Now().Local().Format("15:04:05")
+	switch {
+	case ev.Message != "":
+		fmt.Fprintf(e.stdout, "%s  %s\n", ts, ev.Message)
+	case len(ev.Legs) > 0:
+		var parts []string
+		for _, l := range ev.Legs {
+			parts = append(parts, fmt.Sprintf("%s %s %s", l.Role, l.Status, l.Duration.Round(time.Second)))
+		}
+		fmt.Fprintf(e.stdout, "%s  %s\n", ts, strings.Join(parts, " · "))
+	}
+	if ev.Phase == dialer.PhaseEnded && ev.Call != nil {
+		for _, l := range ev.Call.Legs {
+			fmt.Fprintf(e.stdout, "          %-7s %-11s %6s  rate %s/min  price %s\n", l.Role, l.Status,
+				l.Duration.Round(time.Second), moneyOr(l.Rate, "unknown"), moneyOr(l.Price, "pending"))
+		}
+	}
+}
+
+func moneyOr(m *dialer.Money, none string) string {
+	if m == nil {
+		return none
+	}
+	return m.String()
+}
+
+// callExit turns a call's end into the command's result: an error when the
+// call did not connect for a reason the user must act on.
+func callExit(call dialer.Call, err error) error {
+	if err != nil {
+		return err
+	}
+	switch call.Outcome {
+	case dialer.OutcomeAgentNoAnswer:
+		return dialer.Errorf(dialer.EREFUSED, "your phone %s was not answered, so the contact was not dialed", call.AgentPhone)
+	case dialer.OutcomeAgentFailed:
+		return dialer.Errorf(dialer.EUNAVAILABLE, "your phone %s could not be rung", call.AgentPhone)
+	case dialer.OutcomeFailed:
+		return dialer.Errorf(dialer.EUNAVAILABLE, "the contact's phone could not be rung")
+	}
+	return nil
+}
+
+// findContact resolves --contact or --to (creating a contact for a new
+// number).
+func findContact(ctx context.Context, a *app, to, name string, id int64) (dialer.Contact, error) {
+	if id != 0 {
+		return a.db.Contact(ctx, id)
+	}
+	p, err := dialer.ParsePhone(to)
+	if err != nil {
+		return dialer.Contact{}, err
+	}
+	c, err := a.db.ContactByPhone(ctx, p.E164)
+	if err == nil || dialer.ErrorKind(err) != dialer.ENOTFOUND {
+		return c, err
+	}
+	now := time.Now().UTC()
+	return a.db.CreateContact(ctx, dialer.Contact{Name: strings.TrimSpace(name), Phone: p.E164, CreatedAt: now, UpdatedAt: now})
+}
+
+// serveWebhooks serves keypad confirmations and status callbacks on listen
+// for the public base URL publicURL.
+func serveWebhooks(a *app, calls *dialer.Calls, listen, publicURL string) (func(), error) {
+	h, err := twilio.NewWebhookHandler(a.back.authToken, publicURL, twilio.WebhookHooks{
+		Digits: calls.KeypadDigits,
+		Status: func(info dialer.CallInfo) { calls.StatusPushed(info.SID, info.ParentSID) },
+	}, a.log)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, dialer.Wrap(dialer.EINVALID, err, "cannot listen on "+listen)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("webhook server", "err", err)
+		}
+	}()
+	calls.KeypadActionURL = twilio.GatherURL(publicURL)
+	calls.StatusCallbackURL = twilio.StatusURL(publicURL)
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+type contactJSON struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
+type legJSON struct {
+	Role            string  `json:"role"`
+	SID             string  `json:"sid"`
+	To              string  `json:"to"`
+	Status          string  `json:"status"`
+	AnsweredBy      string  `json:"answered_by,omitempty"`
+	DurationSeconds int64   `json:"duration_seconds"`
+	RatePerMinute   *string `json:"rate_per_minute"`
+	Price           *string `json:"price"`
+	PriceUnit       *string `json:"price_unit"`
+}
+
+type callJSON struct {
+	ID             int64       `json:"id"`
+	Contact        contactJSON `json:"contact"`
+	AgentName      string      `json:"agent_name"`
+	AgentPhone     string      `json:"agent_phone"`
+	CallerID       string      `json:"caller_id"`
+	Confirm        string      `json:"confirm"`
+	Outcome        string      `json:"outcome"`
+	EndReason      string      `json:"end_reason,omitempty"`
+	OverrideReason string      `json:"override_reason,omitempty"`
+	StartedAt      *time.Time  `json:"started_at"`
+	EndedAt        *time.Time  `json:"ended_at"`
+	TotalPrice     *string     `json:"total_price"` // null while any leg's price is pending
+	PriceUnit      *string     `json:"price_unit"`
+	NewNumberFee   *string     `json:"new_number_fee"` // null when the caller ID was reused
+	Legs           []legJSON   `json:"legs"`
+}
+
+func amountPtr(m *dialer.Money) (*string, *string) {
+	if m == nil {
+		return nil, nil
+	}
+	a, c := m.Amount.String(), m.Currency
+	return &a, &c
+}
+
+func toLegJSON(l dialer.Leg) legJSON {
+	j := legJSON{Role: string(l.Role), SID: l.SID, To: l.To, Status: string(l.Status), AnsweredBy: l.AnsweredBy,
+		DurationSeconds: int64(l.Duration / time.Second)}
+	j.RatePerMinute, _ = amountPtr(l.Rate)
+	j.Price, j.PriceUnit = amountPtr(l.Price)
+	return j
+}
+
+func toCallJSON(c dialer.Call, who dialer.Contact, charges []dialer.Charge) callJSON {
+	j := callJSON{ID: c.ID, Contact: contactJSON{who.ID, who.Name, who.Phone}, AgentName: c.AgentName,
+		AgentPhone: c.AgentPhone, CallerID: c.CallerID, Confirm: string(c.Confirm), Outcome: string(c.Outcome),
+		EndReason: c.EndReason, OverrideReason: c.OverrideReason,
+		StartedAt: utcOrNil(c.StartedAt), EndedAt: utcOrNil(c.EndedAt), Legs: []legJSON{}}
+	for _, l := range c.Legs {
+		j.Legs = append(j.Legs, toLegJSON(l))
+	}
+	if total, known, err := c.Total(); err == nil && known && len(c.Legs) > 0 {
+		j.TotalPrice, j.PriceUnit = amountPtr(&total)
+	}
+	for _, ch := range charges {
+		if c.FeeChargeID != 0 && ch.ID == c.FeeChargeID {
+			j.NewNumberFee, _ = amountPtr(&ch.Amount)
+		}
+	}
+	return j
+}
+
+// callRecords loads calls with their contacts and charges.
+func callRecords(ctx context.Context, a *app, f dialer.CallFilter) ([]dialer.Call, map[int64]dialer.Contact, []dialer.Charge, error) {
+	cs, err := a.db.Calls(ctx, f)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	contacts := map[int64]dialer.Contact{}
+	for _, c := range cs {
+		if _, ok := contacts[c.ContactID]; !ok {
+			who, err := a.db.Contact(ctx, c.ContactID)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			contacts[c.ContactID] = who
+		}
+	}
+	charges, err := a.db.Charges(ctx, dialer.ChargeFilter{})
+	return cs, contacts, charges, err
+}
+
+type callsListOpts struct {
+	contact *int64
+	json    *bool
+}
+
+func callsCmd() *command {
+	return &command{name: "calls", summary: "Call history: legs, durations, rates and prices.", subs: []*command{
+		{
+			name: "list", summary: "List calls, newest first.", args: "[--contact ID] [--json]",
+			flags: func(fs *flag.FlagSet) any {
+				return callsListOpts{contact: fs.Int64("contact", 0, "only this contact's calls"), json: fs.Bool("json", false, "print JSON for scripts")}
+			},
+			run: func(ctx context.Context, e *env, o any, args []string) error {
+				opts := o.(callsListOpts)
+				if len(args) > 0 {
+					return usageError{"calls list takes no arguments"}
+				}
+				a, closeAll, err := openStoreApp(ctx, e)
+				if err != nil {
+					return err
+				}
+				defer closeAll()
+				cs, contacts, charges, err := callRecords(ctx, a, dialer.CallFilter{ContactID: *opts.contact})
+				if err != nil {
+					return err
+				}
+				if *opts.json {
+					out := make([]callJSON, 0, len(cs))
+					for _, c := range cs {
+						out = append(out, toCallJSON(c, contacts[c.ContactID], charges))
+					}
+					return writeJSON(e.stdout, out)
+				}
+				if len(cs) == 0 {
+					_, err := fmt.Fprintln(e.stdout, "No calls yet.")
+					return err
+				}
+				tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tWHEN\tCONTACT\tOUTCOME\tAGENT LEG\tCONTACT LEG\tTOTAL")
+				for _, c := range cs {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, localTime(c.StartedAt), contacts[c.ContactID].Label(),
+						c.Outcome, legSummary(c, dialer.AgentLeg), legSummary(c, dialer.ContactLeg), totalText(c))
+				}
+				return tw.Flush()
+			},
+		},
+		{
+			name: "show", summary: "Show one call with both legs.", args: "ID [--json]", flags: jsonFlag,
+			run: func(ctx context.Context, e *env, o any, args []string) error {
+				if len(args) != 1 {
+					return usageError{"calls show needs a call id"}
+				}
+				id, err := strconv.ParseInt(args[0], 10, 64)
+				if err != nil {
+					return usageError{fmt.Sprintf("call id %q is not a number", args[0])}
+				}
+				a, closeAll, err := openStoreApp(ctx, e)
+				if err != nil {
+					return err
+				}
+				defer closeAll()
+				c, err := a.db.Call(ctx, id)
+				if err != nil {
+					return err
+				}
+				who, err := a.db.Contact(ctx, c.ContactID)
+				if err != nil {
+					return err
+				}
+				charges, err := a.db.Charges(ctx, dialer.ChargeFilter{})
+				if err != nil {
+					return err
+				}
+				if *o.(jsonOpt).json {
+					return writeJSON(e.stdout, toCallJSON(c, who, charges))
+				}
+				j := toCallJSON(c, who, charges)
+				fmt.Fprintf(e.stdout, "Call %d to %s (%s), %s\n", c.ID, who.Label(), who.Phone, localTime(c.StartedAt))
+				fmt.Fprintf(e.stdout, "Agent %s (%s), caller ID %s", c.AgentName, c.AgentPhone, c.CallerID)
+				if j.NewNumberFee != nil {
+					fmt.Fprintf(e.stdout, ", bought for this call (fee %s)", *j.NewNumberFee)
+				}
+				fmt.Fprintf(e.stdout, "\nOutcome: %s", c.Outcome)
+				if c.EndReason != "" {
+					fmt.Fprintf(e.stdout, " (%s)", c.EndReason)
+				}
+				if c.OverrideReason != "" {
+					fmt.Fprintf(e.stdout, "; called outside hours: %s", c.OverrideReason)
+				}
+				fmt.Fprintln(e.stdout)
+				tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "LEG\tTO\tSTATUS\tDURATION\tRATE/MIN\tPRICE\tSID")
+				for _, l := range c.Legs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Role, l.To, l.Status, l.Duration.Round(time.Second),
+						moneyOr(l.Rate, "unknown"), moneyOr(l.Price, "pending"), l.SID)
+				}
+				fmt.Fprintf(tw, "\t\t\t\tTotal\t%s\t\n", totalText(c))
+				return tw.Flush()
+			},
+		},
+		{
+			name: "export", summary: "Export calls as CSV, one row per call.", args: "--format csv [--since DATE]",
+			flags: func(fs *flag.FlagSet) any {
+				return exportOpts{format: fs.String("format", "csv", "csv"), since: fs.String("since", "", "only calls on or after this date (YYYY-MM-DD, local time)")}
+			},
+			run: func(ctx context.Context, e *env, o any, args []string) error {
+				opts := o.(exportOpts)
+				if len(args) > 0 {
+					return usageError{"calls export takes flags only"}
+				}
+				if *opts.format != "csv" {
+					return usageError{fmt.Sprintf("--format %q: only csv is supported", *opts.format)}
+				}
+				var since time.Time
+				if *opts.since != "" {
+					t, err := time.ParseInLocation("2006-01-02", *opts.since, time.Local)
+					if err != nil {
+						return usageError{fmt.Sprintf("--since %q: want a date such as 2026-11-01", *opts.since)}
+					}
+					since = t
+				}
+				a, closeAll, err := openStoreApp(ctx, e)
+				if err != nil {
+					return err
+				}
+				defer closeAll()
+				cs, contacts, charges, err := callRecords(ctx, a, dialer.CallFilter{Since: since})
+				if err != nil {
+					return err
+				}
+				return writeCSV(e.stdout, cs, contacts, charges)
+			},
+		},
+		{
+			name: "backfill", summary: "Fetch prices the provider has set since the calls ended.", args: "",
+			run: func(ctx context.Context, e *env, _ any, args []string) error {
+				a, closeAll, err := openApp(ctx, e)
+				if err != nil {
+					return err
+				}
+				defer closeAll()
+				n, err := a.calls().Backfill(ctx)
+				if err != nil {
+					return err
+				}
+				left, err := a.db.UnpricedLegs(ctx, 0)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(e.stdout, "Priced %d legs; %d still pending at the provider.\n", n, len(left))
+				return err
+			},
+		},
+	}}
+}
+
+type exportOpts struct{ format, since *string }
+
+func legSummary(c dialer.Call, role dialer.LegRole) string {
+	l, ok := c.Leg(role)
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%s %s %s", l.Status, l.Duration.Round(time.Second), moneyOr(l.Price, "pending"))
+}
+
+func totalText(c dialer.Call) string {
+	total, known, err := c.Total()
+	switch {
+	case err != nil:
+		return "mixed currencies"
+	case len(c.Legs) == 0:
+		return "-"
+	case !known:
+		return "pending"
+	}
+	return total.String()
+}
+
+func writeCSV(w io.Writer, cs []dialer.Call, contacts map[int64]dialer.Contact, charges []dialer.Charge) error {
+	cw := csv.NewWriter(w)
+	head := []string{"id", "started_at", "ended_at", "contact_id", "contact_name", "contact_phone", "agent_name", "agent_phone",
+		"caller_id", "new_number_fee", "outcome", "end_reason", "override_reason"}
+	for _, role := range []string{"agent", "contact"} {
+		for _, f := range []string{"sid", "status", "duration_seconds", "rate_per_minute", "price"} {
+			head = append(head, role+"_"+f)
+		}
+	}
+	head = append(head, "total_price", "price_unit")
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	ts := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.Format(time.RFC3339)
+	}
+	for _, c := range cs {
+		j := toCallJSON(c, contacts[c.ContactID], charges)
+		row := []string{strconv.FormatInt(j.ID, 10), ts(j.StartedAt), ts(j.EndedAt), strconv.FormatInt(j.Contact.ID, 10),
+			csvSafe(j.Contact.Name), j.Contact.Phone, csvSafe(j.AgentName), j.AgentPhone, j.CallerID, str(j.NewNumberFee),
+			j.Outcome, j.EndReason, csvSafe(j.OverrideReason)}
+		for _, role := range []dialer.LegRole{dialer.AgentLeg, dialer.ContactLeg} {
+			l, ok := c.Leg(role)
+			if !ok {
+				row = append(row, "", "", "", "", "")
+				continue
+			}
+			lj := toLegJSON(l)
+			row = append(row, lj.SID, lj.Status, strconv.FormatInt(lj.DurationSeconds, 10), str(lj.RatePerMinute), str(lj.Price))
+		}
+		row = append(row, str(j.TotalPrice), str(j.PriceUnit))
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvSafe defuses spreadsheet formulas in text a person typed.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
