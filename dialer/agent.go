@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -39,4 +40,20 @@ func Speakable(e164 string) string {
 		groups[i] = strings.Join(strings.Split(g, ""), " ")
 	}
 	return strings.Join(groups, ", ")
+}
+
+// Announcement is what the agent hears on answering: whom the program is
+// about to dial, the number digit by digit. Control characters in a name
+// (which XML cannot carry) are dropped.
+func Announcement(name, e164 string) string {
+	name = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, name)), " ")
+	if name == "" {
+		name = "your contact"
+	}
+	return "Calling " + name + ", at " + Speakable(e164) + "."
 }

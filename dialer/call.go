@@ -378,11 +378,7 @@ func (s *Session) place(ctx context.Context) (Call, error) {
 
 	req := CallRequest{To: o.Agent.Phone, From: s.callerID, RingTimeout: durOr(c.RingTimeout, 30*time.Second),
 		TimeLimit: 4 * time.Hour, StatusCallback: c.StatusCallbackURL}
-	who := o.Contact.Name
-	if who == "" {
-		who = "your contact"
-	}
-	say := fmt.Sprintf("Calling %s, at %s.", who, Speakable(area.E164))
+	say := Announcement(o.Contact.Name, area.E164)
 	switch o.Confirm {
 	case ConfirmAuto:
 		req.Say = say
