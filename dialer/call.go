@@ -116,11 +116,12 @@ func (c *Calls) Start(ctx context.Context, o CallOptions) (*Session, error) {
 	if _, err := NewAgent(o.Agent.Name, o.Agent.Phone); err != nil {
 		return nil, Wrap(EINVALID, err, "set the agent first (dialer agent set --name NAME --phone NUMBER)")
 	}
-	if err := c.Check(ctx, o, set); err != nil {
+	area, err := c.check(ctx, o, set)
+	if err != nil {
 		return nil, err
 	}
 	s := &Session{
-		c: c, o: o, set: set,
+		c: c, o: o, set: set, area: area,
 		events:  make(chan Event, 256),
 		confirm: make(chan struct{}, 1),
 		hangup:  make(chan struct{}, 1),
@@ -135,11 +136,20 @@ func (c *Calls) Start(ctx context.Context, o CallOptions) (*Session, error) {
 // (every time zone of the number; an override needs a reason), the
 // balance, the daily cap.
 func (c *Calls) Check(ctx context.Context, o CallOptions, set Settings) error {
+	_, err := c.check(ctx, o, set)
+	return err
+}
+
+func (c *Calls) check(ctx context.Context, o CallOptions, set Settings) (Phone, error) {
 	who := o.Contact.Label()
 	p, err := LocalArea(o.Contact)
 	if err != nil {
-		return err
+		return p, err
 	}
+	return p, c.checkPolicies(ctx, o, set, p, who)
+}
+
+func (c *Calls) checkPolicies(ctx context.Context, o CallOptions, set Settings, p Phone, who string) error {
 	if o.Contact.DoNotCall {
 		return Errorf(EREFUSED, "%s is on the do-not-call list", who)
 	}
@@ -205,7 +215,7 @@ func CalleeZones(e164 string) ([]*time.Location, error) {
 		if name == "Etc/Unknown" {
 			continue
 		}
-		loc, err := time.LoadLocation(name)
+		loc, err := loadLocation(name)
 		if err != nil {
 			return nil, Wrap(EINTERNAL, err, "time zone "+name)
 		}
@@ -215,6 +225,22 @@ func CalleeZones(e164 string) ([]*time.Location, error) {
 		return nil, Errorf(EINVALID, "the time zone of %s is unknown", e164)
 	}
 	return out, nil
+}
+
+// zoneCache keeps loaded time zones: time.LoadLocation reads and parses a
+// file each time.
+var zoneCache sync.Map // name -> *time.Location
+
+func loadLocation(name string) (*time.Location, error) {
+	if l, ok := zoneCache.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zoneCache.Store(name, l)
+	return l, nil
 }
 
 // Balance is the account balance, from a cache younger than maxAge or
@@ -279,9 +305,10 @@ func (c *Calls) register(sid string, s *Session) {
 
 // Session is one bridged call in progress.
 type Session struct {
-	c   *Calls
-	o   CallOptions
-	set Settings
+	c    *Calls
+	o    CallOptions
+	set  Settings
+	area Phone // the contact's number, read by the guards
 
 	events                 chan Event
 	confirm, hangup, wake  chan struct{}
@@ -355,10 +382,9 @@ func (s *Session) run(ctx context.Context) {
 }
 
 func (s *Session) place(ctx context.Context) (Call, error) {
-	c, o := s.c, s.o
-	area, _ := LocalArea(o.Contact) // checked by the guards
+	c, o, area := s.c, s.o, s.area
 	s.contactE164 = area.E164
-	res, err := c.Numbers.Acquire(ctx, o.Contact, func(n Number) {
+	res, err := c.Numbers.AcquireArea(ctx, area, s.set, func(n Number) {
 		s.emit(Event{Phase: PhaseProvisioning, Number: &n, Message: "Getting a local number for area code " + area.AreaCode + "…"})
 	})
 	if err != nil {
@@ -372,9 +398,15 @@ func (s *Session) place(ctx context.Context) (Call, error) {
 		call.FeeChargeID = res.Fee.ID
 	}
 	wctx := context.WithoutCancel(ctx) // the record is written even if the caller gives up
-	if call, err = c.Store.StartCall(wctx, call); err != nil {
-		return Call{}, err
-	}
+	// The record is written while the agent's phone is being rung: the
+	// database and the provider work at once, and the first request leaves
+	// without waiting for a commit.
+	recorded := make(chan error, 1)
+	go func() {
+		var err error
+		call, err = c.Store.StartCall(wctx, call)
+		recorded <- err
+	}()
 
 	req := CallRequest{To: o.Agent.Phone, From: s.callerID, RingTimeout: durOr(c.RingTimeout, 30*time.Second),
 		TimeLimit: 4 * time.Hour, StatusCallback: c.StatusCallbackURL}
@@ -396,6 +428,12 @@ func (s *Session) place(ctx context.Context) (Call, error) {
 	}
 	s.emit(Event{Phase: PhaseRingingAgent, Number: &res.Number, Message: ringingMessage(res, o.Agent)})
 	info, err := c.Provider.CreateCall(ctx, req)
+	if rerr := <-recorded; rerr != nil {
+		if err == nil {
+			c.Provider.UpdateCall(wctx, info.SID, CallUpdate{Hangup: true})
+		}
+		return Call{}, Wrap(ErrorKind(rerr), rerr, "the call could not be recorded, so it was not placed")
+	}
 	if err != nil {
 		c.Store.FinishCall(wctx, call.ID, OutcomeAgentFailed, ErrorMessage(err), c.now())
 		call, _ = c.Store.Call(wctx, call.ID)

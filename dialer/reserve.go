@@ -103,6 +103,12 @@ func (r *Reservations) Acquire(ctx context.Context, c Contact, onPending func(Nu
 	if err != nil {
 		return Reservation{}, err
 	}
+	return r.AcquireArea(ctx, area, set, onPending)
+}
+
+// AcquireArea is Acquire for a number LocalArea has already read, under
+// settings already loaded: the Call key's path does each once.
+func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings, onPending func(Number)) (Reservation, error) {
 	wait := waitMin
 	told := false
 	for {

@@ -20,7 +20,7 @@ type callWorld struct {
 
 var afternoon = time.Date(2026, 11, 18, 19, 0, 0, 0, time.UTC) // 11:00 in California, 14:00 in New York
 
-func newCallWorld(t *testing.T, o opts) *callWorld {
+func newCallWorld(t testing.TB, o opts) *callWorld {
 	t.Helper()
 	w := newWorld(t, o)
 	w.clock.Set(afternoon)
@@ -34,7 +34,7 @@ func newCallWorld(t *testing.T, o opts) *callWorld {
 	}}
 }
 
-func (w *callWorld) contact(t *testing.T, name, phone string) dialer.Contact {
+func (w *callWorld) contact(t testing.TB, name, phone string) dialer.Contact {
 	t.Helper()
 	c, err := w.db.CreateContact(context.Background(), dialer.Contact{Name: name, Phone: phone, CreatedAt: w.clock.Now(), UpdatedAt: w.clock.Now()})
 	if err != nil {

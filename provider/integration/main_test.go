@@ -74,7 +74,7 @@ type opts struct {
 	transport http.RoundTripper
 }
 
-func newWorld(t *testing.T, o opts) *world {
+func newWorld(t testing.TB, o opts) *world {
 	t.Helper()
 	logs := &logBuf{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -128,7 +128,7 @@ func (w *world) purchases() int {
 	return n
 }
 
-func (w *world) charges(t *testing.T) []dialer.Charge {
+func (w *world) charges(t testing.TB) []dialer.Charge {
 	t.Helper()
 	cs, err := w.db.Charges(context.Background(), dialer.ChargeFilter{})
 	if err != nil {
