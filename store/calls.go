@@ -82,14 +82,10 @@ func moneyCols(m *dialer.Money) (any, any) {
 func (s *DB) StartCall(ctx context.Context, c dialer.Call) (dialer.Call, error) {
 	var out dialer.Call
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO calls (contact_id, agent_name, agent_phone, caller_id, number_id,
+		id, err := insert(ctx, tx, `INSERT INTO calls (contact_id, agent_name, agent_phone, caller_id, number_id,
 			new_number, fee_charge_id, confirm_mode, override_reason, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ContactID, c.AgentName, c.AgentPhone, c.CallerID, nullInt(c.NumberID), boolInt(c.NewNumber),
 			nullInt(c.FeeChargeID), string(c.Confirm), c.OverrideReason, fmtTime(c.StartedAt))
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}
@@ -133,7 +129,7 @@ func (s *DB) FinishCall(ctx context.Context, id int64, outcome dialer.Outcome, e
 
 // Call returns one call with its legs.
 func (s *DB) Call(ctx context.Context, id int64) (dialer.Call, error) {
-	cs, err := s.calls(ctx, "WHERE id = ?", []any{id})
+	cs, err := s.calls(ctx, " WHERE id = ?", []any{id})
 	if err != nil {
 		return dialer.Call{}, err
 	}
@@ -145,32 +141,19 @@ func (s *DB) Call(ctx context.Context, id int64) (dialer.Call, error) {
 
 // Calls lists calls with their legs, newest first.
 func (s *DB) Calls(ctx context.Context, f dialer.CallFilter) ([]dialer.Call, error) {
-	var (
-		where []string
-		args  []any
-	)
+	var fl filter
 	if f.ContactID != 0 {
-		where = append(where, "contact_id = ?")
-		args = append(args, f.ContactID)
+		fl.add("contact_id = ?", f.ContactID)
 	}
 	if !f.Since.IsZero() {
-		where = append(where, "started_at >= ?")
-		args = append(args, fmtTime(f.Since))
+		fl.add("started_at >= ?", fmtTime(f.Since))
 	}
-	q := ""
-	if len(where) > 0 {
-		q = "WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY started_at DESC, id DESC"
-	if f.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, f.Limit)
-	}
+	q, args := fl.tail("started_at DESC, id DESC", f.Limit)
 	return s.calls(ctx, q, args)
 }
 
 func (s *DB) calls(ctx context.Context, tail string, args []any) ([]dialer.Call, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+callCols+" FROM calls "+tail, args...)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+callCols+" FROM calls"+tail, args...)
 	if err != nil {
 		return nil, storeErr(err)
 	}

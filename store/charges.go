@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"github.com/dialer-dev/dialer/dialer"
 )
@@ -28,27 +27,15 @@ func scanCharge(row scanner) (dialer.Charge, error) {
 
 // Charges lists charges, newest first.
 func (s *DB) Charges(ctx context.Context, f dialer.ChargeFilter) ([]dialer.Charge, error) {
-	var (
-		where []string
-		args  []any
-	)
+	var fl filter
 	if f.NumberID != 0 {
-		where = append(where, "number_id = ?")
-		args = append(args, f.NumberID)
+		fl.add("number_id = ?", f.NumberID)
 	}
 	if !f.Since.IsZero() {
-		where = append(where, "created_at >= ?")
-		args = append(args, fmtTime(f.Since))
+		fl.add("created_at >= ?", fmtTime(f.Since))
 	}
-	q := "SELECT " + chargeCols + " FROM charges"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY created_at DESC, id DESC"
-	if f.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, f.Limit)
-	}
+	tail, args := fl.tail("created_at DESC, id DESC", f.Limit)
+	q := "SELECT " + chargeCols + " FROM charges" + tail
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, storeErr(err)

@@ -59,13 +59,9 @@ func (s *DB) CreateContact(ctx context.Context, c dialer.Contact) (dialer.Contac
 	}
 	var out dialer.Contact
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO contacts (name, phone, company, notes, fields, do_not_call, created_at, updated_at)
+		id, err := insert(ctx, tx, `INSERT INTO contacts (name, phone, company, notes, fields, do_not_call, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Name, c.Phone, c.Company, c.Notes, fields, boolInt(c.DoNotCall),
 			fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt))
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}

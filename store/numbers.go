@@ -110,12 +110,8 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 		if err := underMaximum(ctx, tx, req.MaxNumbers, "area code "+req.AreaCode); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at)
+		id, err := insert(ctx, tx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at)
 			VALUES ('on_demand', 'pending', ?, ?, ?)`, req.Country, req.AreaCode, fmtTime(req.Now))
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}
@@ -154,12 +150,8 @@ func (s *DB) StartPurchase(ctx context.Context, req dialer.PurchaseRequest) (dia
 		if err := underMaximum(ctx, tx, req.MaxNumbers, what); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO numbers (kind, status, country, area_code, created_at)
+		id, err := insert(ctx, tx, `INSERT INTO numbers (kind, status, country, area_code, created_at)
 			VALUES ('dedicated', 'pending', ?, ?, ?)`, req.Country, req.AreaCode, fmtTime(req.Now))
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}
@@ -285,39 +277,26 @@ func (s *DB) MarkReleased(ctx context.Context, id int64, at time.Time) error {
 
 // Numbers lists numbers, newest first.
 func (s *DB) Numbers(ctx context.Context, f dialer.NumberFilter) ([]dialer.Number, error) {
-	var (
-		where []string
-		args  []any
-	)
+	var fl filter
 	if len(f.Statuses) > 0 {
 		ph := make([]string, len(f.Statuses))
+		args := make([]any, len(f.Statuses))
 		for i, st := range f.Statuses {
-			ph[i] = "?"
-			args = append(args, string(st))
+			ph[i], args[i] = "?", string(st)
 		}
-		where = append(where, "status IN ("+strings.Join(ph, ", ")+")")
+		fl.add("status IN ("+strings.Join(ph, ", ")+")", args...)
 	}
 	if f.Kind != "" {
-		where = append(where, "kind = ?")
-		args = append(args, string(f.Kind))
+		fl.add("kind = ?", string(f.Kind))
 	}
 	if f.AreaCode != "" {
-		where = append(where, "(area_code = ? OR serves_area_code = ?)")
-		args = append(args, f.AreaCode, f.AreaCode)
+		fl.add("(area_code = ? OR serves_area_code = ?)", f.AreaCode, f.AreaCode)
 	}
 	if f.PhoneNumber != "" {
-		where = append(where, "phone_number = ?")
-		args = append(args, f.PhoneNumber)
+		fl.add("phone_number = ?", f.PhoneNumber)
 	}
-	q := "SELECT " + numberCols + " FROM numbers"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id DESC"
-	if f.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, f.Limit)
-	}
+	tail, args := fl.tail("id DESC", f.Limit)
+	q := "SELECT " + numberCols + " FROM numbers" + tail
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, storeErr(err)

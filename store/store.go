@@ -235,3 +235,39 @@ func parseTime(ns sql.NullString) (time.Time, error) {
 	}
 	return t.UTC(), nil
 }
+
+// filter builds the WHERE, ORDER BY and LIMIT of a list query from the
+// conditions that apply.
+type filter struct {
+	where []string
+	args  []any
+}
+
+func (f *filter) add(cond string, args ...any) {
+	f.where = append(f.where, cond)
+	f.args = append(f.args, args...)
+}
+
+// tail is the query's end: " WHERE ... ORDER BY order [LIMIT n]".
+func (f *filter) tail(order string, limit int) (string, []any) {
+	q := ""
+	if len(f.where) > 0 {
+		q = " WHERE " + strings.Join(f.where, " AND ")
+	}
+	q += " ORDER BY " + order
+	args := f.args
+	if limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, limit)
+	}
+	return q, args
+}
+
+// insert runs an INSERT and returns the new row's id.
+func insert(ctx context.Context, tx *sql.Tx, q string, args ...any) (int64, error) {
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
