@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind classifies an error so that a UI or a script can act on it without
@@ -89,6 +90,12 @@ func ErrorKind(err error) Kind {
 func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) && e.Message != "" {
+		// A message that only says what it is about ("contact Ann")
+		// needs its cause's sentence too.
+		var cause *Error
+		if e.Err != nil && errors.As(e.Err, &cause) && cause.Message != "" && !strings.Contains(e.Message, cause.Message) {
+			return e.Message + ": " + ErrorMessage(e.Err)
+		}
 		return e.Message
 	}
 	if err == nil {
