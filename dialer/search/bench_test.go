@@ -1,0 +1,251 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/junegunn/fzf/src/algo"
+	"github.com/junegunn/fzf/src/util"
+)
+
+// Benchmarks compare the index with fzf's matcher (algo.FuzzyMatchV2, case-
+// insensitive, normalize on) over the same generated contacts; fzf sees each
+// contact as "Name Company +1NPANXXXXXX". Run them all in one go:
+//
+//	go test ./dialer/search -run '^$' -bench . -benchmem
+
+var sizes = []struct {
+	name string
+	n    int
+}{{"10k", 10_000}, {"100k", 100_000}, {"1M", 1_000_000}}
+
+type corpus struct {
+	entries []Entry
+	ix      *Index
+	chars   []util.Chars // fzf's view of the same contacts
+}
+
+var (
+	corporaMu sync.Mutex
+	corpora   = map[int]*corpus{}
+	fzfInit   sync.Once
+)
+
+func getCorpus(b *testing.B, n int) *corpus {
+	b.Helper()
+	corporaMu.Lock()
+	defer corporaMu.Unlock()
+	fzfInit.Do(func() { algo.Init("default") })
+	if c, ok := corpora[n]; ok {
+		return c
+	}
+	c := &corpus{entries: genEntries(n, 2026)}
+	c.ix = New(n)
+	c.ix.AddBatch(c.entries)
+	c.chars = make([]util.Chars, n)
+	for i := range c.entries {
+		c.chars[i] = util.ToChars([]byte(entryText(&c.entries[i])))
+	}
+	corpora[n] = c
+	return c
+}
+
+// typed is what a user types: 5-letter name prefixes, one key at a time.
+var typed = []string{"micha", "jenni", "rober", "steph", "zoe k"}
+
+const pageLimit = 50 // a screenful of results
+
+// BenchmarkKeystroke: ns/op is per keystroke (one Searcher.Query, ranked top
+// 50) while typing each word of typed from scratch; worst-ms is the slowest
+// keystroke seen (the first letter, a cold full scan).
+func BenchmarkKeystroke(b *testing.B) {
+	for _, sz := range sizes {
+		b.Run(sz.name+"/index", func(b *testing.B) {
+			c := getCorpus(b, sz.n)
+			ctx := context.Background()
+			var s *Searcher
+			var worst time.Duration
+			var perKey [5]time.Duration
+			matches := 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				word := typed[(i/5)%len(typed)]
+				k := i % 5
+				if k == 0 {
+					s = NewSearcher(c.ix) // a fresh search box: no cached lists
+				}
+				start := time.Now()
+				_, res, err := s.Query(ctx, word[:k+1], pageLimit)
+				d := time.Since(start)
+				perKey[k] += d
+				if d > worst {
+					worst = d
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				matches += res.Total
+			}
+			b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+			if b.N >= 5 {
+				keys := float64(b.N) / 5
+				b.ReportMetric(float64(perKey[0].Microseconds())/1000/keys, "key1-ms")
+				b.ReportMetric(float64(perKey[1].Microseconds())/1000/keys, "key2-ms")
+			}
+			b.ReportMetric(float64(matches)/float64(b.N), "matches/op")
+		})
+		for _, par := range []int{1, runtime.GOMAXPROCS(0)} {
+			b.Run(fmt.Sprintf("%s/fzf-%d", sz.name, par), func(b *testing.B) {
+				c := getCorpus(b, sz.n)
+				m := newFzf(par)
+				var prev []int32
+				var worst time.Duration
+				matches := 0
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					word := typed[(i/5)%len(typed)]
+					k := i % 5
+					if k == 0 {
+						prev = nil
+					}
+					start := time.Now()
+					// Like fzf's own cache, an extended query scans only
+					// the previous matches.
+					prev = m.match(c.chars, prev, word[:k+1])
+					if d := time.Since(start); d > worst {
+						worst = d
+					}
+					matches += len(prev)
+				}
+				b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+				b.ReportMetric(float64(matches)/float64(b.N), "matches/op")
+			})
+		}
+	}
+}
+
+// BenchmarkCold: one query on a fresh index search (no Searcher cache) beside
+// a full fzf scan.
+func BenchmarkCold(b *testing.B) {
+	queries := []struct{ name, q string }{
+		{"first-letter", "m"},
+		{"substring", "son"},
+		{"fuzzy", "mchl"},
+	}
+	for _, sz := range sizes {
+		for _, qq := range queries {
+			b.Run(sz.name+"/"+qq.name+"/index", func(b *testing.B) {
+				c := getCorpus(b, sz.n)
+				ctx := context.Background()
+				b.ResetTimer()
+				var res Result
+				for i := 0; i < b.N; i++ {
+					var err error
+					if res, err = c.ix.Search(ctx, qq.q, pageLimit); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(res.Total), "matches")
+			})
+			for _, par := range []int{1, runtime.GOMAXPROCS(0)} {
+				b.Run(fmt.Sprintf("%s/%s/fzf-%d", sz.name, qq.name, par), func(b *testing.B) {
+					c := getCorpus(b, sz.n)
+					m := newFzf(par)
+					var got []int32
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						got = m.match(c.chars, nil, qq.q)
+					}
+					b.ReportMetric(float64(len(got)), "matches")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkBuild1M: ns/op is the start-up build of 1M contacts (AddBatch);
+// MB is the heap the index holds afterwards.
+func BenchmarkBuild1M(b *testing.B) {
+	c := getCorpus(b, 1_000_000)
+	var ms runtime.MemStats
+	var mb float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		b.StartTimer()
+		ix := New(len(c.entries))
+		ix.AddBatch(c.entries)
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		mb = float64(ms.HeapAlloc-before) / (1 << 20)
+		if ix.Len() != len(c.entries) {
+			b.Fatal("short index")
+		}
+		runtime.KeepAlive(ix)
+		b.StartTimer()
+	}
+	b.ReportMetric(mb, "MB")
+}
+
+// fzfMatcher runs algo.FuzzyMatchV2 over items split across par goroutines,
+// each with its own slab, collecting the indexes (and scores) of matches.
+// It does not rank: fzf's sort is extra work this side does not pay.
+type fzfMatcher struct {
+	par    int
+	slabs  []*util.Slab
+	parts  [][]int32
+	scores [][]int32
+}
+
+func newFzf(par int) *fzfMatcher {
+	m := &fzfMatcher{par: par, parts: make([][]int32, par), scores: make([][]int32, par)}
+	for range par {
+		m.slabs = append(m.slabs, util.MakeSlab(100*1024, 2048))
+	}
+	return m
+}
+
+func (m *fzfMatcher) match(items []util.Chars, cand []int32, q string) []int32 {
+	pattern := algo.NormalizeRunes([]rune(strings.ToLower(q)))
+	n := len(items)
+	if cand != nil {
+		n = len(cand)
+	}
+	per := (n + m.par - 1) / m.par
+	var wg sync.WaitGroup
+	for w := 0; w < m.par; w++ {
+		lo, hi := w*per, min((w+1)*per, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, scores := m.parts[w][:0], m.scores[w][:0]
+			for i := lo; i < hi; i++ {
+				idx := int32(i)
+				if cand != nil {
+					idx = cand[i]
+				}
+				r, _ := algo.FuzzyMatchV2(false, true, true, &items[idx], pattern, false, m.slabs[w])
+				if r.Start >= 0 {
+					out = append(out, idx)
+					scores = append(scores, int32(r.Score))
+				}
+			}
+			m.parts[w], m.scores[w] = out, scores
+		}()
+	}
+	wg.Wait()
+	var all []int32
+	for _, p := range m.parts {
+		all = append(all, p...)
+	}
+	return all
+}

@@ -1,0 +1,663 @@
+// Package search is the contact search index: every keystroke of the
+// contact filter is answered from it, at a million contacts within a frame.
+//
+// Layout: entries live in slots kept in ascending ID order. Each slot has an
+// ID, a 64-bit mask of the byte classes in its key (a term whose mask is not
+// contained in it cannot match, so most entries are rejected without
+// touching their text), and an offset/length pair into one byte slab holding
+// every key: folded name, 0, folded company, 0, phone digits. No per-entry
+// pointers, so the garbage collector never scans the index.
+//
+// Matching is case- and accent-insensitive (keys and queries are folded the
+// same way, once per entry at Add). A query is split into words that must all
+// match. Each word scores by tier: name prefix (ScorePrefix) > start of a word
+// in name, company or phone digits (ScoreWordStart) > substring
+// (ScoreSubstring) > subsequence (ScoreFuzzy). Ties go to the shorter name,
+// then the smaller ID. Phone queries ("4155", "(415) 5", "+1 415") match the
+// digits contiguously.
+//
+// Search scans in parallel chunks (GOMAXPROCS workers), keeps a top-K heap
+// per worker and checks its context between chunks. A Searcher adds what a
+// typing user needs: each query cancels the one before, and a query that
+// extends an earlier one scans only that one's matches.
+package search
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// Entry is one contact as the index sees it.
+type Entry struct {
+	ID      int64
+	Name    string
+	Company string
+	Phone   string // E.164 or as stored; only its digits are indexed
+}
+
+// Match is one ranked result.
+type Match struct {
+	ID    int64
+	Score int // sum over query words of ScorePrefix…ScoreFuzzy; 0 for the empty query
+}
+
+// Result is the answer to one query.
+type Result struct {
+	Query   string
+	Matches []Match // best first, at most limit
+	Total   int     // number of matching entries
+}
+
+// Key size caps: longer names and companies are truncated for matching.
+const (
+	maxFieldLen = 1024
+	maxPhoneLen = 64
+	deadName    = 0xFFFF // meta.nlen of a removed slot
+)
+
+type meta struct {
+	start uint32 // offset of the key in slab
+	klen  uint16 // key length
+	nlen  uint16 // folded name length (tie-break, prefix); deadName if removed
+	head  byte   // key[0]
+	dlen  byte   // length of the phone digits at the key's end
+}
+
+// sig summarises a key for filtering and bounding without reading it.
+type sig struct {
+	has    uint64 // maskOf(key): byte classes present
+	starts uint64 // byte classes that begin a word
+}
+
+// Index is safe for concurrent use: Search holds a read lock for the scan
+// (a few milliseconds at 1M entries); Add, Update and Remove take the write
+// lock and so wait for scans in flight.
+type Index struct {
+	mu      sync.RWMutex
+	ids     []int64  // ascending
+	has     []uint64 // sig.has per slot; 0 for removed slots
+	starts  []uint64 // sig.starts per slot
+	metas   []meta
+	slab    []byte
+	live    int
+	dead    int    // removed slots not yet compacted away
+	garbage int    // slab bytes no longer referenced
+	version uint64 // bumped by every change; invalidates Searcher caches
+}
+
+// New returns an empty index with room for capacity entries.
+func New(capacity int) *Index {
+	if capacity < 0 {
+		capacity = 0
+	}
+	return &Index{
+		ids:    make([]int64, 0, capacity),
+		has:    make([]uint64, 0, capacity),
+		starts: make([]uint64, 0, capacity),
+		metas:  make([]meta, 0, capacity),
+		slab:   make([]byte, 0, capacity*40),
+	}
+}
+
+// Len returns the number of entries.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.live
+}
+
+// appendKey appends e's key to slab and returns the slab, the key's meta and
+// its signature.
+func appendKey(slab []byte, e *Entry) ([]byte, meta, sig) {
+	start := len(slab)
+	slab = appendFold(slab, e.Name)
+	slab = truncate(slab, start)
+	nlen := len(slab) - start
+	slab = append(slab, 0)
+	cstart := len(slab)
+	slab = appendFold(slab, e.Company)
+	slab = truncate(slab, cstart)
+	slab = append(slab, 0)
+	pstart := len(slab)
+	slab = appendDigits(slab, e.Phone)
+	if len(slab)-pstart > maxPhoneLen {
+		slab = slab[:pstart+maxPhoneLen]
+	}
+	key := slab[start:]
+	m := meta{start: uint32(start), klen: uint16(len(key)), nlen: uint16(nlen), head: key[0], dlen: byte(len(slab) - pstart)}
+	return slab, m, sigOf(key)
+}
+
+// truncate cuts the field starting at start to maxFieldLen bytes, at a rune
+// boundary.
+func truncate(b []byte, start int) []byte {
+	if len(b)-start <= maxFieldLen {
+		return b
+	}
+	end := start + maxFieldLen
+	for end > start && b[end]&0xC0 == 0x80 {
+		end--
+	}
+	return b[:end]
+}
+
+func (ix *Index) key(s int) []byte {
+	m := ix.metas[s]
+	return ix.slab[m.start : m.start+uint32(m.klen)]
+}
+
+// find returns the slot of id and whether it is present (possibly removed).
+func (ix *Index) find(id int64) (int, bool) {
+	n := len(ix.ids)
+	if n > 0 && ix.ids[n-1] < id {
+		return n, false
+	}
+	return slices.BinarySearch(ix.ids, id)
+}
+
+// Add inserts e, or replaces the entry with the same ID.
+func (ix *Index) Add(e Entry) { ix.Update(e) }
+
+// Update replaces the entry with e's ID (inserting it if absent).
+func (ix *Index) Update(e Entry) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.upsertLocked(&e)
+	ix.version++
+	ix.maybeCompactLocked()
+}
+
+func (ix *Index) upsertLocked(e *Entry) {
+	s, found := ix.find(e.ID)
+	var m meta
+	var mask sig
+	if found {
+		old := ix.metas[s]
+		if old.nlen != deadName {
+			ix.garbage += int(old.klen)
+		} else {
+			ix.dead--
+			ix.live++
+		}
+		ix.slab, m, mask = appendKey(ix.slab, e)
+		ix.has[s], ix.starts[s], ix.metas[s] = mask.has, mask.starts, m
+		return
+	}
+	ix.slab, m, mask = appendKey(ix.slab, e)
+	ix.live++
+	if s == len(ix.ids) {
+		ix.ids = append(ix.ids, e.ID)
+		ix.has = append(ix.has, mask.has)
+		ix.starts = append(ix.starts, mask.starts)
+		ix.metas = append(ix.metas, m)
+		return
+	}
+	ix.ids = slices.Insert(ix.ids, s, e.ID)
+	ix.has = slices.Insert(ix.has, s, mask.has)
+	ix.starts = slices.Insert(ix.starts, s, mask.starts)
+	ix.metas = slices.Insert(ix.metas, s, m)
+}
+
+// Remove deletes the entry with id, if present.
+func (ix *Index) Remove(id int64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	s, found := ix.find(id)
+	if !found || ix.metas[s].nlen == deadName {
+		return
+	}
+	ix.garbage += int(ix.metas[s].klen)
+	ix.has[s], ix.starts[s] = 0, 0
+	ix.metas[s] = meta{nlen: deadName}
+	ix.live--
+	ix.dead++
+	ix.version++
+	ix.maybeCompactLocked()
+}
+
+// AddBatch adds or replaces many entries at once; this is the start-up build.
+// Entries in ascending ID order above the current largest ID are appended
+// directly (keys folded in parallel); others are merged in one pass.
+func (ix *Index) AddBatch(es []Entry) {
+	if len(es) == 0 {
+		return
+	}
+	if !slices.IsSortedFunc(es, func(a, b Entry) int { return cmp.Compare(a.ID, b.ID) }) {
+		es = slices.Clone(es)
+		// Stable, so among duplicate IDs the last one given wins below.
+		slices.SortStableFunc(es, func(a, b Entry) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	// Drop duplicate IDs, keeping the last (copying only if there are any).
+	for i := 0; i+1 < len(es); i++ {
+		if es[i+1].ID != es[i].ID {
+			continue
+		}
+		uniq := slices.Clone(es[:i])
+		for ; i < len(es); i++ {
+			if i+1 < len(es) && es[i+1].ID == es[i].ID {
+				continue
+			}
+			uniq = append(uniq, es[i])
+		}
+		es = uniq
+		break
+	}
+
+	// Fold outside the lock, in parallel.
+	keys, metas, masks := foldBatch(es)
+
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.version++
+	if n := len(ix.ids); n == 0 || ix.ids[n-1] < es[0].ID {
+		base := uint32(len(ix.slab))
+		ix.slab = append(ix.slab, keys...)
+		for i := range es {
+			metas[i].start += base
+		}
+		ix.ids = slices.Grow(ix.ids, len(es))
+		for i := range es {
+			ix.ids = append(ix.ids, es[i].ID)
+		}
+		for _, g := range masks {
+			ix.has = append(ix.has, g.has)
+			ix.starts = append(ix.starts, g.starts)
+		}
+		ix.metas = append(ix.metas, metas...)
+		ix.live += len(es)
+		return
+	}
+	ix.rebuildLocked(es, keys, metas, masks)
+}
+
+// foldBatch folds es (sorted, unique) into one key slab, in parallel.
+func foldBatch(es []Entry) ([]byte, []meta, []sig) {
+	metas := make([]meta, len(es))
+	masks := make([]sig, len(es))
+	workers := runtime.GOMAXPROCS(0)
+	if len(es) < 4096 {
+		workers = 1
+	}
+	parts := make([][]byte, workers)
+	per := (len(es) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*per, min((w+1)*per, len(es))
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slab := make([]byte, 0, (hi-lo)*40)
+			for i := lo; i < hi; i++ {
+				slab, metas[i], masks[i] = appendKey(slab, &es[i])
+			}
+			parts[w] = slab
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for _, p := range parts {
+		total += len(p)
+	}
+	keys := make([]byte, 0, total)
+	for w, p := range parts {
+		base := uint32(len(keys))
+		keys = append(keys, p...)
+		lo, hi := w*per, min((w+1)*per, len(es))
+		for i := lo; i < hi; i++ {
+			metas[i].start += base
+		}
+	}
+	return keys, metas, masks
+}
+
+// rebuildLocked merges the sorted batch (with its folded keys) into the
+// index, dropping removed slots and unreferenced slab bytes.
+func (ix *Index) rebuildLocked(es []Entry, keys []byte, bm []meta, bmask []sig) {
+	n := ix.live + len(es)
+	ids := make([]int64, 0, n)
+	has := make([]uint64, 0, n)
+	starts := make([]uint64, 0, n)
+	metas := make([]meta, 0, n)
+	slab := make([]byte, 0, len(ix.slab)-ix.garbage+len(keys)+64)
+	live := 0
+	put := func(id int64, key []byte, m meta, mask sig) {
+		m.start = uint32(len(slab))
+		slab = append(slab, key...)
+		ids = append(ids, id)
+		has = append(has, mask.has)
+		starts = append(starts, mask.starts)
+		metas = append(metas, m)
+		live++
+	}
+	i, j := 0, 0
+	for i < len(ix.ids) || j < len(es) {
+		if j == len(es) || (i < len(ix.ids) && ix.ids[i] < es[j].ID) {
+			if ix.metas[i].nlen != deadName {
+				put(ix.ids[i], ix.key(i), ix.metas[i], sig{ix.has[i], ix.starts[i]})
+			}
+			i++
+			continue
+		}
+		if i < len(ix.ids) && ix.ids[i] == es[j].ID {
+			i++ // replaced by the batch entry
+		}
+		m := bm[j]
+		put(es[j].ID, keys[m.start:m.start+uint32(m.klen)], m, bmask[j])
+		j++
+	}
+	ix.ids, ix.has, ix.starts, ix.metas, ix.slab = ids, has, starts, metas, slab
+	ix.live, ix.dead, ix.garbage = live, 0, 0
+	ix.version++
+}
+
+func (ix *Index) maybeCompactLocked() {
+	if (ix.dead > 1024 && ix.dead > len(ix.ids)/4) ||
+		(ix.garbage > 1<<20 && ix.garbage > len(ix.slab)/2) {
+		ix.rebuildLocked(nil, nil, nil, nil)
+	}
+}
+
+// Search ranks the entries matching query and returns the best limit of them
+// (limit <= 0: none, only Total). The empty query returns all entries in ID
+// order. It returns ctx.Err() promptly (between chunks of a few thousand
+// entries) when ctx is cancelled.
+func (ix *Index) Search(ctx context.Context, query string, limit int) (Result, error) {
+	q := parseQuery(query)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	res, _, _, err := ix.searchLocked(ctx, &q, limit, &scan{resume: -1})
+	res.Query = query
+	return res, err
+}
+
+const chunkSize = 8192
+
+// hit is a scored candidate. Slots are in ID order, so the slot breaks ties
+// as the ID would.
+type hit struct {
+	slot  int32
+	score int32
+	nlen  uint16
+}
+
+// better reports whether a ranks before b.
+func better(a, b *hit) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	if a.nlen != b.nlen {
+		return a.nlen < b.nlen
+	}
+	return a.slot < b.slot
+}
+
+// topK is a bounded heap with the worst kept hit at the root.
+type topK struct {
+	h     []hit
+	limit int
+}
+
+func (t *topK) push(x hit) {
+	if len(t.h) < t.limit {
+		t.h = append(t.h, x)
+		// sift up
+		i := len(t.h) - 1
+		for i > 0 {
+			p := (i - 1) / 2
+			if !better(&t.h[p], &t.h[i]) {
+				break
+			}
+			t.h[p], t.h[i] = t.h[i], t.h[p]
+			i = p
+		}
+		return
+	}
+	if t.limit == 0 || !better(&x, &t.h[0]) {
+		return
+	}
+	t.h[0] = x
+	i, n := 0, len(t.h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		w := l // the worse child
+		if r := l + 1; r < n && better(&t.h[l], &t.h[r]) {
+			w = r
+		}
+		if !better(&t.h[i], &t.h[w]) {
+			break
+		}
+		t.h[i], t.h[w] = t.h[w], t.h[i]
+		i = w
+	}
+}
+
+// scan describes the candidates of a search and what to collect.
+type scan struct {
+	cand []int32 // slot numbers in ascending order; nil = every slot
+	// With resume >= 0, cand matched a query that next extends (see
+	// extends): ends[i] is where cand[i]'s greedy match of the last term
+	// ended, and only the last term's bytes from resume on are tested.
+	ends   []uint16
+	resume int
+
+	collect bool    // return every matching slot (ascending) …
+	buf     []int32 // … in buf, reused when large enough
+	endBuf  []uint16
+}
+
+// searchLocked runs q over sc's candidates. With sc.collect it also returns
+// every matching slot in ascending order and, if q.tracksEnd(), each one's
+// greedy end of the last term. The caller holds ix.mu.
+func (ix *Index) searchLocked(ctx context.Context, q *query, limit int, sc *scan) (Result, []int32, []uint16, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, nil, nil, err
+	}
+	if len(q.terms) == 0 {
+		return ix.allLocked(limit), nil, nil, nil
+	}
+	n := len(ix.ids)
+	if sc.cand != nil {
+		n = len(sc.cand)
+	}
+	// A cold single-letter scan never reads keys; finding its ends would.
+	trackEnds := sc.collect && q.tracksEnd() && !(q.bitExact && sc.ends == nil)
+	if sc.collect {
+		if cap(sc.buf) < n {
+			sc.buf = make([]int32, n)
+		}
+		sc.buf = sc.buf[:n]
+		if trackEnds {
+			if cap(sc.endBuf) < n {
+				sc.endBuf = make([]uint16, n)
+			}
+			sc.endBuf = sc.endBuf[:n]
+		}
+	}
+	nchunks := (n + chunkSize - 1) / chunkSize
+	counts := make([]int, nchunks)
+	workers := min(runtime.GOMAXPROCS(0), nchunks)
+	heaps := make([]topK, max(workers, 1))
+	var next atomic.Int64
+	var failed atomic.Bool
+	work := func(w int) {
+		h := &heaps[w]
+		h.limit = max(limit, 0)
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= nchunks || failed.Load() {
+				return
+			}
+			if ctx.Err() != nil {
+				failed.Store(true)
+				return
+			}
+			lo, hi := c*chunkSize, min((c+1)*chunkSize, n)
+			counts[c] = ix.scanChunk(q, h, sc, trackEnds, lo, hi)
+		}
+	}
+	if workers <= 1 {
+		work(0)
+	} else {
+		var wg sync.WaitGroup
+		for w := 1; w < workers; w++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); work(w) }()
+		}
+		work(0)
+		wg.Wait()
+	}
+	if failed.Load() {
+		return Result{}, nil, nil, ctx.Err()
+	}
+	var res Result
+	var all []hit
+	for _, h := range heaps {
+		all = append(all, h.h...)
+	}
+	sort.Slice(all, func(i, j int) bool { return better(&all[i], &all[j]) })
+	if len(all) > limit {
+		all = all[:max(limit, 0)]
+	}
+	res.Matches = make([]Match, len(all))
+	for i, h := range all {
+		res.Matches[i] = Match{ID: ix.ids[h.slot], Score: int(h.score)}
+	}
+	out := 0
+	for c, k := range counts {
+		res.Total += k
+		if sc.collect {
+			lo := c * chunkSize
+			if out != lo {
+				copy(sc.buf[out:out+k], sc.buf[lo:lo+k])
+				if trackEnds {
+					copy(sc.endBuf[out:out+k], sc.endBuf[lo:lo+k])
+				}
+			}
+			out += k
+		}
+	}
+	if !sc.collect {
+		return res, nil, nil, nil
+	}
+	if !trackEnds {
+		return res, sc.buf[:out], nil, nil
+	}
+	return res, sc.buf[:out], sc.endBuf[:out], nil
+}
+
+// scanChunk scores candidates lo..hi, pushing hits into h and, with collect,
+// writing matching slots (and greedy ends) from index lo of the buffers. It
+// returns the number of matches.
+//
+// Most entries never have their key read: the signature rejects those
+// lacking a query byte; a single letter or digit matches exactly when its
+// bit is present; and an entry's score is only computed when an upper bound
+// on it (from the name length, the word-start classes and the first byte)
+// could still enter the top-K heap. Counting the rest needs only the
+// cheaper "does it match at all" test.
+func (ix *Index) scanChunk(q *query, h *topK, sc *scan, trackEnds bool, lo, hi int) int {
+	need := q.need
+	has, starts, metas, slab := ix.has, ix.starts, ix.metas, ix.slab
+	cand, ends, collect := sc.cand, sc.ends, sc.collect
+	resume := sc.resume
+	if ends == nil {
+		resume = -1
+	}
+	last := q.terms[len(q.terms)-1].b
+	maxScore := int32(ScorePrefix * len(q.terms))
+	// A query without digits cannot match in the phone digits: skip them.
+	var trim uint32
+	if q.noDigits {
+		trim = 1
+	}
+	k := 0
+	for i := lo; i < hi; i++ {
+		s := i
+		if cand != nil {
+			s = int(cand[i])
+		}
+		if need&^has[s] != 0 {
+			continue
+		}
+		m := metas[s]
+		end := m.start + uint32(m.klen)
+		if trim != 0 {
+			end -= trim + uint32(m.dlen)
+		}
+		var key []byte
+		var e int
+		switch {
+		case resume >= 0:
+			key = slab[m.start:end]
+			var ok bool
+			if e, ok = subsequenceFrom(key, int(ends[i]), last[resume:]); !ok {
+				continue
+			}
+		case !q.bitExact:
+			key = slab[m.start:end]
+			if trackEnds {
+				var ok bool
+				if e, ok = q.matchesEnd(key); !ok {
+					continue
+				}
+			} else if !q.matches(key) {
+				continue
+			}
+		case trackEnds:
+			key = slab[m.start:end]
+			e = bytes.IndexByte(key, last[0]) + 1
+		}
+		if collect {
+			sc.buf[lo+k] = int32(s)
+			if trackEnds {
+				sc.endBuf[lo+k] = uint16(e)
+			}
+		}
+		k++
+		x := hit{slot: int32(s), score: maxScore, nlen: m.nlen}
+		if len(h.h) >= h.limit {
+			if h.limit == 0 || !better(&x, &h.h[0]) {
+				continue
+			}
+			x.score = q.bound(starts[s], m.head)
+			if !better(&x, &h.h[0]) {
+				continue
+			}
+		}
+		if key == nil {
+			key = slab[m.start:end]
+		}
+		x.score = int32(q.score(key))
+		if len(h.h) < h.limit || better(&x, &h.h[0]) {
+			h.push(x)
+		}
+	}
+	return k
+}
+
+// allLocked answers the empty query: the first limit entries in ID order.
+func (ix *Index) allLocked(limit int) Result {
+	res := Result{Total: ix.live}
+	if limit <= 0 {
+		return res
+	}
+	res.Matches = make([]Match, 0, min(limit, ix.live))
+	for s := 0; s < len(ix.ids) && len(res.Matches) < limit; s++ {
+		if ix.metas[s].nlen != deadName {
+			res.Matches = append(res.Matches, Match{ID: ix.ids[s]})
+		}
+	}
+	return res
+}

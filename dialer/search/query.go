@@ -1,0 +1,318 @@
+package search
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
+
+// Scores of one query term; an entry's Match.Score is the sum over the
+// query's terms, so with one term the score is the tier.
+const (
+	ScorePrefix    = 4 // the name starts with the term
+	ScoreWordStart = 3 // a word of the name, the company or the phone digits starts with it
+	ScoreSubstring = 2 // the term occurs inside a word
+	ScoreFuzzy     = 1 // the term's runes occur in order (fzf-like subsequence)
+)
+
+// term is one word of a parsed query.
+type term struct {
+	b      []byte   // folded text (digits only for a phone term)
+	mask   uint64   // maskOf(b)
+	fuzzy  bool     // subsequence matches allowed (false for phone digits)
+	pieces [][]byte // per-rune pieces for a non-ASCII fuzzy term, else nil
+}
+
+// query is a parsed search string: all terms must match (AND).
+type query struct {
+	terms []term
+	need  uint64 // OR of the terms' masks
+	// bitExact: every term is one ASCII letter or digit, which a key
+	// contains exactly when its signature has the term's bit.
+	bitExact bool
+	noDigits bool // no term contains a digit
+}
+
+func isPhoneByte(c byte) bool {
+	switch c {
+	case '+', '(', ')', '-', '.', '/':
+		return true
+	}
+	return '0' <= c && c <= '9'
+}
+
+// phoneLike reports whether s holds only phone characters (digits,
+// + ( ) - . /) and white space, with at least one digit when needDigit.
+func phoneLike(s string, needDigit bool) bool {
+	digit := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			digit = true
+		case isPhoneByte(c), c == ' ', c == '\t':
+		default:
+			return false
+		}
+	}
+	return digit || !needDigit
+}
+
+// parseQuery splits s into terms. A query made only of phone characters
+// ("(415) 55", "+1 415") is one digits term matched contiguously, so the
+// spaces a user types inside a number do not split it. Otherwise each
+// white-space separated word is a term: a word of phone characters becomes its
+// digits (matched contiguously, never fuzzily); any other word is folded like
+// the keys and may also match as a subsequence. Words that fold to nothing
+// (e.g. a lone "+" or "-") are dropped.
+func parseQuery(s string) query {
+	var q query
+	if phoneLike(s, true) {
+		q.add(term{b: appendDigits(nil, s)})
+		return q
+	}
+	for _, w := range strings.Fields(s) {
+		if phoneLike(w, false) {
+			if d := appendDigits(nil, w); len(d) > 0 {
+				q.add(term{b: d})
+			}
+			continue
+		}
+		f := appendFold(nil, w)
+		if len(f) == 0 {
+			continue
+		}
+		// Folding never yields a space for a word without white space.
+		t := term{b: f, fuzzy: true}
+		if !isASCII(f) {
+			for i := 0; i < len(f); {
+				_, size := utf8.DecodeRune(f[i:])
+				t.pieces = append(t.pieces, f[i:i+size])
+				i += size
+			}
+		}
+		q.add(t)
+	}
+	return q
+}
+
+func (q *query) add(t term) {
+	t.mask = maskOf(t.b)
+	if len(q.terms) == 0 {
+		q.bitExact, q.noDigits = true, true
+	}
+	q.noDigits = q.noDigits && !bytes.ContainsAny(t.b, "0123456789")
+	q.bitExact = q.bitExact && len(t.b) == 1 && isAlnum(t.b[0])
+	q.terms = append(q.terms, t)
+	q.need |= t.mask
+}
+
+func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// narrows reports whether every entry matching next also matches prev, so
+// next can be answered by scanning only prev's matches. It holds when each of
+// prev's terms is a prefix of next's term at the same position (typing
+// appends), a fuzzy term may grow into anything, and a contiguous (digits)
+// term only into another contiguous term.
+func narrows(prev, next *query) bool {
+	if len(prev.terms) == 0 || len(next.terms) < len(prev.terms) {
+		return false
+	}
+	for i := range prev.terms {
+		p, n := &prev.terms[i], &next.terms[i]
+		if !bytes.HasPrefix(n.b, p.b) {
+			return false
+		}
+		if !p.fuzzy && n.fuzzy {
+			return false
+		}
+	}
+	return true
+}
+
+func (q *query) equal(o *query) bool {
+	if len(q.terms) != len(o.terms) {
+		return false
+	}
+	for i := range q.terms {
+		if q.terms[i].fuzzy != o.terms[i].fuzzy || !bytes.Equal(q.terms[i].b, o.terms[i].b) {
+			return false
+		}
+	}
+	return true
+}
+
+// isWordByte: letters, digits and any byte of a non-ASCII rune continue a word.
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c >= utf8.RuneSelf
+}
+
+func index(key, b []byte) int {
+	if len(b) == 1 {
+		return bytes.IndexByte(key, b[0])
+	}
+	return bytes.Index(key, b)
+}
+
+// score returns the term's tier score against key, or 0 if it does not match.
+func (t *term) score(key []byte) int {
+	idx := index(key, t.b)
+	if idx < 0 {
+		if t.fuzzy && t.subsequence(key) {
+			return ScoreFuzzy
+		}
+		return 0
+	}
+	if idx == 0 {
+		return ScorePrefix
+	}
+	for {
+		if !isWordByte(key[idx-1]) {
+			return ScoreWordStart
+		}
+		next := index(key[idx+1:], t.b)
+		if next < 0 {
+			return ScoreSubstring
+		}
+		idx += 1 + next
+	}
+}
+
+// subsequence reports whether every rune of t occurs in key in order.
+func (t *term) subsequence(key []byte) bool {
+	if t.pieces == nil {
+		for _, c := range t.b {
+			i := bytes.IndexByte(key, c)
+			if i < 0 {
+				return false
+			}
+			key = key[i+1:]
+		}
+		return true
+	}
+	for _, p := range t.pieces {
+		i := bytes.Index(key, p)
+		if i < 0 {
+			return false
+		}
+		key = key[i+len(p):]
+	}
+	return true
+}
+
+// matches reports whether key matches every term, in any tier. A fuzzy term
+// matches exactly when it is a subsequence (a substring is one too); a
+// digits term must occur contiguously.
+func (q *query) matches(key []byte) bool {
+	for i := range q.terms {
+		t := &q.terms[i]
+		if t.fuzzy {
+			if !t.subsequence(key) {
+				return false
+			}
+		} else if index(key, t.b) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// matchesEnd is matches that also returns where the leftmost (greedy)
+// subsequence match of the last term ends, for an ASCII fuzzy last term.
+func (q *query) matchesEnd(key []byte) (int, bool) {
+	n := len(q.terms) - 1
+	for i := range n {
+		t := &q.terms[i]
+		if t.fuzzy {
+			if !t.subsequence(key) {
+				return 0, false
+			}
+		} else if index(key, t.b) < 0 {
+			return 0, false
+		}
+	}
+	return subsequenceFrom(key, 0, q.terms[n].b)
+}
+
+// subsequenceFrom continues a greedy subsequence match of the ASCII bytes b
+// in key from offset p, returning the offset after the last one matched.
+func subsequenceFrom(key []byte, p int, b []byte) (int, bool) {
+	for _, c := range b {
+		i := bytes.IndexByte(key[p:], c)
+		if i < 0 {
+			return 0, false
+		}
+		p += i + 1
+	}
+	return p, true
+}
+
+// tracksEnd reports whether scans of q record the greedy end offset of its
+// last term, so that typing more letters into it can resume from there.
+func (q *query) tracksEnd() bool {
+	t := &q.terms[len(q.terms)-1]
+	return t.fuzzy && t.pieces == nil
+}
+
+// extends reports whether next only appends bytes to prev's last term (an
+// ASCII fuzzy term in both), returning how many bytes of it prev had: an
+// entry matching prev then matches next iff the appended bytes follow the
+// greedy end of prev's last term.
+func extends(prev, next *query) (int, bool) {
+	n := len(prev.terms)
+	if n == 0 || len(next.terms) != n || !prev.tracksEnd() || !next.tracksEnd() {
+		return 0, false
+	}
+	for i := 0; i < n-1; i++ {
+		p, q := &prev.terms[i], &next.terms[i]
+		if p.fuzzy != q.fuzzy || !bytes.Equal(p.b, q.b) {
+			return 0, false
+		}
+	}
+	p, q := prev.terms[n-1].b, next.terms[n-1].b
+	if !bytes.HasPrefix(q, p) {
+		return 0, false
+	}
+	return len(p), true
+}
+
+// bound is an upper bound of score for a key with the given word-start
+// classes and first byte.
+func (q *query) bound(starts uint64, head byte) int32 {
+	var b int32
+	for i := range q.terms {
+		t := &q.terms[i]
+		switch c := t.b[0]; {
+		case c == head:
+			b += ScorePrefix
+		case starts&byteBit[c] != 0:
+			b += ScoreWordStart
+		default:
+			b += ScoreSubstring
+		}
+	}
+	return b
+}
+
+// score returns the entry's score for the whole query (sum of term scores),
+// or 0 when some term does not match.
+func (q *query) score(key []byte) int {
+	total := 0
+	for i := range q.terms {
+		s := q.terms[i].score(key)
+		if s == 0 {
+			return 0
+		}
+		total += s
+	}
+	return total
+}
