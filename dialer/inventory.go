@@ -101,3 +101,32 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// FillMonthlyPrices records the provider's monthly price on numbers in
+// service that have none yet (one pricing request per country). It runs in
+// the background, never on the Call key's path.
+func (r *Reservations) FillMonthlyPrices(ctx context.Context, pricing PricingProvider) (int, error) {
+	ns, err := r.Store.Numbers(ctx, NumberFilter{Statuses: []NumberStatus{StatusActive, StatusPastDue, StatusCanceling}})
+	if err != nil {
+		return 0, err
+	}
+	prices := map[string]Money{}
+	filled := 0
+	for _, n := range ns {
+		if n.MonthlyPrice != nil || n.Country == "" {
+			continue
+		}
+		p, ok := prices[n.Country]
+		if !ok {
+			if p, err = pricing.NumberMonthlyPrice(ctx, n.Country); err != nil {
+				return filled, err
+			}
+			prices[n.Country] = p
+		}
+		if err := r.Store.SetMonthlyPrice(ctx, n.ID, p); err != nil {
+			return filled, err
+		}
+		filled++
+	}
+	return filled, nil
+}

@@ -176,6 +176,7 @@ type Call struct {
 	FeeChargeID    int64 // the reservation fee's charge, when NewNumber
 	Confirm        ConfirmMode
 	Outcome        Outcome
+	Disposition    string // the agent's word on how it went, picked at the end
 	EndReason      string // why the program ended it, if it did: "agent hung up", "balance negative", ...
 	OverrideReason string // calling-hours override, if any
 	StartedAt      time.Time

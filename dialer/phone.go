@@ -121,3 +121,11 @@ func areaCodeOf(e164 string) (string, error) {
 	}
 	return "", nil
 }
+
+// E164OrRaw is the parsed number, or raw when p was not parsed.
+func (p Phone) E164OrRaw(raw string) string {
+	if p.E164 != "" {
+		return p.E164
+	}
+	return raw
+}

@@ -45,6 +45,8 @@ type NumberStore interface {
 	ExpireReservations(ctx context.Context, now time.Time) ([]Number, error)
 	// DueReleases lists canceling numbers whose billing period has ended.
 	DueReleases(ctx context.Context, now time.Time) ([]Number, error)
+	// SetMonthlyPrice records the provider's monthly price of a number.
+	SetMonthlyPrice(ctx context.Context, id int64, price Money) error
 	// MarkReleased records that the provider no longer has the number.
 	MarkReleased(ctx context.Context, id int64, at time.Time) error
 	// Number returns one number by local id (ENOTFOUND if none).
@@ -129,6 +131,9 @@ type ContactStore interface {
 	Contact(ctx context.Context, id int64) (Contact, error)
 	// ContactByPhone finds the oldest contact with this E.164 number.
 	ContactByPhone(ctx context.Context, e164 string) (Contact, error)
+	// EachContact streams every contact in id order.
+	EachContact(ctx context.Context, fn func(Contact) error) error
+	CountContacts(ctx context.Context) (int, error)
 }
 
 // CallStore keeps call records, their legs and the rate cache.
@@ -138,6 +143,8 @@ type CallStore interface {
 	// SaveLeg records or updates the call's leg of l.Role. A price already
 	// recorded is kept when l.Price is nil.
 	SaveLeg(ctx context.Context, callID int64, l Leg) error
+	// SetDisposition records the agent's word on how the call went.
+	SetDisposition(ctx context.Context, id int64, disposition string) error
 	// FinishCall records how the call ended.
 	FinishCall(ctx context.Context, id int64, outcome Outcome, endReason string, endedAt time.Time) error
 	// Call returns one call with its legs.

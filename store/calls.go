@@ -11,7 +11,7 @@ import (
 )
 
 const callCols = `id, contact_id, agent_name, agent_phone, caller_id, number_id, new_number, fee_charge_id,
-	confirm_mode, outcome, end_reason, override_reason, started_at, ended_at`
+	confirm_mode, outcome, end_reason, override_reason, started_at, ended_at, disposition`
 
 func scanCall(row scanner) (dialer.Call, error) {
 	var (
@@ -21,7 +21,7 @@ func scanCall(row scanner) (dialer.Call, error) {
 		started, ended sql.NullString
 	)
 	err := row.Scan(&c.ID, &c.ContactID, &c.AgentName, &c.AgentPhone, &c.CallerID, &number, &newNumber, &fee,
-		&c.Confirm, &c.Outcome, &c.EndReason, &c.OverrideReason, &started, &ended)
+		&c.Confirm, &c.Outcome, &c.EndReason, &c.OverrideReason, &started, &ended, &c.Disposition)
 	if err != nil {
 		return c, err
 	}
@@ -272,5 +272,19 @@ func (s *DB) SaveRate(ctx context.Context, prefix string, rate dialer.Money, at 
 			ON CONFLICT (prefix) DO UPDATE SET rate = excluded.rate, currency = excluded.currency, fetched_at = excluded.fetched_at`,
 			prefix, int64(rate.Amount), rate.Currency, fmtTime(at))
 		return err
+	})
+}
+
+// SetDisposition records the agent's word on how the call went.
+func (s *DB) SetDisposition(ctx context.Context, id int64, disposition string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE calls SET disposition = ? WHERE id = ?", disposition, id)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return dialer.Errorf(dialer.ENOTFOUND, "no call with id %d", id)
+		}
+		return nil
 	})
 }

@@ -317,3 +317,18 @@ func collectNumbers(rows *sql.Rows) ([]dialer.Number, error) {
 	}
 	return out, rows.Err()
 }
+
+// SetMonthlyPrice records the provider's monthly price of a number.
+func (s *DB) SetMonthlyPrice(ctx context.Context, id int64, price dialer.Money) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE numbers SET monthly_price = ?, monthly_currency = ? WHERE id = ?",
+			int64(price.Amount), price.Currency, id)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return dialer.Errorf(dialer.ENOTFOUND, "no number with id %d", id)
+		}
+		return nil
+	})
+}

@@ -209,3 +209,32 @@ func dumpDatabase(t *testing.T, path string) string {
 	}
 	return b.String()
 }
+
+// Monthly prices come from Pricing v1, once per country, onto the numbers
+// that have none.
+func TestFillMonthlyPrices(t *testing.T) {
+	w := newWorld(t, opts{})
+	ctx := context.Background()
+	for _, p := range []string{"+14155550100", "+12125550100"} {
+		if _, err := w.res.Acquire(ctx, contact(p), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.emu.ResetRequests()
+	n, err := w.res.FillMonthlyPrices(ctx, w.prov)
+	if err != nil || n != 2 {
+		t.Fatalf("filled %d, %v", n, err)
+	}
+	if got := countRequests(w.emu, "GET", "/US"); got != 1 {
+		t.Errorf("%d pricing requests for one country, want 1", got)
+	}
+	ns, _ := w.db.Numbers(ctx, dialer.NumberFilter{})
+	for _, num := range ns {
+		if num.MonthlyPrice == nil || num.MonthlyPrice.String() != "1.15 USD" {
+			t.Errorf("%s monthly price %v, want the emulator's 1.15 USD", num.PhoneNumber, num.MonthlyPrice)
+		}
+	}
+	if n, _ := w.res.FillMonthlyPrices(ctx, w.prov); n != 0 {
+		t.Errorf("second fill changed %d numbers", n)
+	}
+}
