@@ -116,6 +116,9 @@ func dispatch(ctx context.Context, e *env, c *command, path []string, args []str
 	if err != nil {
 		return err
 	}
+	if len(rest) == 0 && len(path) == 1 {
+		return runTUI(ctx, e)
+	}
 	if len(rest) == 0 || rest[0] == "help" {
 		usage(e.stdout, fs, path, c)
 		return nil

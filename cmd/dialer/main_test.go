@@ -33,7 +33,7 @@ func runCLIInput(t *testing.T, dataDir, input string, args ...string) (int, stri
 func TestHelpForEveryCommand(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{
-		{"--help"}, {"help"}, {},
+		{"--help"}, {"help"},
 		{"numbers", "--help"}, {"numbers", "list", "--help"},
 		{"charges", "--help"}, {"charges", "list", "-h"},
 		{"dirs", "--help"}, {"version", "--help"},
@@ -191,6 +191,15 @@ func TestDatabaseErrorsAreClear(t *testing.T) {
 	os.WriteFile(blocker, []byte("x"), 0o600)
 	code, out, errOut := runCLI(t, dir, "--db", filepath.Join(blocker, "d.db"), "numbers", "list")
 	if code != 1 || out != "" || !strings.Contains(errOut, "database") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// With no subcommand dialer opens its UI, which needs a terminal: piped, it
+// says so instead of drawing escape codes into a file.
+func TestNoSubcommandWithoutATerminal(t *testing.T) {
+	code, out, errOut := runCLI(t, t.TempDir())
+	if code != 2 || out != "" || !strings.Contains(errOut, "terminal") || !strings.Contains(errOut, "--help") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

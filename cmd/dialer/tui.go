@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"golang.org/x/term"
+
+	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/search"
+	"github.com/dialer-dev/dialer/ui"
+)
+
+// runTUI opens the terminal UI: the program's default when no subcommand is
+// given. Nothing but the UI writes to the terminal while it runs: logs go
+// to the log file.
+func runTUI(ctx context.Context, e *env) error {
+	if f, ok := e.stdout.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		return usageError{"the dialer UI needs a terminal; for scripts use a subcommand (see dialer --help)"}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a, closeAll, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	slog.SetDefault(a.log) // a library logging through slog lands in the file too
+
+	if a.back.sandbox {
+		if err := seedDemo(ctx, a); err != nil {
+			return err
+		}
+	}
+	agent, err := loadAgent(e)
+	if err != nil && dialer.ErrorKind(err) != dialer.ENOTFOUND {
+		return err
+	}
+
+	// The index is built in the background: the first frame does not wait
+	// for a million contacts.
+	count, err := a.db.CountContacts(ctx)
+	if err != nil {
+		return err
+	}
+	ix, dir := search.New(count), search.NewDirectory(count)
+	ready := make(chan struct{})
+	go func() {
+		defer close(ready)
+		start := time.Now()
+		batch := make([]search.Entry, 0, 4096)
+		err := a.db.EachContact(ctx, func(c dialer.Contact) error {
+			batch = append(batch, search.Entry{ID: c.ID, Name: c.Name, Company: c.Company, Phone: c.Phone})
+			if len(batch) == cap(batch) {
+				ix.AddBatch(batch)
+				dir.AddBatch(batch)
+				batch = batch[:0]
+			}
+			return nil
+		})
+		ix.AddBatch(batch)
+		dir.AddBatch(batch)
+		a.log.Info("contacts indexed", "count", ix.Len(), "took", time.Since(start), "err", err)
+	}()
+
+	calls := a.calls()
+	go housekeeping(ctx, a, calls)
+
+	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready,
+		Sandbox: a.back.sandbox, Agent: agent, Context: ctx,
+		SaveAgent: func(ag dialer.Agent) error { return saveAgent(e, ag) }})
+	p := tea.NewProgram(m, tea.WithContext(ctx))
+	_, err = p.Run()
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("terminal UI: %w", err)
+	}
+	return nil
+}
+
+// housekeeping runs while the UI does: reconcile once, sweep at start and
+// hourly, backfill prices every minute. Failures are logged, never shown
+// as crashes.
+func housekeeping(ctx context.Context, a *app, calls *dialer.Calls) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("housekeeping panicked", "panic", r)
+		}
+	}()
+	if res, err := a.numbers.Reconcile(ctx); err != nil {
+		a.log.Warn("reconcile at start-up failed", "err", err)
+	} else {
+		a.log.Info("reconciled", "adopted", len(res.Adopted), "released", len(res.Released), "vanished", len(res.Vanished))
+	}
+	if n, err := a.numbers.FillMonthlyPrices(ctx, a.back.provider); err != nil {
+		a.log.Warn("monthly prices unknown", "err", err)
+	} else if n > 0 {
+		a.log.Info("monthly prices filled", "numbers", n)
+	}
+	go calls.RunBackfill(ctx, time.Minute)
+	a.numbers.RunSweeper(ctx, time.Hour, func(r dialer.SweepResult, err error) {
+		if err != nil {
+			a.log.Warn("sweep failed", "err", err)
+		}
+	})
+}
+
+// demoContacts are seeded into an empty sandbox so that a first run shows
+// a working dialer: several area codes, and the emulator's busy (…1111),
+// no-answer (…2222) and voicemail (…3333) numbers.
+var demoContacts = []dialer.Contact{
+	{Name: "Walter Skinner", Phone: "+12125550143", Company: "Federal Supplies Inc.", Notes: "Prefers mornings."},
+	{Name: "Dana Scully", Phone: "+12025550177", Company: "Bethesda Medical"},
+	{Name: "Fox Mulder", Phone: "+14155552671", Company: "Spooky Analytics"},
+	{Name: "Zoë Ångström", Phone: "+13035550112", Company: "Nordic Outdoor Co."},
+	{Name: "José Núñez", Phone: "+13055550134", Company: "Miami Import Group"},
+	{Name: "Margaret Hamilton", Phone: "+16175550188", Company: "Apollo Software", Fields: map[string]string{"Plan": "Enterprise"}},
+	{Name: "Grace Hopper", Phone: "+17035550150", Company: "COBOL Consulting"},
+	{Name: "Alan Turing", Phone: "+16475550163", Company: "Bletchley Labs (Toronto)"},
+	{Name: "Katherine Johnson", Phone: "+17575550121", Company: "Langley Aero"},
+	{Name: "Ada Lovelace", Phone: "+13125550199", Company: "Analytical Engines"},
+	{Name: "Linus Busy", Phone: "+15125551111", Company: "Always On The Phone LLC", Notes: "Sandbox: this number is always busy."},
+	{Name: "Nora Noanswer", Phone: "+16025552222", Company: "Out Of Office Ltd", Notes: "Sandbox: this number never answers."},
+	{Name: "Victor Voicemail", Phone: "+12065553333", Company: "Machine Answering Co.", Notes: "Sandbox: voicemail picks up."},
+	{Name: "Dee Enn-See", Phone: "+14045550155", Company: "Opted Out Corp", DoNotCall: true},
+	{Name: "Hedy Lamarr", Phone: "+13105550133", Company: "Frequency Hopping Inc."},
+	{Name: "Claude Shannon", Phone: "+16505550142", Company: "Information Theory Partners"},
+	{Name: "Barbara Liskov", Phone: "+16175550111", Company: "Substitution Systems"},
+	{Name: "Ken Thompson", Phone: "+19085550140", Company: "Unix Heritage"},
+	{Name: "Frances Allen", Phone: "+19145550128", Company: "Optimizing Compilers Co."},
+	{Name: "Donald Knuth", Phone: "+16505550166", Company: "TeX Typesetting"},
+	{Name: "Radia Perlman", Phone: "+14255550130", Company: "Spanning Tree Networks"},
+	{Name: "Edsger Dijkstra", Phone: "+15125550160", Company: "Shortest Path Logistics"},
+	{Name: "Sophie Wilson", Phone: "+16045550147", Company: "ARM Design (Vancouver)"},
+	{Name: "John Carmack", Phone: "+12145550175", Company: "Fast Inverse Games"},
+}
+
+func seedDemo(ctx context.Context, a *app) error {
+	n, err := a.db.CountContacts(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	now := time.Now().UTC()
+	for _, c := range demoContacts {
+		c.CreatedAt, c.UpdatedAt = now, now
+		if _, err := a.db.CreateContact(ctx, c); err != nil {
+			return err
+		}
+	}
+	a.log.Info("demo contacts seeded", "count", len(demoContacts))
+	return nil
+}

@@ -1,0 +1,423 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+type callStage int
+
+const (
+	stagePreview callStage = iota // what will happen, before anything does
+	stageReason                   // outside calling hours: a reason to go ahead
+	stageLive                     // the session runs
+	stageFailed                   // it could not start or failed before dialing
+	stageEnded                    // cost summary and disposition
+)
+
+// Dispositions the agent picks from when a call ends.
+var Dispositions = []string{"Interested", "Call back", "Not interested", "Left voicemail", "Wrong number", "Do not call again"}
+
+type callModel struct {
+	contact   dialer.Contact
+	stage     callStage
+	preview   previewMsg
+	reason    textinput.Model
+	notes     textinput.Model
+	editing   bool // notes have the keyboard
+	spin      spinner.Model
+	session   *dialer.Session
+	mode      dialer.ConfirmMode
+	phase     dialer.Phase
+	number    *dialer.Number
+	legs      []dialer.Leg
+	message   string
+	err       error
+	record    *dialer.Call
+	pick      int
+	quitAfter bool
+}
+
+type previewMsg struct {
+	area       dialer.Phone
+	reuse      *dialer.Number // the reserved number that will be used
+	fee        dialer.Money   // the fee if a number is bought
+	mode       dialer.ConfirmMode
+	err        error
+	needReason bool
+}
+
+type sessionMsg struct {
+	s   *dialer.Session
+	err error
+}
+type callEventMsg struct{ ev dialer.Event }
+type sessionDoneMsg struct{}
+type notesSavedMsg struct{ contact dialer.Contact }
+type callEndedMsg struct{}
+
+func newCall(start startCallMsg, d Deps) callModel {
+	r := textinput.New()
+	r.Prompt = "Reason: "
+	r.Placeholder = "why call outside calling hours (recorded on the call)"
+	n := textinput.New()
+	n.Prompt = "Notes: "
+	n.SetValue(start.contact.Notes)
+	r.SetWidth(60)
+	n.SetWidth(60)
+	return callModel{contact: start.contact, reason: r, notes: n, spin: spinner.New(spinner.WithSpinner(spinner.Dot))}
+}
+
+func (m callModel) init(d Deps) tea.Cmd {
+	c := m.contact
+	return func() tea.Msg {
+		ctx := d.Context
+		set, err := d.Store.Settings(ctx)
+		if err != nil {
+			return previewMsg{err: err}
+		}
+		p := previewMsg{mode: set.Confirm, fee: set.ReservationFee}
+		p.area, err = dialer.LocalArea(c)
+		if err != nil {
+			p.err = err
+			return p
+		}
+		if err := d.Calls.Check(ctx, dialer.CallOptions{Contact: c, Agent: d.Agent}, set); err != nil {
+			p.err, p.needReason = err, dialer.ErrorKind(err) == dialer.EHOURS
+			if !p.needReason {
+				return p
+			}
+		}
+		ns, err := d.Store.Numbers(ctx, dialer.NumberFilter{AreaCode: p.area.AreaCode, Kind: dialer.OnDemand,
+			Statuses: []dialer.NumberStatus{dialer.StatusActive}, Limit: 1})
+		if err == nil && len(ns) > 0 {
+			p.reuse = &ns[0]
+		}
+		return p
+	}
+}
+
+func (m callModel) live() bool { return m.stage == stageLive }
+
+func (m callModel) start(d Deps, reason string) tea.Cmd {
+	c, agent := m.contact, d.Agent
+	return func() tea.Msg {
+		s, err := d.Calls.Start(d.Context, dialer.CallOptions{Contact: c, Agent: agent, OverrideReason: reason})
+		return sessionMsg{s: s, err: err}
+	}
+}
+
+func waitEvent(s *dialer.Session) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-s.Events()
+		if !ok {
+			return sessionDoneMsg{}
+		}
+		return callEventMsg{ev}
+	}
+}
+
+func (m callModel) update(msg tea.Msg, d Deps, k KeyMap) (callModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case previewMsg:
+		m.preview = msg
+		m.mode = msg.mode
+		if msg.err != nil && !msg.needReason {
+			m.stage, m.err = stageFailed, msg.err
+		}
+		return m, nil
+	case sessionMsg:
+		if msg.err != nil {
+			m.stage, m.err = stageFailed, msg.err
+			return m, nil
+		}
+		m.session, m.stage = msg.s, stageLive
+		return m, tea.Batch(waitEvent(msg.s), m.spin.Tick)
+	case callEventMsg:
+		ev := msg.ev
+		m.phase = ev.Phase
+		if ev.Message != "" {
+			m.message = ev.Message
+		}
+		if ev.Number != nil {
+			m.number = ev.Number
+		}
+		if len(ev.Legs) > 0 {
+			m.legs = ev.Legs
+		}
+		if ev.Phase == dialer.PhaseEnded {
+			m.record, m.err = ev.Call, ev.Err
+			if ev.Call == nil {
+				m.stage = stageFailed
+			} else {
+				m.stage = stageEnded
+			}
+			if m.quitAfter {
+				return m, tea.Quit
+			}
+		}
+		return m, waitEvent(m.session)
+	case sessionDoneMsg:
+		return m, nil
+	case notesSavedMsg:
+		m.contact = msg.contact
+		return m, func() tea.Msg { return statusMsg("Notes saved to " + msg.contact.Label() + ".") }
+	case spinner.TickMsg:
+		if m.stage == stageLive && m.phase == dialer.PhaseProvisioning || m.stage == stageLive && m.phase == "" {
+			var cmd tea.Cmd
+			m.spin, cmd = m.spin.Update(msg)
+			return m, cmd
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		return m.key(msg, d, k)
+	}
+	if m.editing {
+		var cmd tea.Cmd
+		m.notes, cmd = m.notes.Update(msg)
+		return m, cmd
+	}
+	if m.stage == stageReason {
+		var cmd tea.Cmd
+		m.reason, cmd = m.reason.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cmd) {
+	s := msg.String()
+	switch m.stage {
+	case stagePreview:
+		switch {
+		case s == "esc" || s == "q":
+			return m, func() tea.Msg { return callEndedMsg{} }
+		case s == "enter" && m.preview.needReason:
+			m.stage = stageReason
+			return m, m.reason.Focus()
+		case s == "enter" && m.preview.err == nil && m.preview.area.E164 != "":
+			m.stage = stageLive
+			return m, tea.Batch(m.start(d, ""), m.spin.Tick)
+		}
+	case stageReason:
+		switch s {
+		case "esc":
+			return m, func() tea.Msg { return callEndedMsg{} }
+		case "enter":
+			if strings.TrimSpace(m.reason.Value()) == "" {
+				return m, func() tea.Msg { return statusMsg("Type a reason: it is recorded on the call.") }
+			}
+			m.stage = stageLive
+			return m, tea.Batch(m.start(d, m.reason.Value()), m.spin.Tick)
+		}
+		var cmd tea.Cmd
+		m.reason, cmd = m.reason.Update(msg)
+		return m, cmd
+	case stageLive:
+		if m.editing {
+			switch s {
+			case "esc":
+				m.editing = false
+				m.notes.Blur()
+				m.notes.SetValue(m.contact.Notes)
+				return m, nil
+			case "enter":
+				m.editing = false
+				m.notes.Blur()
+				c := m.contact
+				c.Notes = m.notes.Value()
+				c.UpdatedAt = time.Now().UTC()
+				return m, func() tea.Msg {
+					saved, err := d.Store.UpdateContact(d.Context, c)
+					if err != nil {
+						return errStatus(err)
+					}
+					return notesSavedMsg{contact: saved}
+				}
+			}
+			var cmd tea.Cmd
+			m.notes, cmd = m.notes.Update(msg)
+			return m, cmd
+		}
+		switch {
+		case key.Matches(msg, k.Hangup):
+			if m.session != nil {
+				m.session.Hangup()
+				m.message = "Hanging up…"
+			}
+		case key.Matches(msg, k.Confirm) && m.phase == dialer.PhaseAwaitConfirm && m.mode == dialer.ConfirmTerminal:
+			m.session.Confirm()
+			m.message = "Dialing " + m.contact.Label() + "…"
+		case key.Matches(msg, k.Notes):
+			m.editing = true
+			return m, m.notes.Focus()
+		}
+	case stageFailed:
+		if s == "esc" || s == "enter" || s == "q" {
+			return m, func() tea.Msg { return callEndedMsg{} }
+		}
+	case stageEnded:
+		switch {
+		case key.Matches(msg, k.Up):
+			m.pick = max(0, m.pick-1)
+		case key.Matches(msg, k.Down):
+			m.pick = min(len(Dispositions)-1, m.pick+1)
+		case s == "enter":
+			id, pick, c := m.record.ID, Dispositions[m.pick], m.contact
+			return m, func() tea.Msg {
+				if err := d.Store.SetDisposition(d.Context, id, pick); err != nil {
+					return errStatus(err)
+				}
+				if pick == "Do not call again" {
+					c.DoNotCall, c.UpdatedAt = true, time.Now().UTC()
+					if _, err := d.Store.UpdateContact(d.Context, c); err != nil {
+						return errStatus(err)
+					}
+				}
+				return callEndedMsg{}
+			}
+		case s == "esc":
+			return m, func() tea.Msg { return callEndedMsg{} }
+		}
+	}
+	return m, nil
+}
+
+func (m callModel) keyHelp(k KeyMap) help.KeyMap {
+	b := func(keys, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+	}
+	switch m.stage {
+	case stagePreview:
+		if m.preview.err != nil && !m.preview.needReason {
+			return keyHelp{short: []key.Binding{b("esc", "back")}}
+		}
+		return keyHelp{short: []key.Binding{b("enter", "call"), b("esc", "cancel")}}
+	case stageReason:
+		return keyHelp{short: []key.Binding{b("enter", "call anyway"), b("esc", "cancel")}}
+	case stageLive:
+		if m.editing {
+			return keyHelp{short: []key.Binding{b("enter", "save notes"), b("esc", "cancel")}}
+		}
+		short := []key.Binding{k.Hangup, k.Notes}
+		if m.phase == dialer.PhaseAwaitConfirm && m.mode == dialer.ConfirmTerminal {
+			short = append([]key.Binding{k.Confirm}, short...)
+		}
+		return keyHelp{short: short}
+	case stageEnded:
+		return keyHelp{short: []key.Binding{k.Up, k.Down, b("enter", "save outcome"), b("esc", "skip")}}
+	}
+	return keyHelp{short: []key.Binding{b("esc", "back")}}
+}
+
+func (m callModel) view(st Styles, w, h int, now time.Time) string {
+	var b strings.Builder
+	c := m.contact
+	b.WriteString(st.Title.Render("Call "+c.Label()) + "  " + nationalFormat(m.preview.area.E164OrRaw(c.Phone)))
+	if c.Company != "" {
+		b.WriteString(st.Muted.Render(" · " + c.Company))
+	}
+	b.WriteString("\n\n")
+	switch m.stage {
+	case stagePreview:
+		p := m.preview
+		switch {
+		case p.err != nil && !p.needReason:
+			b.WriteString(st.ErrorBox.Render(dialer.ErrorMessage(p.err) + "\nNothing was bought or dialed."))
+		case p.area.E164 == "":
+			b.WriteString(st.Muted.Render("Checking…"))
+		default:
+			if p.needReason {
+				b.WriteString(st.Warn.Render(dialer.ErrorMessage(p.err)) + "\n")
+			}
+			if p.reuse != nil {
+				local := ""
+				if !p.reuse.Local() || p.reuse.AreaCode != p.area.AreaCode {
+					local = " (not local: none was available in " + p.area.AreaCode + ")"
+				}
+				b.WriteString("Caller ID: " + st.Title.Render(nationalFormat(p.reuse.PhoneNumber)) + ", reserved for area code " + p.area.AreaCode + local + ". No fee.\n")
+			} else {
+				b.WriteString("A new local number for area code " + p.area.AreaCode + " will be bought: fee " + st.Money.Render(p.fee.String()) + ", once.\n")
+			}
+			b.WriteString(st.Muted.Render("Your phone rings first; the contact is dialed when you confirm.") + "\n\n")
+			b.WriteString(st.Key.Render("enter") + " call   " + st.Key.Render("esc") + " cancel")
+		}
+	case stageReason:
+		b.WriteString(st.Warn.Render(dialer.ErrorMessage(m.preview.err)) + "\n\n" + m.reason.View())
+	case stageFailed:
+		msg := dialer.ErrorMessage(m.err)
+		if m.record == nil {
+			msg += "\nNothing was charged."
+		}
+		b.WriteString(st.ErrorBox.Render(msg))
+	case stageLive, stageEnded:
+		if m.phase == dialer.PhaseProvisioning || m.phase == "" {
+			b.WriteString(m.spin.View() + " ")
+		}
+		b.WriteString(m.message + "\n")
+		if m.number != nil {
+			b.WriteString(st.Muted.Render("Caller ID ") + nationalFormat(m.number.PhoneNumber) + "\n")
+		}
+		b.WriteString("\n")
+		for _, l := range m.legs {
+			b.WriteString(m.legLine(st, l, now) + "\n")
+		}
+		if m.stage == stageEnded && m.record != nil {
+			total, known, _ := m.record.Total()
+			cost := "price pending"
+			if known {
+				cost = total.String()
+			}
+			b.WriteString("\n" + st.Title.Render("Total ") + cost + st.Muted.Render("  (Twilio prices calls minutes after they end)") + "\n\n")
+			b.WriteString(st.Title.Render("How did it go?") + "\n")
+			for i, d := range Dispositions {
+				if i == m.pick {
+					b.WriteString(st.Selected.Render("› "+d) + "\n")
+				} else {
+					b.WriteString("  " + d + "\n")
+				}
+			}
+		} else if m.editing {
+			b.WriteString("\n" + m.notes.View())
+		} else if m.contact.Notes != "" {
+			b.WriteString("\n" + st.Muted.Render("Notes: ") + m.contact.Notes)
+		}
+	}
+	return b.String()
+}
+
+func (m callModel) legLine(st Styles, l dialer.Leg, now time.Time) string {
+	who := "You    "
+	if l.Role == dialer.ContactLeg {
+		who = "Contact"
+	}
+	d := l.Duration
+	if l.Status == dialer.CallInProgress && !l.StartedAt.IsZero() {
+		d = now.Sub(l.StartedAt)
+	}
+	status := string(l.Status)
+	style := st.Row
+	switch l.Status {
+	case dialer.CallInProgress:
+		style = st.OK
+	case dialer.CallBusy, dialer.CallFailed, dialer.CallNoAnswer:
+		style = st.Error
+	}
+	line := fmt.Sprintf("%s %-12s %6s", who, status, clock(d))
+	if l.Rate != nil {
+		line += "  " + l.Rate.String() + "/min"
+	}
+	if l.Status.Ended() {
+		line += "  " + moneyOr(l.Price, "price pending")
+	}
+	return style.Render(line)
+}

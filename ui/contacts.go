@@ -1,0 +1,419 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/search"
+)
+
+// resultLimit is how many matches a search returns; typing narrows them.
+const resultLimit = 1000
+
+type contactsModel struct {
+	input     textinput.Model
+	filtering bool
+	ready     bool // the index holds every contact
+	searcher  *search.Searcher
+	dir       *search.Directory
+	gen       uint64 // newest search asked for
+	res       search.Result
+	cursor    int
+	offset    int
+
+	cache  map[int64]dialer.Contact // contacts of rows shown, for badges and details
+	zones  map[int64][]*time.Location
+	detail *contactDetail
+	hours  dialer.CallingHours
+}
+
+type contactDetail struct {
+	contact dialer.Contact
+	calls   []dialer.Call
+}
+
+func newContacts(d Deps) contactsModel {
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = "type to search name, company or number"
+	in.SetWidth(60)
+	m := contactsModel{input: in, cache: map[int64]dialer.Contact{}, zones: map[int64][]*time.Location{},
+		hours: dialer.DefaultSettings().CallingHours}
+	if d.Index != nil {
+		m.searcher = search.NewSearcher(d.Index)
+	}
+	m.dir = d.Directory
+	return m
+}
+
+type indexReadyMsg struct{}
+
+type searchMsg struct {
+	gen uint64
+	res search.Result
+	err error
+}
+
+type contactsLoadedMsg struct {
+	contacts []dialer.Contact
+	hours    dialer.CallingHours
+}
+
+type detailMsg struct {
+	detail contactDetail
+	err    error
+}
+
+// startCallMsg asks the root to open the Call flow for a contact.
+type startCallMsg struct{ contact dialer.Contact }
+
+// waitIndex reports when the index holds every contact (at once when it
+// was built before the UI started).
+func (m contactsModel) waitIndex(d Deps) tea.Cmd {
+	return func() tea.Msg {
+		if d.IndexReady != nil {
+			select {
+			case <-d.IndexReady:
+			case <-d.Context.Done():
+				return nil
+			}
+		}
+		return indexReadyMsg{}
+	}
+}
+
+// search starts a query: the generation is taken here, in key order, and
+// the scan runs in a command; a result older than the newest asked for is
+// dropped when it arrives.
+func (m *contactsModel) search(d Deps, q string) tea.Cmd {
+	if m.searcher == nil {
+		return nil
+	}
+	job := m.searcher.Begin(q, resultLimit)
+	m.gen = job.Gen()
+	return func() tea.Msg {
+		if d.IndexReady != nil {
+			select {
+			case <-d.IndexReady:
+			case <-d.Context.Done():
+				return nil
+			}
+		}
+		res, err := job.Run(d.Context)
+		return searchMsg{gen: job.Gen(), res: res, err: err}
+	}
+}
+
+// loadVisible fetches the contacts of the rows on screen (their badges).
+func (m contactsModel) loadVisible(d Deps, h int) tea.Cmd {
+	var ids []int64
+	for i := m.offset; i < len(m.res.Matches) && i < m.offset+h; i++ {
+		if _, ok := m.cache[m.res.Matches[i].ID]; !ok {
+			ids = append(ids, m.res.Matches[i].ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return func() tea.Msg {
+		var out []dialer.Contact
+		for _, id := range ids {
+			c, err := d.Store.Contact(d.Context, id)
+			if err == nil {
+				out = append(out, c)
+			}
+		}
+		set, _ := d.Store.Settings(d.Context)
+		return contactsLoadedMsg{contacts: out, hours: set.CallingHours}
+	}
+}
+
+func (m contactsModel) selected() (int64, bool) {
+	if m.cursor < len(m.res.Matches) {
+		return m.res.Matches[m.cursor].ID, true
+	}
+	return 0, false
+}
+
+func (m contactsModel) loadDetail(d Deps) tea.Cmd {
+	id, ok := m.selected()
+	if !ok {
+		return nil
+	}
+	return func() tea.Msg {
+		c, err := d.Store.Contact(d.Context, id)
+		if err != nil {
+			return detailMsg{err: err}
+		}
+		calls, err := d.Store.Calls(d.Context, dialer.CallFilter{ContactID: id, Limit: 20})
+		return detailMsg{detail: contactDetail{contact: c, calls: calls}, err: err}
+	}
+}
+
+// refreshDetail reloads the selected contact (notes edited, a call made).
+func (m contactsModel) refreshDetail(d Deps) tea.Cmd { return m.loadDetail(d) }
+
+const listRows = 10 // rows the detail pane leaves the list at 80x24; recomputed in view
+
+func (m contactsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (contactsModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case indexReadyMsg:
+		return m, m.search(d, m.input.Value())
+	case searchMsg:
+		if msg.err != nil || msg.gen != m.gen {
+			return m, nil // superseded: a newer keystroke's result is coming
+		}
+		m.ready = true
+		m.res = msg.res
+		m.cursor, m.offset = 0, 0
+		return m, tea.Batch(m.loadVisible(d, 40), m.loadDetail(d))
+	case contactsLoadedMsg:
+		for _, c := range msg.contacts {
+			m.cache[c.ID] = c
+			if z, err := dialer.CalleeZones(c.Phone); err == nil {
+				m.zones[c.ID] = z
+			}
+		}
+		m.hours = msg.hours
+		return m, nil
+	case detailMsg:
+		if msg.err == nil {
+			if id, ok := m.selected(); ok && id == msg.detail.contact.ID {
+				m.detail = &msg.detail
+				m.cache[id] = msg.detail.contact
+			}
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		if !front {
+			return m, nil
+		}
+		return m.key(msg, d, k)
+	}
+	if m.filtering {
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel, tea.Cmd) {
+	if m.filtering {
+		switch msg.String() {
+		case "esc":
+			m.filtering = false
+			m.input.Blur()
+			if m.input.Value() != "" {
+				m.input.SetValue("")
+				return m, m.search(d, "")
+			}
+			return m, nil
+		case "enter", "down", "up":
+			m.filtering = false
+			m.input.Blur()
+			if msg.String() == "enter" {
+				return m, nil
+			}
+		default:
+			before := m.input.Value()
+			var cmd tea.Cmd
+			m.input, cmd = m.input.Update(msg)
+			if m.input.Value() != before {
+				return m, tea.Batch(cmd, m.search(d, m.input.Value()))
+			}
+			return m, cmd
+		}
+	}
+	moved := true
+	n := len(m.res.Matches)
+	switch {
+	case key.Matches(msg, k.Filter):
+		m.filtering = true
+		return m, m.input.Focus()
+	case key.Matches(msg, k.ClearFilter):
+		if m.input.Value() != "" {
+			m.input.SetValue("")
+			return m, m.search(d, "")
+		}
+		return m, nil
+	case key.Matches(msg, k.Up):
+		m.cursor--
+	case key.Matches(msg, k.Down):
+		m.cursor++
+	case key.Matches(msg, k.PageUp):
+		m.cursor -= listRows
+	case key.Matches(msg, k.PageDown):
+		m.cursor += listRows
+	case key.Matches(msg, k.Top):
+		m.cursor = 0
+	case key.Matches(msg, k.Bottom):
+		m.cursor = n - 1
+	case key.Matches(msg, k.Call):
+		id, ok := m.selected()
+		if !ok {
+			return m, nil
+		}
+		return m, func() tea.Msg {
+			c, err := d.Store.Contact(d.Context, id)
+			if err != nil {
+				return errStatus(err)
+			}
+			return startCallMsg{contact: c}
+		}
+	default:
+		moved = false
+		// Any printable key starts a search: type to filter.
+		if t := msg.Text; t != "" && msg.Mod == 0 && t != " " {
+			m.filtering = true
+			cmd := m.input.Focus()
+			m.input.SetValue(m.input.Value() + t)
+			m.input.CursorEnd()
+			return m, tea.Batch(cmd, m.search(d, m.input.Value()))
+		}
+	}
+	if !moved {
+		return m, nil
+	}
+	m.cursor = max(0, min(m.cursor, n-1))
+	m.detail = nil
+	return m, tea.Batch(m.loadVisible(d, 40), m.loadDetail(d))
+}
+
+func (m contactsModel) keyHelp(k KeyMap) help.KeyMap {
+	if m.filtering {
+		return keyHelp{short: []key.Binding{k.ClearFilter, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done"))}}
+	}
+	return keyHelp{
+		short: []key.Binding{k.Call, k.Filter, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
+		full: [][]key.Binding{{k.Call, k.Filter, k.ClearFilter}, {k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+			{k.Contacts, k.Numbers, k.Calls, k.Settings}, {k.Help, k.Quit}},
+	}
+}
+
+// view draws only the rows that fit: its cost does not grow with the
+// number of contacts.
+func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
+	var b strings.Builder
+	b.WriteString(m.input.View())
+	b.WriteString("\n")
+	switch {
+	case !m.ready:
+		b.WriteString(st.Muted.Render("Indexing contacts…"))
+		return b.String()
+	case len(m.res.Matches) == 0:
+		if m.input.Value() == "" {
+			b.WriteString(st.Muted.Render("No contacts yet."))
+		} else {
+			b.WriteString(st.Muted.Render("No contact matches " + fmt.Sprintf("%q", m.input.Value()) + "."))
+		}
+		return b.String()
+	}
+	detailH := 0
+	if h >= 16 {
+		detailH = min(8, h/3)
+	}
+	rows := max(1, h-2-detailH)
+	offset := m.offset
+	if m.cursor < offset {
+		offset = m.cursor
+	}
+	if m.cursor >= offset+rows {
+		offset = m.cursor - rows + 1
+	}
+	count := fmt.Sprintf("%d of %d", m.cursor+1, m.res.Total)
+	if m.res.Total > len(m.res.Matches) {
+		count += fmt.Sprintf(" (first %d shown; type to narrow)", len(m.res.Matches))
+	}
+	nameW, phoneW, compW, timeW := 24, 16, 18, 10
+	if w >= 110 {
+		nameW, compW = 30, 26
+	}
+	b.WriteString(st.Muted.Render(pad("NAME", nameW)+" "+pad("PHONE", phoneW)+" "+pad("COMPANY", compW)+" "+pad("LOCAL", timeW)+" "+count) + "\n")
+	for i := offset; i < len(m.res.Matches) && i < offset+rows; i++ {
+		id := m.res.Matches[i].ID
+		e, _ := m.entry(id)
+		local, badges := "", ""
+		if zs := m.zones[id]; len(zs) > 0 {
+			t := now.In(zs[0])
+			local = t.Format("15:04 Mon")
+			for _, z := range zs {
+				if !m.hours.Contains(now.In(z)) {
+					badges += "⏾ "
+					break
+				}
+			}
+		}
+		if c, ok := m.cache[id]; ok && c.DoNotCall {
+			badges += "DNC "
+		}
+		line := pad(e.Name, nameW) + " " + pad(nationalFormat(e.Phone), phoneW) + " " + pad(e.Company, compW) + " " + pad(local, timeW) + " " + badges
+		if i == m.cursor {
+			b.WriteString(st.Selected.Render(pad(line, w)))
+		} else {
+			b.WriteString(st.Row.Render(line))
+		}
+		b.WriteString("\n")
+	}
+	if detailH > 0 {
+		for i := min(len(m.res.Matches), offset+rows) - offset; i < rows; i++ {
+			b.WriteString("\n")
+		}
+		b.WriteString(m.detailView(st, w, detailH))
+	}
+	return b.String()
+}
+
+func (m contactsModel) entry(id int64) (search.Entry, bool) {
+	if m.dir == nil {
+		return search.Entry{}, false
+	}
+	return m.dir.Get(id)
+}
+
+func (m contactsModel) detailView(st Styles, w, h int) string {
+	if m.detail == nil {
+		return st.Muted.Render(strings.Repeat("─", max(0, w)))
+	}
+	c := m.detail.contact
+	var lines []string
+	lines = append(lines, st.Muted.Render(strings.Repeat("─", max(0, w))))
+	head := st.Title.Render(c.Name)
+	if c.Company != "" {
+		head += st.Muted.Render(" · " + c.Company)
+	}
+	if c.DoNotCall {
+		head += " " + st.Error.Render("do not call")
+	}
+	lines = append(lines, head)
+	if c.Notes != "" {
+		lines = append(lines, "Notes: "+strings.ReplaceAll(c.Notes, "\n", " "))
+	}
+	for k, v := range c.Fields {
+		lines = append(lines, k+": "+v)
+	}
+	if len(m.detail.calls) == 0 {
+		lines = append(lines, st.Muted.Render("No calls yet."))
+	}
+	for _, call := range m.detail.calls {
+		line := localTime(call.StartedAt) + "  " + string(call.Outcome)
+		if call.Disposition != "" {
+			line += " (" + call.Disposition + ")"
+		}
+		for _, l := range call.Legs {
+			line += fmt.Sprintf("  %s %s %s", l.Role, clock(l.Duration), moneyOr(l.Price, "price pending"))
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	return strings.Join(lines, "\n")
+}

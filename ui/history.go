@@ -1,0 +1,154 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+// historyModel is the call history, newest first, with the day's and the
+// month's spend.
+type historyModel struct {
+	calls   []dialer.Call
+	names   map[int64]string
+	today   dialer.Money
+	month   dialer.Money
+	fees    dialer.Money
+	pending int
+	cursor  int
+	loaded  bool
+}
+
+type historyMsg struct {
+	calls []dialer.Call
+	names map[int64]string
+	fees  dialer.Money
+	err   error
+}
+
+func (m historyModel) load(d Deps) tea.Cmd {
+	return func() tea.Msg {
+		now := time.Now()
+		monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.Local)
+		cs, err := d.Store.Calls(d.Context, dialer.CallFilter{Since: monthStart.AddDate(0, -1, 0), Limit: 500})
+		if err != nil {
+			return historyMsg{err: err}
+		}
+		names := map[int64]string{}
+		for _, c := range cs {
+			if _, ok := names[c.ContactID]; !ok {
+				if who, err := d.Store.Contact(d.Context, c.ContactID); err == nil {
+					names[c.ContactID] = who.Label()
+				}
+			}
+		}
+		charges, err := d.Store.Charges(d.Context, dialer.ChargeFilter{Since: monthStart})
+		var fees dialer.Money
+		for _, ch := range charges {
+			fees, _ = fees.Add(ch.Amount)
+		}
+		return historyMsg{calls: cs, names: names, fees: fees, err: err}
+	}
+}
+
+func (m historyModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (historyModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case historyMsg:
+		if msg.err != nil {
+			return m, func() tea.Msg { return errStatus(msg.err) }
+		}
+		m.calls, m.names, m.fees, m.loaded = msg.calls, msg.names, msg.fees, true
+		now := time.Now()
+		dayStart := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local)
+		monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.Local)
+		m.today, m.month, m.pending = dialer.Money{}, dialer.Money{}, 0
+		for _, c := range m.calls {
+			total, known, err := c.Total()
+			if err != nil {
+				continue
+			}
+			if !known {
+				m.pending++
+			}
+			if !c.StartedAt.Before(monthStart) {
+				m.month, _ = m.month.Add(total)
+			}
+			if !c.StartedAt.Before(dayStart) {
+				m.today, _ = m.today.Add(total)
+			}
+		}
+		m.cursor = min(m.cursor, max(0, len(m.calls)-1))
+	case tea.KeyPressMsg:
+		if !front {
+			return m, nil
+		}
+		switch {
+		case key.Matches(msg, k.Refresh):
+			return m, m.load(d)
+		case key.Matches(msg, k.Up):
+			m.cursor = max(0, m.cursor-1)
+		case key.Matches(msg, k.Down):
+			m.cursor = max(0, min(len(m.calls)-1, m.cursor+1))
+		}
+	}
+	return m, nil
+}
+
+func (m historyModel) keyHelp(k KeyMap) help.KeyMap {
+	return keyHelp{short: []key.Binding{k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit}}
+}
+
+func (m historyModel) view(st Styles, w, h int) string {
+	if !m.loaded {
+		return st.Muted.Render("Loading calls…")
+	}
+	var b strings.Builder
+	spend := fmt.Sprintf("Today %s · this month %s in calls, %s in number fees", zeroMoney(m.today), zeroMoney(m.month), zeroMoney(m.fees))
+	if m.pending > 0 {
+		spend += fmt.Sprintf(" · %d calls' prices pending", m.pending)
+	}
+	b.WriteString(st.Title.Render(spend) + "\n")
+	b.WriteString(st.Muted.Render(pad("WHEN", 12)+" "+pad("CONTACT", 18)+" "+pad("OUTCOME", 14)+" "+pad("YOU", 20)+" "+pad("CONTACT LEG", 20)+" TOTAL") + "\n")
+	rows := max(1, h-2)
+	offset := max(0, m.cursor-rows+1)
+	for i := offset; i < len(m.calls) && i < offset+rows; i++ {
+		c := m.calls[i]
+		total, known, _ := c.Total()
+		tot := "pending"
+		if known {
+			tot = total.String()
+		}
+		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], 18) + " " + pad(strings.ReplaceAll(string(c.Outcome), "_", " "), 14) + " " +
+			pad(legText(c, dialer.AgentLeg), 20) + " " + pad(legText(c, dialer.ContactLeg), 20) + " " + tot
+		if i == m.cursor {
+			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")
+		} else {
+			b.WriteString(line + "\n")
+		}
+	}
+	if len(m.calls) == 0 {
+		b.WriteString(st.Muted.Render("No calls yet.") + "\n")
+	}
+	return b.String()
+}
+
+func legText(c dialer.Call, role dialer.LegRole) string {
+	l, ok := c.Leg(role)
+	if !ok {
+		return "-"
+	}
+	return clock(l.Duration) + " " + moneyOr(l.Price, "pending")
+}
+
+func zeroMoney(m dialer.Money) string {
+	if m.Currency == "" {
+		return "0.00"
+	}
+	return m.String()
+}

@@ -1,0 +1,56 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every key the UI answers to.
+type KeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Filter, ClearFilter, Call, Detail       key.Binding
+	Confirm, Hangup, Notes, Save, Cancel    key.Binding
+	NextTab, PrevTab, Contacts, Numbers     key.Binding
+	Calls, Settings, Help, Quit, Refresh    key.Binding
+	StatusFilter                            key.Binding
+}
+
+// DefaultKeyMap is the key map with arrows and vi keys.
+func DefaultKeyMap() KeyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return KeyMap{
+		Up:           b("↑/k", "up", "up", "k"),
+		Down:         b("↓/j", "down", "down", "j"),
+		PageUp:       b("pgup", "page up", "pgup", "ctrl+b"),
+		PageDown:     b("pgdn", "page down", "pgdown", "ctrl+f"),
+		Top:          b("g/home", "top", "g", "home"),
+		Bottom:       b("G/end", "bottom", "G", "end"),
+		Filter:       b("/", "filter", "/"),
+		ClearFilter:  b("esc", "clear filter", "esc"),
+		Call:         b("enter/c", "call", "enter", "c"),
+		Detail:       b("tab", "details", "d"),
+		Confirm:      b("enter/y", "dial contact", "enter", "y"),
+		Hangup:       b("h/x", "hang up", "h", "x"),
+		Notes:        b("n", "edit notes", "n"),
+		Save:         b("enter", "save", "enter"),
+		Cancel:       b("esc", "cancel", "esc"),
+		NextTab:      b("tab", "next screen", "tab"),
+		PrevTab:      b("shift+tab", "previous screen", "shift+tab"),
+		Contacts:     b("1", "contacts", "1"),
+		Numbers:      b("2", "numbers", "2"),
+		Calls:        b("3", "calls", "3"),
+		Settings:     b("4", "settings", "4"),
+		Help:         b("?", "help", "?"),
+		Quit:         b("q", "quit", "q", "ctrl+c"),
+		Refresh:      b("r", "refresh", "r"),
+		StatusFilter: b("s", "status filter", "s"),
+	}
+}
+
+// keyHelp is a help.KeyMap for one screen.
+type keyHelp struct {
+	short []key.Binding
+	full  [][]key.Binding
+}
+
+func (k keyHelp) ShortHelp() []key.Binding  { return k.short }
+func (k keyHelp) FullHelp() [][]key.Binding { return k.full }

@@ -1,0 +1,166 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/nanp"
+)
+
+// numbersModel is the inventory, read-only.
+type numbersModel struct {
+	all    []dialer.Number
+	max    int
+	status int // index into numberFilters
+	cursor int
+	loaded bool
+}
+
+var numberFilters = []dialer.NumberStatus{"", dialer.StatusActive, dialer.StatusPending, dialer.StatusPastDue,
+	dialer.StatusCanceling, dialer.StatusReleased, dialer.StatusFailed}
+
+type numbersMsg struct {
+	numbers []dialer.Number
+	max     int
+	err     error
+}
+
+func (m numbersModel) load(d Deps) tea.Cmd {
+	return func() tea.Msg {
+		ns, err := d.Store.Numbers(d.Context, dialer.NumberFilter{})
+		if err != nil {
+			return numbersMsg{err: err}
+		}
+		set, err := d.Store.Settings(d.Context)
+		return numbersMsg{numbers: ns, max: set.MaxNumbers, err: err}
+	}
+}
+
+func (m numbersModel) shown() []dialer.Number {
+	f := numberFilters[m.status]
+	if f == "" {
+		return m.all
+	}
+	var out []dialer.Number
+	for _, n := range m.all {
+		if n.Status == f {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbersModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case numbersMsg:
+		if msg.err != nil {
+			return m, func() tea.Msg { return errStatus(msg.err) }
+		}
+		m.all, m.max, m.loaded = msg.numbers, msg.max, true
+		m.cursor = min(m.cursor, max(0, len(m.shown())-1))
+	case tea.KeyPressMsg:
+		if !front {
+			return m, nil
+		}
+		n := len(m.shown())
+		switch {
+		case key.Matches(msg, k.StatusFilter):
+			m.status = (m.status + 1) % len(numberFilters)
+			m.cursor = 0
+		case key.Matches(msg, k.Refresh):
+			return m, m.load(d)
+		case key.Matches(msg, k.Up):
+			m.cursor = max(0, m.cursor-1)
+		case key.Matches(msg, k.Down):
+			m.cursor = max(0, min(n-1, m.cursor+1))
+		case key.Matches(msg, k.Top):
+			m.cursor = 0
+		case key.Matches(msg, k.Bottom):
+			m.cursor = max(0, n-1)
+		}
+	}
+	return m, nil
+}
+
+func (m numbersModel) keyHelp(k KeyMap) help.KeyMap {
+	return keyHelp{short: []key.Binding{k.StatusFilter, k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit}}
+}
+
+func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
+	if !m.loaded {
+		return st.Muted.Render("Loading the inventory…")
+	}
+	live := 0
+	for _, n := range m.all {
+		switch n.Status {
+		case dialer.StatusPending, dialer.StatusActive, dialer.StatusPastDue, dialer.StatusCanceling:
+			live++
+		}
+	}
+	filter := "all"
+	if f := numberFilters[m.status]; f != "" {
+		filter = string(f)
+	}
+	var b strings.Builder
+	b.WriteString(st.Title.Render(fmt.Sprintf("%d of %d numbers in use", live, m.max)) + st.Muted.Render("  ·  showing "+filter+" (s to change)") + "\n")
+	wide := w >= 110
+	head := pad("NUMBER", 15) + " " + pad("STATUS", 9) + " " + pad("KIND", 9) + " " + pad("LOCATION", 20) + " " + pad("MONTHLY", 10) + " " + pad("RESERVED", 12) + " " + pad("LAST USED", 12)
+	if wide {
+		head += " " + pad("NAME", 20) + " AGENT"
+	}
+	b.WriteString(st.Muted.Render(head) + "\n")
+	shown := m.shown()
+	rows := max(1, h-2)
+	offset := max(0, m.cursor-rows+1)
+	for i := offset; i < len(shown) && i < offset+rows; i++ {
+		n := shown[i]
+		phone := nationalFormat(n.PhoneNumber)
+		if n.PhoneNumber == "" {
+			phone = "(buying " + n.ServesAreaCode + ")"
+		}
+		locality := n.Locality
+		if info, ok := nanp.Lookup(n.AreaCode); ok && locality == "" && len(info.Localities) > 0 {
+			locality = info.Localities[0] + " area"
+		}
+		loc := strings.Trim(locality+", "+n.Region, ", ")
+		if loc == "" {
+			loc = n.AreaCode
+		}
+		if !n.Local() {
+			loc += " for " + n.ServesAreaCode
+		}
+		kind := "on-demand"
+		if n.Kind == dialer.Dedicated {
+			kind = "dedicated"
+		}
+		reserved := "-"
+		if !n.ReservedUntil.IsZero() && n.Status == dialer.StatusActive {
+			days := int(n.ReservedUntil.Sub(now).Hours()/24) + 1
+			reserved = fmt.Sprintf("%s (%dd)", n.ReservedUntil.Local().Format("Jan 2"), max(days, 0))
+		}
+		line := pad(phone, 15) + " " + pad(string(n.Status), 9) + " " + pad(kind, 9) + " " + pad(loc, 20) + " " +
+			pad(moneyOr(n.MonthlyPrice, "-"), 10) + " " + pad(reserved, 12) + " " + pad(localTime(n.LastUsedAt), 12)
+		if wide {
+			agent := "-"
+			if n.AgentID != 0 {
+				agent = fmt.Sprintf("#%d", n.AgentID)
+			}
+			line += " " + pad(n.FriendlyName, 20) + " " + agent
+		}
+		if i == m.cursor {
+			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")
+		} else {
+			b.WriteString(line + "\n")
+		}
+	}
+	if len(shown) == 0 {
+		b.WriteString(st.Muted.Render("No numbers. One is bought the first time a call needs it in an area code.") + "\n")
+	}
+	return b.String()
+}

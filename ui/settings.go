@@ -1,0 +1,199 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+// settingsModel shows and edits the agent profile and the organization's
+// settings, one field at a time.
+type settingsModel struct {
+	agent   dialer.Agent
+	set     dialer.Settings
+	loaded  bool
+	cursor  int
+	editing bool
+	input   textinput.Model
+	err     string
+}
+
+var settingFields = []string{"Your name", "Your phone", "Reservation fee", "Reservation days", "Calling hours",
+	"Confirmation", "Organization maximum"}
+
+type settingsMsg struct {
+	set dialer.Settings
+	err error
+}
+
+func newSettings(d Deps) settingsModel {
+	in := textinput.New()
+	in.SetWidth(40)
+	return settingsModel{agent: d.Agent, input: in}
+}
+
+func (m settingsModel) load(d Deps) tea.Cmd {
+	return func() tea.Msg {
+		set, err := d.Store.Settings(d.Context)
+		return settingsMsg{set: set, err: err}
+	}
+}
+
+func (m settingsModel) value(i int) string {
+	s := m.set
+	switch i {
+	case 0:
+		return m.agent.Name
+	case 1:
+		return m.agent.Phone
+	case 2:
+		return s.ReservationFee.String()
+	case 3:
+		return strconv.Itoa(s.ReservationDays)
+	case 4:
+		return s.CallingHours.String()
+	case 5:
+		return string(s.Confirm)
+	case 6:
+		return strconv.Itoa(s.MaxNumbers)
+	}
+	return ""
+}
+
+// apply reads the edited value into a copy of the settings or profile.
+func (m settingsModel) apply(v string) (dialer.Settings, dialer.Agent, error) {
+	s, a := m.set, m.agent
+	v = strings.TrimSpace(v)
+	var err error
+	switch m.cursor {
+	case 0:
+		a, err = dialer.NewAgent(v, a.Phone)
+	case 1:
+		a, err = dialer.NewAgent(a.Name, v)
+	case 2:
+		amount, cur, _ := strings.Cut(v, " ")
+		if cur == "" {
+			cur = s.ReservationFee.Currency
+		}
+		s.ReservationFee, err = dialer.ParseMoney(amount, cur)
+	case 3:
+		s.ReservationDays, err = strconv.Atoi(v)
+		if err != nil {
+			err = dialer.Errorf(dialer.EINVALID, "reservation days %q: want a whole number", v)
+		}
+	case 4:
+		s.CallingHours, err = dialer.ParseCallingHours(v)
+	case 5:
+		s.Confirm, err = dialer.ParseConfirmMode(v)
+	case 6:
+		s.MaxNumbers, err = strconv.Atoi(v)
+		if err != nil {
+			err = dialer.Errorf(dialer.EINVALID, "organization maximum %q: want a whole number", v)
+		}
+	}
+	if err == nil {
+		err = s.Validate()
+	}
+	return s, a, err
+}
+
+func (m settingsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (settingsModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case settingsMsg:
+		if msg.err != nil {
+			return m, func() tea.Msg { return errStatus(msg.err) }
+		}
+		m.set, m.loaded = msg.set, true
+		return m, nil
+	case agentSavedMsg:
+		m.agent = msg.agent
+		return m, nil
+	case tea.KeyPressMsg:
+		if !front {
+			return m, nil
+		}
+		if m.editing {
+			switch msg.String() {
+			case "esc":
+				m.editing, m.err = false, ""
+				m.input.Blur()
+				return m, nil
+			case "enter":
+				s, a, err := m.apply(m.input.Value())
+				if err != nil {
+					m.err = dialer.ErrorMessage(err)
+					return m, nil // nothing saved: the old value stands
+				}
+				m.editing, m.err = false, ""
+				m.input.Blur()
+				agentChanged := a != m.agent
+				m.set, m.agent = s, a
+				return m, func() tea.Msg {
+					if agentChanged {
+						if err := d.SaveAgent(a); err != nil {
+							return errStatus(err)
+						}
+						return agentSavedMsg{agent: a}
+					}
+					if err := d.Store.SaveSettings(d.Context, s); err != nil {
+						return errStatus(err)
+					}
+					return statusMsg("Settings saved.")
+				}
+			}
+			var cmd tea.Cmd
+			m.input, cmd = m.input.Update(msg)
+			return m, cmd
+		}
+		switch {
+		case key.Matches(msg, k.Up):
+			m.cursor = max(0, m.cursor-1)
+		case key.Matches(msg, k.Down):
+			m.cursor = min(len(settingFields)-1, m.cursor+1)
+		case msg.String() == "enter" && m.loaded:
+			m.editing = true
+			m.input.Prompt = settingFields[m.cursor] + ": "
+			m.input.SetValue(m.value(m.cursor))
+			m.input.CursorEnd()
+			return m, m.input.Focus()
+		}
+	}
+	return m, nil
+}
+
+func (m settingsModel) keyHelp(k KeyMap) help.KeyMap {
+	if m.editing {
+		return keyHelp{short: []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")), k.Cancel}}
+	}
+	return keyHelp{short: []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "edit")), k.Up, k.Down, k.NextTab, k.Help, k.Quit}}
+}
+
+func (m settingsModel) view(st Styles, w int) string {
+	if !m.loaded {
+		return st.Muted.Render("Loading settings…")
+	}
+	var b strings.Builder
+	for i, f := range settingFields {
+		line := pad(f, 22) + " " + m.value(i)
+		if i == m.cursor && !m.editing {
+			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")
+		} else {
+			b.WriteString(line + "\n")
+		}
+	}
+	b.WriteString("\n")
+	if m.editing {
+		b.WriteString(m.input.View() + "\n")
+	}
+	if m.err != "" {
+		b.WriteString(st.Error.Render(m.err) + "\n")
+	}
+	b.WriteString(st.Muted.Render("Confirmation: terminal (confirm here), auto, or keypad (needs a webhook URL). Calling hours are the contact's local time."))
+	return b.String()
+}

@@ -1,0 +1,337 @@
+// Package ui is dialer's terminal interface on Bubble Tea v2: contacts with
+// instant search, the Call key, the live call, the number inventory, the
+// call history and the settings. It talks to the dialer services only; it
+// does no I/O in Update (every read or write is a tea.Cmd that returns a
+// typed message).
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/search"
+)
+
+// Deps are the services the UI drives.
+type Deps struct {
+	Store   dialer.Store
+	Calls   *dialer.Calls
+	Numbers *dialer.Reservations
+	Index   *search.Index
+	// Directory holds every contact's display text for the rows on screen.
+	Directory *search.Directory
+	// IndexReady is closed once Index holds every contact (it may be built
+	// in the background while the first frame shows).
+	IndexReady <-chan struct{}
+	Sandbox    bool
+	Agent      dialer.Agent             // zero on first run: the UI asks
+	SaveAgent  func(dialer.Agent) error // remembers the agent profile
+	Clock      dialer.Clock             // nil: the system clock
+	Context    context.Context          // cancelled when the program stops
+}
+
+type tab int
+
+const (
+	tabContacts tab = iota
+	tabNumbers
+	tabCalls
+	tabSettings
+)
+
+var tabNames = []string{"Contacts", "Numbers", "Calls", "Settings"}
+
+// Model is the root model.
+type Model struct {
+	d        Deps
+	keys     KeyMap
+	st       Styles
+	help     help.Model
+	w, h     int
+	tab      tab
+	fullHelp bool
+	status   string // last error or notice, in plain words
+
+	setup    *setupModel // first run: the agent's profile
+	contacts contactsModel
+	call     *callModel // the Call key's flow, while it runs
+	numbers  numbersModel
+	history  historyModel
+	settings settingsModel
+
+	quitAsk bool // a call is live and the user pressed quit
+	quit    bool
+}
+
+// New builds the root model.
+func New(d Deps) Model {
+	if d.Context == nil {
+		d.Context = context.Background()
+	}
+	m := Model{d: d, keys: DefaultKeyMap(), st: NewStyles(true), help: help.New(), w: 80, h: 24}
+	m.help.Styles = help.DefaultStyles(true)
+	m.contacts = newContacts(d)
+	m.settings = newSettings(d)
+	if d.Agent.Phone == "" {
+		m.setup = newSetup()
+	}
+	return m
+}
+
+// Init starts what the first frame does not wait for.
+func (m Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.contacts.waitIndex(m.d), tickEvery()}
+	if m.setup != nil {
+		cmds = append(cmds, m.setup.focus())
+	}
+	return tea.Batch(cmds...)
+}
+
+type tickMsg time.Time
+
+func tickEvery() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// statusMsg shows a sentence on the status line.
+type statusMsg string
+
+func errStatus(err error) tea.Msg { return statusMsg(dialer.ErrorMessage(err)) }
+
+// Update routes messages: global keys first, then the screen in front.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.st = NewStyles(msg.IsDark())
+		m.help.Styles = help.DefaultStyles(msg.IsDark())
+		return m, nil
+	case tickMsg:
+		return m, tickEvery() // the call screen's timers read the clock in View
+	case statusMsg:
+		m.status = string(msg)
+		return m, nil
+	case agentSavedMsg:
+		m.d.Agent = msg.agent
+		m.setup = nil
+		m.status = "Welcome, " + msg.agent.Name + ". Calls ring " + msg.agent.Phone + " first."
+		m.settings.agent = msg.agent
+		return m, nil
+	case callEndedMsg:
+		// back to the contacts after the disposition was picked
+		m.call = nil
+		return m, tea.Batch(m.contacts.refreshDetail(m.d), m.history.load(m.d))
+	}
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		if m.quitAsk {
+			return m.answerQuit(k)
+		}
+		if key.Matches(k, key.NewBinding(key.WithKeys("ctrl+c"))) {
+			return m.askQuit()
+		}
+		if m.setup == nil && m.call == nil && !m.typing() {
+			switch {
+			case key.Matches(k, m.keys.Quit):
+				return m.askQuit()
+			case key.Matches(k, m.keys.Help):
+				m.fullHelp = !m.fullHelp
+				return m, nil
+			case key.Matches(k, m.keys.NextTab):
+				return m.switchTab((m.tab + 1) % 4)
+			case key.Matches(k, m.keys.PrevTab):
+				return m.switchTab((m.tab + 3) % 4)
+			case key.Matches(k, m.keys.Contacts):
+				return m.switchTab(tabContacts)
+			case key.Matches(k, m.keys.Numbers):
+				return m.switchTab(tabNumbers)
+			case key.Matches(k, m.keys.Calls):
+				return m.switchTab(tabCalls)
+			case key.Matches(k, m.keys.Settings):
+				return m.switchTab(tabSettings)
+			}
+		}
+	}
+	// Keys go to the screen in front; every other message goes to whoever
+	// it is for (a search result lands even while the setup form is open).
+	_, isKey := msg.(tea.KeyPressMsg)
+	var cmds []tea.Cmd
+	if m.setup != nil {
+		s, cmd := m.setup.update(msg, m.d)
+		m.setup = &s
+		cmds = append(cmds, cmd)
+	}
+	if m.call != nil && (!isKey || m.setup == nil) {
+		c, cmd := m.call.update(msg, m.d, m.keys)
+		m.call = &c
+		cmds = append(cmds, cmd)
+	}
+	if !isKey || (m.setup == nil && m.call == nil) {
+		var c1, c2, c3, c4 tea.Cmd
+		m.contacts, c1 = m.contacts.update(msg, m.d, m.keys, m.front(tabContacts))
+		m.numbers, c2 = m.numbers.update(msg, m.d, m.keys, m.front(tabNumbers))
+		m.history, c3 = m.history.update(msg, m.d, m.keys, m.front(tabCalls))
+		m.settings, c4 = m.settings.update(msg, m.d, m.keys, m.front(tabSettings))
+		cmds = append(cmds, c1, c2, c3, c4)
+	}
+	if start, ok := msg.(startCallMsg); ok && m.call == nil {
+		c := newCall(start, m.d)
+		m.call = &c
+		cmds = append(cmds, c.init(m.d))
+	}
+	cmd := tea.Batch(cmds...)
+	if m.quit {
+		return m, tea.Quit
+	}
+	return m, cmd
+}
+
+// typing reports whether a text field has the keyboard, so that letters
+// are text, not commands.
+func (m Model) typing() bool {
+	return m.contacts.filtering || m.settings.editing
+}
+
+// front reports whether screen t has the keyboard.
+func (m Model) front(t tab) bool {
+	return m.setup == nil && m.call == nil && m.tab == t
+}
+
+func (m Model) switchTab(t tab) (tea.Model, tea.Cmd) {
+	m.tab = t
+	switch t {
+	case tabNumbers:
+		return m, m.numbers.load(m.d)
+	case tabCalls:
+		return m, m.history.load(m.d)
+	case tabSettings:
+		return m, m.settings.load(m.d)
+	}
+	return m, nil
+}
+
+func (m Model) askQuit() (tea.Model, tea.Cmd) {
+	if m.call != nil && m.call.live() {
+		m.quitAsk = true
+		return m, nil
+	}
+	return m, tea.Quit
+}
+
+func (m Model) answerQuit(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	m.quitAsk = false
+	if k.String() != "y" {
+		return m, nil
+	}
+	// Hang up cleanly, then quit once the session has ended.
+	m.call.session.Hangup()
+	m.call.quitAfter = true
+	return m, nil
+}
+
+// View draws the header, the screen in front, the status line and help.
+func (m Model) View() tea.View {
+	var b strings.Builder
+	b.WriteString(m.header())
+	b.WriteString("\n")
+	bodyH := m.h - 4
+	if m.fullHelp {
+		bodyH -= 6
+	}
+	bodyH = max(bodyH, 3)
+	var body string
+	var keys help.KeyMap
+	switch {
+	case m.setup != nil:
+		body, keys = m.setup.view(m.st, m.w), keyHelp{short: []key.Binding{m.keys.Save, m.keys.Quit}}
+	case m.call != nil:
+		body, keys = m.call.view(m.st, m.w, bodyH, m.now()), m.call.keyHelp(m.keys)
+	default:
+		switch m.tab {
+		case tabContacts:
+			body, keys = m.contacts.view(m.st, m.w, bodyH, m.now()), m.contacts.keyHelp(m.keys)
+		case tabNumbers:
+			body, keys = m.numbers.view(m.st, m.w, bodyH, m.now()), m.numbers.keyHelp(m.keys)
+		case tabCalls:
+			body, keys = m.history.view(m.st, m.w, bodyH), m.history.keyHelp(m.keys)
+		case tabSettings:
+			body, keys = m.settings.view(m.st, m.w), m.settings.keyHelp(m.keys)
+		}
+	}
+	b.WriteString(fit(body, m.w, bodyH))
+	b.WriteString("\n")
+	switch {
+	case m.quitAsk:
+		b.WriteString(m.st.Warn.Render("A call is live. Hang up and quit? (y/n)"))
+	case m.status != "":
+		b.WriteString(m.st.Muted.Render(truncate(m.status, m.w)))
+	}
+	b.WriteString("\n")
+	if m.fullHelp {
+		m.help.ShowAll = true
+	}
+	b.WriteString(m.help.View(keys))
+	v := tea.NewView(b.String())
+	v.AltScreen = true
+	return v
+}
+
+func (m Model) now() time.Time {
+	if m.d.Clock != nil {
+		return m.d.Clock.Now()
+	}
+	return time.Now()
+}
+
+func (m Model) header() string {
+	var parts []string
+	parts = append(parts, m.st.Header.Render("dialer"))
+	if m.d.Sandbox {
+		parts = append(parts, m.st.Sandbox.Render("SANDBOX"))
+	}
+	for i, name := range tabNames {
+		label := fmt.Sprintf("%d %s", i+1, name)
+		if tab(i) == m.tab && m.setup == nil && m.call == nil {
+			parts = append(parts, m.st.ActiveTab.Render(label))
+		} else {
+			parts = append(parts, m.st.Tab.Render(label))
+		}
+	}
+	if m.d.Agent.Name != "" {
+		parts = append(parts, m.st.Muted.Render(m.d.Agent.Name))
+	}
+	return truncate(strings.Join(parts, " "), m.w)
+}
+
+// fit pads or cuts text to exactly h lines no wider than w.
+func fit(s string, w, h int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lines[i] = truncate(l, w)
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// truncate cuts a (possibly styled) line to w cells.
+func truncate(s string, w int) string {
+	if lipgloss.Width(s) <= w {
+		return s
+	}
+	return ansiTruncate(s, w)
+}

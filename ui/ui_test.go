@@ -1,0 +1,371 @@
+package ui
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/search"
+	"github.com/dialer-dev/dialer/provider/twilio"
+	"github.com/dialer-dev/dialer/provider/twilioemu"
+	"github.com/dialer-dev/dialer/store"
+)
+
+const (
+	testSID   = "AC0123456789abcdef0123456789abcdef"
+	testToken = "0123456789abcdef0123456789abcdef"
+)
+
+var people = []dialer.Contact{
+	{Name: "Walter Skinner", Phone: "+12125550143", Company: "Federal Supplies"},
+	{Name: "Zoë Ångström", Phone: "+13035550112", Company: "Nordic Outdoor"},
+	{Name: "Dee Enn-See", Phone: "+14045550155", Company: "Opted Out", DoNotCall: true},
+	{Name: "Linus Busy", Phone: "+15125551111", Company: "Busy LLC"},
+}
+
+// fixedClock is 14:00 on a weekday in New York: inside calling hours.
+var fixedNow = time.Date(2026, 11, 18, 19, 0, 0, 0, time.UTC)
+
+// testDeps wires the UI to a temp-dir database and the emulator (200 times
+// real speed) through the real Twilio adapter.
+func testDeps(t *testing.T, agent dialer.Agent) Deps {
+	t.Helper()
+	emu, err := twilioemu.New(twilioemu.Config{AccountSID: testSID, AuthToken: testToken, TimeScale: 0.005})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := emu.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	prov, err := twilio.New(twilio.Config{AccountSID: testSID, AuthToken: testToken, BaseURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "dialer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clk := dialer.ClockFunc(func() time.Time { return fixedNow })
+	ix, dir := search.New(0), search.NewDirectory(0)
+	var entries []search.Entry
+	for _, c := range people {
+		c.CreatedAt, c.UpdatedAt = fixedNow, fixedNow
+		saved, err := db.CreateContact(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, search.Entry{ID: saved.ID, Name: saved.Name, Company: saved.Company, Phone: saved.Phone})
+	}
+	ix.AddBatch(entries)
+	dir.AddBatch(entries)
+	res := &dialer.Reservations{Store: db, Provider: prov, Clock: clk}
+	calls := &dialer.Calls{Store: db, Provider: prov, Numbers: res, Clock: clk,
+		PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond, BalanceEvery: time.Second}
+	var mu sync.Mutex
+	return Deps{Store: db, Calls: calls, Numbers: res, Index: ix, Directory: dir, Sandbox: true, Agent: agent,
+		Clock: clk, Context: context.Background(),
+		SaveAgent: func(a dialer.Agent) error { mu.Lock(); defer mu.Unlock(); return nil }}
+}
+
+// driver runs a model the way Bubble Tea does, without a terminal:
+// commands run in goroutines and their messages are fed back to Update.
+// Timer commands (ticks, spinner frames) are simply never waited for.
+type driver struct {
+	t    *testing.T
+	m    tea.Model
+	msgs chan tea.Msg
+	busy sync.WaitGroup
+}
+
+func newDriver(t *testing.T, m tea.Model, w, h int) *driver {
+	d := &driver{t: t, m: m, msgs: make(chan tea.Msg, 256)}
+	d.run(m.Init())
+	d.send(tea.WindowSizeMsg{Width: w, Height: h})
+	return d
+}
+
+func (d *driver) run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		msg := cmd()
+		if msg != nil {
+			d.msgs <- msg
+		}
+	}()
+}
+
+// send delivers msg and runs what it asks for.
+func (d *driver) send(msg tea.Msg) {
+	switch msg := msg.(type) {
+	case tea.BatchMsg:
+		for _, c := range msg {
+			d.run(c)
+		}
+		return
+	case tickMsg:
+		return // the clock does not move in these tests
+	}
+	var cmd tea.Cmd
+	d.m, cmd = d.m.Update(msg)
+	d.run(cmd)
+}
+
+// settle feeds messages until none arrives for quiet, or until limit.
+func (d *driver) settle(quiet, limit time.Duration) {
+	deadline := time.After(limit)
+	for {
+		select {
+		case msg := <-d.msgs:
+			d.send(msg)
+		case <-time.After(quiet):
+			return
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// until feeds messages until the screen shows want.
+func (d *driver) until(want string) string {
+	d.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		if s := d.screen(); strings.Contains(s, want) {
+			return s
+		}
+		select {
+		case msg := <-d.msgs:
+			d.send(msg)
+		case <-deadline:
+			d.t.Fatalf("screen never showed %q:\n%s", want, d.screen())
+		}
+	}
+}
+
+func (d *driver) keys(ks ...string) {
+	for _, k := range ks {
+		d.send(keyMsg(k))
+		d.settle(20*time.Millisecond, time.Second)
+	}
+}
+
+func (d *driver) typeText(s string) {
+	for _, r := range s {
+		d.send(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	d.settle(30*time.Millisecond, 2*time.Second)
+}
+
+// screen is what the terminal would show, without colours.
+func (d *driver) screen() string { return ansi.Strip(d.m.View().Content) }
+
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+var agent = dialer.Agent{Name: "Fox Mulder", Phone: "+12025550199"}
+
+func TestFirstRunAsksForTheAgent(t *testing.T) {
+	d := newDriver(t, New(testDeps(t, dialer.Agent{})), 80, 24)
+	d.until("Welcome to dialer")
+	d.typeText("Fox Mulder")
+	d.keys("tab")
+	d.typeText("555")
+	d.keys("enter")
+	if s := d.screen(); !strings.Contains(s, "not a valid phone number") && !strings.Contains(s, "short code") {
+		t.Errorf("a bad phone was accepted:\n%s", s)
+	}
+	for range 3 {
+		d.send(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	d.typeText("(202) 555-0199")
+	d.keys("enter")
+	s := d.until("Welcome, Fox Mulder")
+	if !strings.Contains(s, "Walter Skinner") || !strings.Contains(s, "SANDBOX") {
+		t.Errorf("after setup:\n%s", s)
+	}
+	if m := d.m.(Model); m.d.Agent.Phone != "+12025550199" {
+		t.Errorf("agent %+v", m.d.Agent)
+	}
+}
+
+func TestContactsSearchAndMove(t *testing.T) {
+	d := newDriver(t, New(testDeps(t, agent)), 80, 24)
+	d.until("Walter Skinner")
+	d.typeText("zoe")
+	s := d.until("1 of 1")
+	if !strings.Contains(s, "Zoë Ångström") || strings.Contains(s, "Walter") {
+		t.Errorf("search 'zoe':\n%s", s)
+	}
+	d.keys("esc")
+	d.until("1 of 4")
+	d.keys("j", "j")
+	m := d.m.(Model)
+	if m.contacts.cursor != 2 {
+		t.Errorf("cursor %d after j j", m.contacts.cursor)
+	}
+	s = d.until("do not call") // the detail pane of the third contact
+	if !strings.Contains(s, "DNC") {
+		t.Errorf("no DNC badge:\n%s", s)
+	}
+	d.keys("G")
+	if m := d.m.(Model); m.contacts.cursor != 3 {
+		t.Errorf("G: cursor %d", m.contacts.cursor)
+	}
+	d.keys("g")
+	if m := d.m.(Model); m.contacts.cursor != 0 {
+		t.Errorf("g: cursor %d", m.contacts.cursor)
+	}
+	d.typeText("nobody-like-this")
+	d.until("No contact matches")
+}
+
+// The Call key end to end in the model: preview with the fee, spinner while
+// the number is bought, the agent answers, confirm, both legs connect, hang
+// up, pick an outcome; the database has the call with two legs, the fee and
+// the disposition.
+func TestCallFlow(t *testing.T) {
+	deps := testDeps(t, agent)
+	d := newDriver(t, New(deps), 100, 30)
+	d.until("Walter Skinner")
+	d.keys("enter")
+	d.until("will be bought: fee")
+	d.keys("enter")
+	d.until("Confirm to dial")
+	d.keys("enter")
+	d.until("Connected.")
+	d.keys("h")
+	s := d.until("How did it go?")
+	if !strings.Contains(s, "Contact completed") || !strings.Contains(s, "price pending") {
+		t.Errorf("end screen:\n%s", s)
+	}
+	d.keys("j", "enter")
+	d.until("1 of 4")
+	calls, err := deps.Store.Calls(context.Background(), dialer.CallFilter{})
+	if err != nil || len(calls) != 1 {
+		t.Fatalf("calls %v %v", calls, err)
+	}
+	c := calls[0]
+	if len(c.Legs) != 2 || !c.NewNumber || c.FeeChargeID == 0 || c.Disposition != "Call back" || c.Outcome != dialer.OutcomeAnswered {
+		t.Errorf("recorded call %+v", c)
+	}
+	// A second call in the same area code: the preview says no fee.
+	d.keys("enter")
+	d.until("No fee.")
+	d.keys("esc")
+	d.until("1 of 4")
+}
+
+func TestCallRefusalsSayWhyAndChargeNothing(t *testing.T) {
+	deps := testDeps(t, agent)
+	d := newDriver(t, New(deps), 80, 24)
+	d.until("Walter Skinner")
+	d.keys("j", "j") // Dee Enn-See, do not call
+	d.keys("c")
+	s := d.until("do-not-call")
+	if !strings.Contains(s, "Nothing was charged") {
+		t.Errorf("refusal screen:\n%s", s)
+	}
+	d.keys("esc")
+	d.until("3 of 4")
+	if ns, _ := deps.Store.Numbers(context.Background(), dialer.NumberFilter{}); len(ns) != 0 {
+		t.Errorf("a refused call bought %d numbers", len(ns))
+	}
+}
+
+func TestTabsNumbersCallsSettings(t *testing.T) {
+	deps := testDeps(t, agent)
+	d := newDriver(t, New(deps), 120, 40)
+	d.until("Walter Skinner")
+	d.keys("2")
+	d.until("0 of 50 numbers in use")
+	d.keys("3")
+	d.until("No calls yet.")
+	d.keys("4")
+	d.until("Organization maximum")
+	// Edit the organization maximum: a bad value is refused, a good one saved.
+	d.keys("G")
+	for range 6 {
+		d.keys("j")
+	}
+	d.keys("enter")
+	for range 3 {
+		d.send(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	d.typeText("-4")
+	d.keys("enter")
+	d.until("negative")
+	d.keys("esc", "enter")
+	for range 3 {
+		d.send(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	d.typeText("12")
+	d.keys("enter")
+	d.until("Settings saved.")
+	set, _ := deps.Store.Settings(context.Background())
+	if set.MaxNumbers != 12 {
+		t.Errorf("max numbers %d after edit", set.MaxNumbers)
+	}
+	d.keys("tab")
+	d.until("Walter Skinner") // tab wraps to contacts
+	d.keys("?")
+	if m := d.m.(Model); !m.fullHelp {
+		t.Error("? did not open full help")
+	}
+}
+
+func TestQuitDuringALiveCallAsksAndHangsUp(t *testing.T) {
+	deps := testDeps(t, agent)
+	d := newDriver(t, New(deps), 80, 24)
+	d.until("Walter Skinner")
+	d.keys("enter")
+	d.until("will be bought")
+	d.keys("enter")
+	d.until("Confirm to dial")
+	d.send(keyMsg("ctrl+c"))
+	d.until("Hang up and quit?")
+	d.keys("n")
+	if s := d.screen(); strings.Contains(s, "Hang up and quit?") {
+		t.Error("n did not dismiss the question")
+	}
+	d.send(keyMsg("ctrl+c"))
+	d.keys("y")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		calls, _ := deps.Store.Calls(context.Background(), dialer.CallFilter{})
+		if len(calls) == 1 && !calls[0].EndedAt.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the live call was not hung up")
+		}
+		d.settle(20*time.Millisecond, 100*time.Millisecond)
+	}
+}

@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+func ansiTruncate(s string, w int) string { return ansi.Truncate(s, w, "…") }
+
+// pad cuts or pads plain text to exactly w cells.
+func pad(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	for ansi.StringWidth(s) < w {
+		s += " "
+	}
+	return s
+}
+
+// nationalFormat shows a number as people write it: "(415) 555-2671" at
+// home, "+44 20 7946 0958" abroad.
+func nationalFormat(e164 string) string {
+	n, err := phonenumbers.Parse(e164, dialer.DefaultRegion)
+	if err != nil {
+		return e164
+	}
+	if phonenumbers.GetRegionCodeForNumber(n) == dialer.DefaultRegion {
+		return phonenumbers.Format(n, phonenumbers.NATIONAL)
+	}
+	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
+}
+
+func moneyOr(m *dialer.Money, none string) string {
+	if m == nil {
+		return none
+	}
+	return m.String()
+}
+
+func clock(d time.Duration) string {
+	d = d.Round(time.Second)
+	return ansi.Truncate(time.Time{}.Add(d).Format("4:05"), 8, "")
+}
+
+func localTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("Jan 2 15:04")
+}
