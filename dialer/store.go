@@ -133,6 +133,8 @@ type ContactStore interface {
 	ContactByPhone(ctx context.Context, e164 string) (Contact, error)
 	// EachContact streams every contact in id order.
 	EachContact(ctx context.Context, fn func(Contact) error) error
+	// EachContactKey streams id, name, company and phone of every contact.
+	EachContactKey(ctx context.Context, fn func(id int64, name, company, phone string) error) error
 	CountContacts(ctx context.Context) (int, error)
 }
 

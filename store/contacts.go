@@ -138,3 +138,26 @@ func (s *DB) CountContacts(ctx context.Context) (int, error) {
 	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM contacts").Scan(&n)
 	return n, storeErr(err)
 }
+
+// EachContactKey streams what the search index needs of every contact, in
+// id order: no notes, fields or times to decode.
+func (s *DB) EachContactKey(ctx context.Context, fn func(id int64, name, company, phone string) error) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, name, company, phone FROM contacts ORDER BY id")
+	if err != nil {
+		return storeErr(err)
+	}
+	defer rows.Close()
+	var (
+		id                   int64
+		name, company, phone string
+	)
+	for rows.Next() {
+		if err := rows.Scan(&id, &name, &company, &phone); err != nil {
+			return storeErr(err)
+		}
+		if err := fn(id, name, company, phone); err != nil {
+			return err
+		}
+	}
+	return storeErr(rows.Err())
+}

@@ -29,6 +29,7 @@ type contactsModel struct {
 	offset    int
 
 	cache  map[int64]dialer.Contact // contacts of rows shown, for badges and details
+	phones map[string]string        // formatted phone numbers: libphonenumber is slow per frame
 	zones  map[int64][]*time.Location
 	detail *contactDetail
 	hours  dialer.CallingHours
@@ -44,7 +45,8 @@ func newContacts(d Deps) contactsModel {
 	in.Prompt = "/ "
 	in.Placeholder = "type to search name, company or number"
 	in.SetWidth(60)
-	m := contactsModel{input: in, cache: map[int64]dialer.Contact{}, zones: map[int64][]*time.Location{},
+	in.Focus() // type to filter from the first key
+	m := contactsModel{input: in, filtering: true, cache: map[int64]dialer.Contact{}, zones: map[int64][]*time.Location{}, phones: map[string]string{},
 		hours: dialer.DefaultSettings().CallingHours}
 	if d.Index != nil {
 		m.searcher = search.NewSearcher(d.Index)
@@ -205,35 +207,50 @@ func (m contactsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (contac
 	return m, nil
 }
 
+// key handles a key. The search field has the keyboard from the start
+// (type to filter; arrows move; Enter calls); Esc clears it, a second Esc
+// leaves it for browsing with vi keys, and / or any other letter returns.
 func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel, tea.Cmd) {
+	n := len(m.res.Matches)
+	move := func(to int) (contactsModel, tea.Cmd) {
+		m.cursor = max(0, min(to, n-1))
+		m.detail = nil
+		return m, tea.Batch(m.loadVisible(d, 40), m.loadDetail(d))
+	}
+	switch msg.String() {
+	case "up", "ctrl+k", "ctrl+p":
+		return move(m.cursor - 1)
+	case "down", "ctrl+j", "ctrl+n":
+		return move(m.cursor + 1)
+	case "pgup":
+		return move(m.cursor - listRows)
+	case "pgdown":
+		return move(m.cursor + listRows)
+	case "home":
+		return move(0)
+	case "end":
+		return move(n - 1)
+	case "enter":
+		return m, m.call(d)
+	}
 	if m.filtering {
-		switch msg.String() {
-		case "esc":
-			m.filtering = false
-			m.input.Blur()
+		if msg.String() == "esc" {
 			if m.input.Value() != "" {
 				m.input.SetValue("")
 				return m, m.search(d, "")
 			}
-			return m, nil
-		case "enter", "down", "up":
 			m.filtering = false
 			m.input.Blur()
-			if msg.String() == "enter" {
-				return m, nil
-			}
-		default:
-			before := m.input.Value()
-			var cmd tea.Cmd
-			m.input, cmd = m.input.Update(msg)
-			if m.input.Value() != before {
-				return m, tea.Batch(cmd, m.search(d, m.input.Value()))
-			}
-			return m, cmd
+			return m, nil
 		}
+		before := m.input.Value()
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		if m.input.Value() != before {
+			return m, tea.Batch(cmd, m.search(d, m.input.Value()))
+		}
+		return m, cmd
 	}
-	moved := true
-	n := len(m.res.Matches)
 	switch {
 	case key.Matches(msg, k.Filter):
 		m.filtering = true
@@ -245,51 +262,56 @@ func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel
 		}
 		return m, nil
 	case key.Matches(msg, k.Up):
-		m.cursor--
+		return move(m.cursor - 1)
 	case key.Matches(msg, k.Down):
-		m.cursor++
+		return move(m.cursor + 1)
 	case key.Matches(msg, k.PageUp):
-		m.cursor -= listRows
+		return move(m.cursor - listRows)
 	case key.Matches(msg, k.PageDown):
-		m.cursor += listRows
+		return move(m.cursor + listRows)
 	case key.Matches(msg, k.Top):
-		m.cursor = 0
+		return move(0)
 	case key.Matches(msg, k.Bottom):
-		m.cursor = n - 1
+		return move(n - 1)
 	case key.Matches(msg, k.Call):
-		id, ok := m.selected()
-		if !ok {
-			return m, nil
-		}
-		return m, func() tea.Msg {
-			c, err := d.Store.Contact(d.Context, id)
-			if err != nil {
-				return errStatus(err)
-			}
-			return startCallMsg{contact: c}
-		}
-	default:
-		moved = false
-		// Any printable key starts a search: type to filter.
-		if t := msg.Text; t != "" && msg.Mod == 0 && t != " " {
-			m.filtering = true
-			cmd := m.input.Focus()
-			m.input.SetValue(m.input.Value() + t)
-			m.input.CursorEnd()
-			return m, tea.Batch(cmd, m.search(d, m.input.Value()))
-		}
+		return m, m.call(d)
 	}
-	if !moved {
-		return m, nil
+	// Any other printable key starts a search.
+	if t := msg.Text; t != "" && msg.Mod == 0 && t != " " {
+		m.filtering = true
+		cmd := m.input.Focus()
+		m.input.SetValue(m.input.Value() + t)
+		m.input.CursorEnd()
+		return m, tea.Batch(cmd, m.search(d, m.input.Value()))
 	}
-	m.cursor = max(0, min(m.cursor, n-1))
-	m.detail = nil
-	return m, tea.Batch(m.loadVisible(d, 40), m.loadDetail(d))
+	return m, nil
+}
+
+// call opens the Call flow for the selected contact.
+func (m contactsModel) call(d Deps) tea.Cmd {
+	id, ok := m.selected()
+	if !ok {
+		return nil
+	}
+	return func() tea.Msg {
+		c, err := d.Store.Contact(d.Context, id)
+		if err != nil {
+			return errStatus(err)
+		}
+		return startCallMsg{contact: c}
+	}
 }
 
 func (m contactsModel) keyHelp(k KeyMap) help.KeyMap {
+	b := func(keys, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+	}
 	if m.filtering {
-		return keyHelp{short: []key.Binding{k.ClearFilter, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done"))}}
+		return keyHelp{
+			short: []key.Binding{b("enter", "call"), b("↑/↓", "move"), b("esc", "clear · browse"), b("tab", "next screen"), b("ctrl+c", "quit")},
+			full: [][]key.Binding{{b("enter", "call"), b("esc", "clear, then browse with vi keys")},
+				{b("↑/ctrl+k", "up"), b("↓/ctrl+j", "down"), b("pgup/pgdn", "page"), b("home/end", "top/bottom")}, {k.NextTab, k.PrevTab}},
+		}
 	}
 	return keyHelp{
 		short: []key.Binding{k.Call, k.Filter, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
@@ -354,7 +376,7 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 		if c, ok := m.cache[id]; ok && c.DoNotCall {
 			badges += "DNC "
 		}
-		line := pad(e.Name, nameW) + " " + pad(nationalFormat(e.Phone), phoneW) + " " + pad(e.Company, compW) + " " + pad(local, timeW) + " " + badges
+		line := pad(e.Name, nameW) + " " + pad(m.phone(e.Phone), phoneW) + " " + pad(e.Company, compW) + " " + pad(local, timeW) + " " + badges
 		if i == m.cursor {
 			b.WriteString(st.Selected.Render(pad(line, w)))
 		} else {
@@ -369,6 +391,20 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 		b.WriteString(m.detailView(st, w, detailH))
 	}
 	return b.String()
+}
+
+// phone formats a number once; the map is shared by every copy of the
+// model, and bounded.
+func (m contactsModel) phone(e164 string) string {
+	if f, ok := m.phones[e164]; ok {
+		return f
+	}
+	if len(m.phones) > 4096 {
+		clear(m.phones)
+	}
+	f := nationalFormat(e164)
+	m.phones[e164] = f
+	return f
 }
 
 func (m contactsModel) entry(id int64) (search.Entry, bool) {

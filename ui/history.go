@@ -34,7 +34,7 @@ type historyMsg struct {
 
 func (m historyModel) load(d Deps) tea.Cmd {
 	return func() tea.Msg {
-		now := time.Now()
+		now := d.now()
 		monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.Local)
 		cs, err := d.Store.Calls(d.Context, dialer.CallFilter{Since: monthStart.AddDate(0, -1, 0), Limit: 500})
 		if err != nil {
@@ -64,7 +64,7 @@ func (m historyModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (history
 			return m, func() tea.Msg { return errStatus(msg.err) }
 		}
 		m.calls, m.names, m.fees, m.loaded = msg.calls, msg.names, msg.fees, true
-		now := time.Now()
+		now := d.now()
 		dayStart := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local)
 		monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.Local)
 		m.today, m.month, m.pending = dialer.Money{}, dialer.Money{}, 0

@@ -140,6 +140,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if key.Matches(k, key.NewBinding(key.WithKeys("ctrl+c"))) {
 			return m.askQuit()
 		}
+		if m.setup == nil && m.call == nil && !m.settings.editing {
+			// Tab moves between screens even while the search field has
+			// the keyboard; letters and digits are text there.
+			switch {
+			case key.Matches(k, m.keys.NextTab):
+				return m.switchTab((m.tab + 1) % 4)
+			case key.Matches(k, m.keys.PrevTab):
+				return m.switchTab((m.tab + 3) % 4)
+			}
+		}
 		if m.setup == nil && m.call == nil && !m.typing() {
 			switch {
 			case key.Matches(k, m.keys.Quit):
@@ -199,7 +209,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // typing reports whether a text field has the keyboard, so that letters
 // are text, not commands.
 func (m Model) typing() bool {
-	return m.contacts.filtering || m.settings.editing
+	return m.tab == tabContacts && m.contacts.filtering || m.settings.editing
 }
 
 // front reports whether screen t has the keyboard.
@@ -286,9 +296,11 @@ func (m Model) View() tea.View {
 	return v
 }
 
-func (m Model) now() time.Time {
-	if m.d.Clock != nil {
-		return m.d.Clock.Now()
+func (m Model) now() time.Time { return m.d.now() }
+
+func (d Deps) now() time.Time {
+	if d.Clock != nil {
+		return d.Clock.Now()
 	}
 	return time.Now()
 }

@@ -224,8 +224,9 @@ func TestContactsSearchAndMove(t *testing.T) {
 	if !strings.Contains(s, "Zoë Ångström") || strings.Contains(s, "Walter") {
 		t.Errorf("search 'zoe':\n%s", s)
 	}
-	d.keys("esc")
+	d.keys("esc") // clears the search
 	d.until("1 of 4")
+	d.keys("esc") // leaves the field: vi keys browse
 	d.keys("j", "j")
 	m := d.m.(Model)
 	if m.contacts.cursor != 2 {
@@ -243,6 +244,7 @@ func TestContactsSearchAndMove(t *testing.T) {
 	if m := d.m.(Model); m.contacts.cursor != 0 {
 		t.Errorf("g: cursor %d", m.contacts.cursor)
 	}
+	d.keys("down") // arrows move while typing too
 	d.typeText("nobody-like-this")
 	d.until("No contact matches")
 }
@@ -287,8 +289,8 @@ func TestCallRefusalsSayWhyAndChargeNothing(t *testing.T) {
 	deps := testDeps(t, agent)
 	d := newDriver(t, New(deps), 80, 24)
 	d.until("Walter Skinner")
-	d.keys("j", "j") // Dee Enn-See, do not call
-	d.keys("c")
+	d.keys("down", "down") // Dee Enn-See, do not call
+	d.keys("enter")
 	s := d.until("do-not-call")
 	if !strings.Contains(s, "Nothing was charged") {
 		t.Errorf("refusal screen:\n%s", s)
@@ -304,9 +306,9 @@ func TestTabsNumbersCallsSettings(t *testing.T) {
 	deps := testDeps(t, agent)
 	d := newDriver(t, New(deps), 120, 40)
 	d.until("Walter Skinner")
-	d.keys("2")
+	d.keys("tab")
 	d.until("0 of 50 numbers in use")
-	d.keys("3")
+	d.keys("3") // away from the search field, digits pick screens
 	d.until("No calls yet.")
 	d.keys("4")
 	d.until("Organization maximum")
@@ -335,7 +337,7 @@ func TestTabsNumbersCallsSettings(t *testing.T) {
 	}
 	d.keys("tab")
 	d.until("Walter Skinner") // tab wraps to contacts
-	d.keys("?")
+	d.keys("esc", "?")        // leave the search field; ? is help there
 	if m := d.m.(Model); !m.fullHelp {
 		t.Error("? did not open full help")
 	}

@@ -31,21 +31,34 @@ func runTUI(ctx context.Context, e *env) error {
 	defer closeAll()
 	slog.SetDefault(a.log) // a library logging through slog lands in the file too
 
+	m, _, err := startUI(ctx, e, a)
+	if err != nil {
+		return err
+	}
+	p := tea.NewProgram(m, tea.WithContext(ctx))
+	_, err = p.Run()
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("terminal UI: %w", err)
+	}
+	return nil
+}
+
+// startUI prepares the first frame: demo contacts in an empty sandbox, the
+// agent profile, the search index (built in the background: ready closes
+// when it holds every contact) and the background housekeeping.
+func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, error) {
 	if a.back.sandbox {
 		if err := seedDemo(ctx, a); err != nil {
-			return err
+			return ui.Model{}, nil, err
 		}
 	}
 	agent, err := loadAgent(e)
 	if err != nil && dialer.ErrorKind(err) != dialer.ENOTFOUND {
-		return err
+		return ui.Model{}, nil, err
 	}
-
-	// The index is built in the background: the first frame does not wait
-	// for a million contacts.
 	count, err := a.db.CountContacts(ctx)
 	if err != nil {
-		return err
+		return ui.Model{}, nil, err
 	}
 	ix, dir := search.New(count), search.NewDirectory(count)
 	ready := make(chan struct{})
@@ -53,8 +66,8 @@ func runTUI(ctx context.Context, e *env) error {
 		defer close(ready)
 		start := time.Now()
 		batch := make([]search.Entry, 0, 4096)
-		err := a.db.EachContact(ctx, func(c dialer.Contact) error {
-			batch = append(batch, search.Entry{ID: c.ID, Name: c.Name, Company: c.Company, Phone: c.Phone})
+		err := a.db.EachContactKey(ctx, func(id int64, name, company, phone string) error {
+			batch = append(batch, search.Entry{ID: id, Name: name, Company: company, Phone: phone})
 			if len(batch) == cap(batch) {
 				ix.AddBatch(batch)
 				dir.AddBatch(batch)
@@ -66,19 +79,12 @@ func runTUI(ctx context.Context, e *env) error {
 		dir.AddBatch(batch)
 		a.log.Info("contacts indexed", "count", ix.Len(), "took", time.Since(start), "err", err)
 	}()
-
 	calls := a.calls()
 	go housekeeping(ctx, a, calls)
-
 	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready,
 		Sandbox: a.back.sandbox, Agent: agent, Context: ctx,
 		SaveAgent: func(ag dialer.Agent) error { return saveAgent(e, ag) }})
-	p := tea.NewProgram(m, tea.WithContext(ctx))
-	_, err = p.Run()
-	if err != nil && ctx.Err() == nil {
-		return fmt.Errorf("terminal UI: %w", err)
-	}
-	return nil
+	return m, ready, nil
 }
 
 // housekeeping runs while the UI does: reconcile once, sweep at start and

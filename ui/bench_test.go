@@ -1,0 +1,42 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/search"
+)
+
+// BenchmarkContactsView draws the contacts screen with 1,000,000 contacts
+// in the index: a frame costs the visible rows, whatever the list size.
+func BenchmarkContactsView(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		b.Run(fmt.Sprintf("contacts=%d", n), func(b *testing.B) {
+			es := make([]search.Entry, n)
+			for i := range es {
+				es[i] = search.Entry{ID: int64(i + 1), Name: fmt.Sprintf("Contact %07d Núñez", i), Company: "Acme", Phone: fmt.Sprintf("+1212555%04d", i%10000)}
+			}
+			ix, dir := search.New(n), search.NewDirectory(n)
+			ix.AddBatch(es)
+			dir.AddBatch(es)
+			m := New(Deps{Index: ix, Directory: dir, Agent: dialer.Agent{Name: "A", Phone: "+12025550199"}, Context: context.Background()})
+			mm, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+			_, res, err := search.NewSearcher(ix).Query(context.Background(), "", resultLimit)
+			if err != nil {
+				b.Fatal(err)
+			}
+			mm, _ = mm.Update(searchMsg{gen: 0, res: res})
+			for i := 0; i < 500; i++ { // somewhere down the list
+				mm, _ = mm.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = mm.View()
+			}
+		})
+	}
+}
