@@ -153,6 +153,9 @@ type CallStore interface {
 	Call(ctx context.Context, id int64) (Call, error)
 	// Calls lists calls with their legs, newest first.
 	Calls(ctx context.Context, f CallFilter) ([]Call, error)
+	// LastOutcomes maps each given contact that has calls to its newest
+	// call's outcome.
+	LastOutcomes(ctx context.Context, contactIDs []int64) (map[int64]Outcome, error)
 	// CountCalls counts calls placed at or after since.
 	CountCalls(ctx context.Context, since time.Time) (int, error)
 	// UnpricedLegs lists ended legs the provider has not priced yet.

@@ -288,3 +288,36 @@ func (s *DB) SetDisposition(ctx context.Context, id int64, disposition string) e
 		return nil
 	})
 }
+
+// LastOutcomes returns the outcome of each contact's newest call, for the
+// contacts given that have called.
+func (s *DB) LastOutcomes(ctx context.Context, contactIDs []int64) (map[int64]dialer.Outcome, error) {
+	out := map[int64]dialer.Outcome{}
+	if len(contactIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(contactIDs))
+	for i, id := range contactIDs {
+		args[i] = id
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+	// SQLite gives the bare column (outcome) from the row holding max().
+	rows, err := s.db.QueryContext(ctx, `SELECT contact_id, outcome, max(started_at) FROM calls
+		WHERE contact_id IN (`+ph+`) GROUP BY contact_id`, args...)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id      int64
+			outcome dialer.Outcome
+			at      sql.NullString
+		)
+		if err := rows.Scan(&id, &outcome, &at); err != nil {
+			return nil, storeErr(err)
+		}
+		out[id] = outcome
+	}
+	return out, storeErr(rows.Err())
+}

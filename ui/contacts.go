@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,11 +30,12 @@ type contactsModel struct {
 	cursor    int
 	offset    int
 
-	cache  map[int64]dialer.Contact // contacts of rows shown, for badges and details
-	phones map[string]string        // formatted phone numbers: libphonenumber is slow per frame
-	zones  map[int64][]*time.Location
-	detail *contactDetail
-	hours  dialer.CallingHours
+	cache    map[int64]dialer.Contact // contacts of rows shown, for badges and details
+	phones   map[string]string        // formatted phone numbers: libphonenumber is slow per frame
+	outcomes map[int64]dialer.Outcome // each shown contact's last call
+	zones    map[int64][]*time.Location
+	detail   *contactDetail
+	hours    dialer.CallingHours
 }
 
 type contactDetail struct {
@@ -46,7 +49,7 @@ func newContacts(d Deps) contactsModel {
 	in.Placeholder = "type to search name, company or number"
 	in.SetWidth(60)
 	in.Focus() // type to filter from the first key
-	m := contactsModel{input: in, filtering: true, cache: map[int64]dialer.Contact{}, zones: map[int64][]*time.Location{}, phones: map[string]string{},
+	m := contactsModel{input: in, filtering: true, cache: map[int64]dialer.Contact{}, zones: map[int64][]*time.Location{}, phones: map[string]string{}, outcomes: map[int64]dialer.Outcome{},
 		hours: dialer.DefaultSettings().CallingHours}
 	if d.Index != nil {
 		m.searcher = search.NewSearcher(d.Index)
@@ -65,6 +68,7 @@ type searchMsg struct {
 
 type contactsLoadedMsg struct {
 	contacts []dialer.Contact
+	outcomes map[int64]dialer.Outcome
 	hours    dialer.CallingHours
 }
 
@@ -133,7 +137,8 @@ func (m contactsModel) loadVisible(d Deps, h int) tea.Cmd {
 			}
 		}
 		set, _ := d.Store.Settings(d.Context)
-		return contactsLoadedMsg{contacts: out, hours: set.CallingHours}
+		outcomes, _ := d.Store.LastOutcomes(d.Context, ids)
+		return contactsLoadedMsg{contacts: out, outcomes: outcomes, hours: set.CallingHours}
 	}
 }
 
@@ -177,6 +182,9 @@ func (m contactsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (contac
 		m.cursor, m.offset = 0, 0
 		return m, tea.Batch(m.loadVisible(d, 40), m.loadDetail(d))
 	case contactsLoadedMsg:
+		for id, o := range msg.outcomes {
+			m.outcomes[id] = o
+		}
 		for _, c := range msg.contacts {
 			m.cache[c.ID] = c
 			if z, err := dialer.CalleeZones(c.Phone); err == nil {
@@ -376,6 +384,9 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 		if c, ok := m.cache[id]; ok && c.DoNotCall {
 			badges += "DNC "
 		}
+		if o, ok := m.outcomes[id]; ok {
+			badges += strings.ReplaceAll(string(o), "_", " ")
+		}
 		line := pad(e.Name, nameW) + " " + pad(m.phone(e.Phone), phoneW) + " " + pad(e.Company, compW) + " " + pad(local, timeW) + " " + badges
 		if i == m.cursor {
 			b.WriteString(st.Selected.Render(pad(line, w)))
@@ -432,8 +443,8 @@ func (m contactsModel) detailView(st Styles, w, h int) string {
 	if c.Notes != "" {
 		lines = append(lines, "Notes: "+strings.ReplaceAll(c.Notes, "\n", " "))
 	}
-	for k, v := range c.Fields {
-		lines = append(lines, k+": "+v)
+	for _, k := range slices.Sorted(maps.Keys(c.Fields)) {
+		lines = append(lines, k+": "+c.Fields[k])
 	}
 	if len(m.detail.calls) == 0 {
 		lines = append(lines, st.Muted.Render("No calls yet."))

@@ -129,9 +129,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.settings.agent = msg.agent
 		return m, nil
 	case callEndedMsg:
-		// back to the contacts after the disposition was picked
+		// back to the contacts after the disposition was picked; the
+		// called contact's row and detail show the new call
 		m.call = nil
-		return m, tea.Batch(m.contacts.refreshDetail(m.d), m.history.load(m.d))
+		if id, ok := m.contacts.selected(); ok {
+			delete(m.contacts.cache, id)
+		}
+		return m, tea.Batch(m.contacts.refreshDetail(m.d), m.contacts.loadVisible(m.d, 40), m.history.load(m.d))
 	}
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		if m.quitAsk {

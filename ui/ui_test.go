@@ -270,6 +270,11 @@ func TestCallFlow(t *testing.T) {
 	}
 	d.keys("j", "enter")
 	d.until("1 of 4")
+	// The contact's row shows the last outcome; its detail, the call.
+	s = d.until("(Call back)")
+	if !strings.Contains(s, "answered") {
+		t.Errorf("contacts after the call:\n%s", s)
+	}
 	calls, err := deps.Store.Calls(context.Background(), dialer.CallFilter{})
 	if err != nil || len(calls) != 1 {
 		t.Fatalf("calls %v %v", calls, err)
