@@ -337,7 +337,7 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 			b.WriteString(st.Muted.Render("Checking…"))
 		default:
 			if p.needReason {
-				b.WriteString(st.Warn.Render(dialer.ErrorMessage(p.err)) + "\n")
+				b.WriteString(st.Warn.Width(w).Render(dialer.ErrorMessage(p.err)) + "\n")
 			}
 			if p.reuse != nil {
 				local := ""
@@ -352,20 +352,23 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 			b.WriteString(st.Key.Render("enter") + " call   " + st.Key.Render("esc") + " cancel")
 		}
 	case stageReason:
-		b.WriteString(st.Warn.Render(dialer.ErrorMessage(m.preview.err)) + "\n\n" + m.reason.View())
+		b.WriteString(st.Warn.Width(w).Render(dialer.ErrorMessage(m.preview.err)) + "\n\n" + m.reason.View())
 	case stageFailed:
 		msg := dialer.ErrorMessage(m.err)
 		if m.record == nil {
 			msg += "\nNothing was charged."
 		}
-		b.WriteString(st.ErrorBox.Render(msg))
+		b.WriteString(st.ErrorBox.Width(min(w, 80)).Render(msg))
 	case stageLive, stageEnded:
 		if m.phase == dialer.PhaseProvisioning || m.phase == "" {
 			b.WriteString(m.spin.View() + " ")
 		}
 		b.WriteString(m.message + "\n")
-		if m.number != nil {
+		switch {
+		case m.number != nil && m.number.PhoneNumber != "":
 			b.WriteString(st.Muted.Render("Caller ID ") + nationalFormat(m.number.PhoneNumber) + "\n")
+		case m.number != nil:
+			b.WriteString(st.Muted.Render("Caller ID: buying a local number for area code "+m.number.ServesAreaCode+"…") + "\n")
 		}
 		b.WriteString("\n")
 		for _, l := range m.legs {

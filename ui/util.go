@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
@@ -45,9 +46,15 @@ func moneyOr(m *dialer.Money, none string) string {
 	return m.String()
 }
 
+// clock shows a duration as m:ss, or h:mm:ss from an hour. A negative one
+// (a start time ahead of this machine's clock: skew, or the sandbox's
+// time-scaled emulator) is 0:00, never a wrapped "59:45".
 func clock(d time.Duration) string {
-	d = d.Round(time.Second)
-	return ansi.Truncate(time.Time{}.Add(d).Format("4:05"), 8, "")
+	d = max(d, 0).Round(time.Second)
+	if d >= time.Hour {
+		return fmt.Sprintf("%d:%02d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second))
+	}
+	return fmt.Sprintf("%d:%02d", int(d/time.Minute), int(d%time.Minute/time.Second))
 }
 
 func localTime(t time.Time) string {

@@ -59,6 +59,9 @@ func (a *app) calls() *dialer.Calls {
 // sandboxBanner tells the user, on stderr so that --json output stays
 // clean, that nothing real happens.
 func sandboxBanner(e *env) {
+	if e.ui {
+		return
+	}
 	if sandbox, _, err := sandboxMode(e); err == nil && sandbox {
 		fmt.Fprintln(e.stderr, "SANDBOX: Twilio is emulated on this machine; nothing is bought or dialed for real.")
 	}

@@ -54,14 +54,16 @@ func TestCallNeedsAnAgentProfile(t *testing.T) {
 }
 
 // A headless call from the command line, end to end: agent set, call with
-// JSON events, then the record in calls list, show and export.
+// JSON events, then the record in calls list, show and export. The calls
+// give --override-hours: the test may run at night in New York (the
+// override itself is tested in provider/integration with a fixed clock).
 func TestCallFromTheCommandLine(t *testing.T) {
 	c := newCallEnv(t)
 	if code, out, errOut := c.run("", "agent", "set", "--name", "Fox Mulder", "--phone", "(202) 555-0199"); code != 0 || !strings.Contains(out, "+12025550199") {
 		t.Fatalf("agent set: %d %s %s", code, out, errOut)
 	}
 	// terminal mode: Enter confirms once asked.
-	code, out, errOut := c.run("\n", "call", "--to", "+1 212 555 0143", "--name", "Walter Skinner", "--hangup-after", "400ms", "--json")
+	code, out, errOut := c.run("\n", "call", "--to", "+1 212 555 0143", "--name", "Walter Skinner", "--hangup-after", "400ms", "--json", "--override-hours", "test runs at any hour")
 	if code != 0 {
 		t.Fatalf("call: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -135,7 +137,7 @@ func TestCallFromTheCommandLine(t *testing.T) {
 	}
 
 	// The same contact again: found by number, same caller ID, no fee.
-	code, out, _ = c.run("", "call", "--to", "+12125550143", "--confirm", "auto", "--hangup-after", "300ms", "--json")
+	code, out, _ = c.run("", "call", "--to", "+12125550143", "--confirm", "auto", "--hangup-after", "300ms", "--json", "--override-hours", "test runs at any hour")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	json.Unmarshal([]byte(lines[len(lines)-1]), &last)
 	if code != 0 || last.Call == nil || last.Call.NewNumberFee != nil || last.Call.Contact.ID != got.Contact.ID || last.Call.CallerID != got.CallerID {
@@ -148,7 +150,7 @@ func TestCallFromTheCommandLine(t *testing.T) {
 func TestCallExitStatusWhenTheAgentDoesNotAnswer(t *testing.T) {
 	c := newCallEnv(t)
 	c.run("", "agent", "set", "--name", "Ann", "--phone", "+12025552222")
-	code, out, errOut := c.run("", "call", "--to", "+12125550143", "--confirm", "auto")
+	code, out, errOut := c.run("", "call", "--to", "+12125550143", "--confirm", "auto", "--override-hours", "test runs at any hour")
 	if code != 1 || !strings.Contains(errOut, "not answered") || !strings.Contains(out, "agent no answer") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -167,7 +169,7 @@ func TestCallKeypadModeThroughSignedWebhooks(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	code, out, errOut := c.run("", "call", "--to", "+12125550143", "--confirm", "keypad", "--listen", addr,
-		"--webhook-url", "http://"+addr, "--hangup-after", "400ms", "--json")
+		"--webhook-url", "http://"+addr, "--hangup-after", "400ms", "--json", "--override-hours", "test runs at any hour")
 	if code != 0 || !strings.Contains(out, `"outcome":"answered"`) || !strings.Contains(out, "Press any key") {
 		t.Errorf("keypad call: exit %d\n%s\n%s", code, out, errOut)
 	}

@@ -33,6 +33,7 @@ type env struct {
 	dbPath         string // --db
 	sandbox        bool   // --sandbox
 	twilioBaseURL  string // --twilio-base-url
+	ui             bool   // the terminal UI runs: it shows SANDBOX itself
 }
 
 // command is one node of the subcommand tree: a group (subs) or a leaf (run).

@@ -24,6 +24,7 @@ func runTUI(ctx context.Context, e *env) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	e.ui = true
 	a, closeAll, err := openApp(ctx, e)
 	if err != nil {
 		return err
