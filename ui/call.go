@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +36,8 @@ type callModel struct {
 	reason    textinput.Model
 	notes     textinput.Model
 	editing   bool // notes have the keyboard
+	field     textinput.Model
+	fielding  bool // a custom field ("name: value") has the keyboard
 	spin      spinner.Model
 	session   *dialer.Session
 	mode      dialer.ConfirmMode
@@ -62,7 +66,22 @@ type sessionMsg struct {
 }
 type callEventMsg struct{ ev dialer.Event }
 type sessionDoneMsg struct{}
-type notesSavedMsg struct{ contact dialer.Contact }
+type notesSavedMsg struct {
+	contact dialer.Contact
+	what    string
+}
+
+// saveContact writes the contact's notes or fields, during a call.
+func saveContact(d Deps, c dialer.Contact, what string) tea.Cmd {
+	return func() tea.Msg {
+		saved, err := d.Store.UpdateContact(d.Context, c)
+		if err != nil {
+			return errStatus(err)
+		}
+		return notesSavedMsg{contact: saved, what: what}
+	}
+}
+
 type callEndedMsg struct{}
 
 func newCall(start startCallMsg, d Deps) callModel {
@@ -72,9 +91,13 @@ func newCall(start startCallMsg, d Deps) callModel {
 	n := textinput.New()
 	n.Prompt = "Notes: "
 	n.SetValue(start.contact.Notes)
+	f := textinput.New()
+	f.Prompt = "Field: "
+	f.Placeholder = "name: value (an empty value removes the field)"
 	r.SetWidth(60)
 	n.SetWidth(60)
-	return callModel{contact: start.contact, reason: r, notes: n, spin: spinner.New(spinner.WithSpinner(spinner.Dot))}
+	f.SetWidth(60)
+	return callModel{contact: start.contact, reason: r, notes: n, field: f, spin: spinner.New(spinner.WithSpinner(spinner.Dot))}
 }
 
 func (m callModel) init(d Deps) tea.Cmd {
@@ -170,7 +193,7 @@ func (m callModel) update(msg tea.Msg, d Deps, k KeyMap) (callModel, tea.Cmd) {
 		return m, nil
 	case notesSavedMsg:
 		m.contact = msg.contact
-		return m, func() tea.Msg { return statusMsg("Notes saved to " + msg.contact.Label() + ".") }
+		return m, func() tea.Msg { return statusMsg(msg.what + msg.contact.Label() + ".") }
 	case spinner.TickMsg:
 		if m.stage == stageLive && m.phase == dialer.PhaseProvisioning || m.stage == stageLive && m.phase == "" {
 			var cmd tea.Cmd
@@ -223,6 +246,39 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 		m.reason, cmd = m.reason.Update(msg)
 		return m, cmd
 	case stageLive:
+		if m.fielding {
+			switch s {
+			case "esc":
+				m.fielding = false
+				m.field.Blur()
+				m.field.SetValue("")
+				return m, nil
+			case "enter":
+				name, value, ok := strings.Cut(m.field.Value(), ":")
+				name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+				if !ok || name == "" {
+					return m, func() tea.Msg { return statusMsg("Write a field as name: value, such as Budget: 10k") }
+				}
+				m.fielding = false
+				m.field.Blur()
+				m.field.SetValue("")
+				c := m.contact
+				c.Fields = maps.Clone(c.Fields)
+				if c.Fields == nil {
+					c.Fields = map[string]string{}
+				}
+				if value == "" {
+					delete(c.Fields, name)
+				} else {
+					c.Fields[name] = value
+				}
+				c.UpdatedAt = time.Now().UTC()
+				return m, saveContact(d, c, "Field "+name+" saved to ")
+			}
+			var cmd tea.Cmd
+			m.field, cmd = m.field.Update(msg)
+			return m, cmd
+		}
 		if m.editing {
 			switch s {
 			case "esc":
@@ -236,13 +292,7 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 				c := m.contact
 				c.Notes = m.notes.Value()
 				c.UpdatedAt = time.Now().UTC()
-				return m, func() tea.Msg {
-					saved, err := d.Store.UpdateContact(d.Context, c)
-					if err != nil {
-						return errStatus(err)
-					}
-					return notesSavedMsg{contact: saved}
-				}
+				return m, saveContact(d, c, "Notes saved to ")
 			}
 			var cmd tea.Cmd
 			m.notes, cmd = m.notes.Update(msg)
@@ -260,6 +310,9 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 		case key.Matches(msg, k.Notes):
 			m.editing = true
 			return m, m.notes.Focus()
+		case s == "f":
+			m.fielding = true
+			return m, m.field.Focus()
 		}
 	case stageFailed:
 		if s == "esc" || s == "enter" || s == "q" {
@@ -305,10 +358,10 @@ func (m callModel) keyHelp(k KeyMap) help.KeyMap {
 	case stageReason:
 		return keyHelp{short: []key.Binding{b("enter", "call anyway"), b("esc", "cancel")}}
 	case stageLive:
-		if m.editing {
-			return keyHelp{short: []key.Binding{b("enter", "save notes"), b("esc", "cancel")}}
+		if m.editing || m.fielding {
+			return keyHelp{short: []key.Binding{b("enter", "save"), b("esc", "cancel")}}
 		}
-		short := []key.Binding{k.Hangup, k.Notes}
+		short := []key.Binding{k.Hangup, k.Notes, b("f", "edit a field")}
 		if m.phase == dialer.PhaseAwaitConfirm && m.mode == dialer.ConfirmTerminal {
 			short = append([]key.Binding{k.Confirm}, short...)
 		}
@@ -391,8 +444,15 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 			}
 		} else if m.editing {
 			b.WriteString("\n" + m.notes.View())
-		} else if m.contact.Notes != "" {
-			b.WriteString("\n" + st.Muted.Render("Notes: ") + m.contact.Notes)
+		} else if m.fielding {
+			b.WriteString("\n" + m.field.View())
+		} else {
+			if m.contact.Notes != "" {
+				b.WriteString("\n" + st.Muted.Render("Notes: ") + m.contact.Notes)
+			}
+			for _, name := range slices.Sorted(maps.Keys(m.contact.Fields)) {
+				b.WriteString("\n" + st.Muted.Render(name+": ") + m.contact.Fields[name])
+			}
 		}
 	}
 	return b.String()

@@ -114,7 +114,8 @@ func (m historyModel) view(st Styles, w, h int) string {
 		spend += fmt.Sprintf(" · %d calls' prices pending", m.pending)
 	}
 	b.WriteString(st.Title.Render(spend) + "\n")
-	b.WriteString(st.Muted.Render(pad("WHEN", 12)+" "+pad("CONTACT", 18)+" "+pad("OUTCOME", 14)+" "+pad("YOU", 20)+" "+pad("CONTACT LEG", 20)+" TOTAL") + "\n")
+	legW := 24
+	b.WriteString(st.Muted.Render(pad("WHEN", 12)+" "+pad("CONTACT", 16)+" "+pad("OUTCOME", 11)+" "+pad("YOUR LEG", legW)+" "+pad("CONTACT LEG", legW)+" TOTAL") + "\n")
 	rows := max(1, h-2)
 	offset := max(0, m.cursor-rows+1)
 	for i := offset; i < len(m.calls) && i < offset+rows; i++ {
@@ -124,8 +125,8 @@ func (m historyModel) view(st Styles, w, h int) string {
 		if known {
 			tot = total.String()
 		}
-		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], 18) + " " + pad(strings.ReplaceAll(string(c.Outcome), "_", " "), 14) + " " +
-			pad(legText(c, dialer.AgentLeg), 20) + " " + pad(legText(c, dialer.ContactLeg), 20) + " " + tot
+		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], 16) + " " + pad(strings.ReplaceAll(string(c.Outcome), "_", " "), 11) + " " +
+			pad(legText(c, dialer.AgentLeg), legW) + " " + pad(legText(c, dialer.ContactLeg), legW) + " " + tot
 		if i == m.cursor {
 			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")
 		} else {
@@ -138,12 +139,21 @@ func (m historyModel) view(st Styles, w, h int) string {
 	return b.String()
 }
 
+// legText is a leg's duration, per-minute rate and price.
 func legText(c dialer.Call, role dialer.LegRole) string {
 	l, ok := c.Leg(role)
 	if !ok {
 		return "-"
 	}
-	return clock(l.Duration) + " " + moneyOr(l.Price, "pending")
+	rate := "?"
+	if l.Rate != nil {
+		rate = l.Rate.Amount.String()
+	}
+	price := "pending"
+	if l.Price != nil {
+		price = l.Price.Amount.String()
+	}
+	return clock(l.Duration) + " @" + rate + "/m " + price
 }
 
 func zeroMoney(m dialer.Money) string {

@@ -263,6 +263,19 @@ func TestCallFlow(t *testing.T) {
 	d.until("Confirm to dial")
 	d.keys("enter")
 	d.until("Connected.")
+	// Notes and a custom field edited during the call land on the contact.
+	d.keys("n")
+	d.typeText(" Wants a demo.")
+	d.keys("enter")
+	d.until("Notes saved")
+	d.keys("f")
+	d.typeText("Budget: 10k")
+	d.keys("enter")
+	d.until("Field Budget saved")
+	who, _ := deps.Store.Contact(context.Background(), 1)
+	if !strings.Contains(who.Notes, "Wants a demo.") || who.Fields["Budget"] != "10k" {
+		t.Errorf("contact after editing during the call: %+v", who)
+	}
 	d.keys("h")
 	s := d.until("How did it go?")
 	if !strings.Contains(s, "Contact completed") || !strings.Contains(s, "price pending") {
