@@ -114,17 +114,9 @@ func (s *DB) SaveLeg(ctx context.Context, callID int64, l dialer.Leg) error {
 
 // FinishCall records how the call ended.
 func (s *DB) FinishCall(ctx context.Context, id int64, outcome dialer.Outcome, endReason string, endedAt time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE calls SET outcome = ?, end_reason = ?, ended_at = ? WHERE id = ?",
-			string(outcome), endReason, fmtTime(endedAt), id)
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return dialer.Errorf(dialer.ENOTFOUND, "no call with id %d", id)
-		}
-		return nil
-	})
+	return s.updateOne(ctx, dialer.Errorf(dialer.ENOTFOUND, "no call with id %d", id),
+		"UPDATE calls SET outcome = ?, end_reason = ?, ended_at = ? WHERE id = ?",
+		string(outcome), endReason, fmtTime(endedAt), id)
 }
 
 // Call returns one call with its legs.
@@ -233,17 +225,8 @@ func (s *DB) UnpricedLegs(ctx context.Context, limit int) ([]dialer.LegRef, erro
 
 // SetLegPrice records a leg's price.
 func (s *DB) SetLegPrice(ctx context.Context, sid string, price dialer.Money) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE legs SET price = ?, price_currency = ? WHERE sid = ?",
-			int64(price.Amount), price.Currency, sid)
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return dialer.Errorf(dialer.ENOTFOUND, "no leg with SID %s", sid)
-		}
-		return nil
-	})
+	return s.updateOne(ctx, dialer.Errorf(dialer.ENOTFOUND, "no leg with SID %s", sid),
+		"UPDATE legs SET price = ?, price_currency = ? WHERE sid = ?", int64(price.Amount), price.Currency, sid)
 }
 
 // Rate returns a cached per-minute rate.
@@ -277,16 +260,8 @@ func (s *DB) SaveRate(ctx context.Context, prefix string, rate dialer.Money, at 
 
 // SetDisposition records the agent's word on how the call went.
 func (s *DB) SetDisposition(ctx context.Context, id int64, disposition string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE calls SET disposition = ? WHERE id = ?", disposition, id)
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return dialer.Errorf(dialer.ENOTFOUND, "no call with id %d", id)
-		}
-		return nil
-	})
+	return s.updateOne(ctx, dialer.Errorf(dialer.ENOTFOUND, "no call with id %d", id),
+		"UPDATE calls SET disposition = ? WHERE id = ?", disposition, id)
 }
 
 // LastOutcomes returns the outcome of each contact's newest call, for the

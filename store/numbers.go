@@ -320,15 +320,6 @@ func collectNumbers(rows *sql.Rows) ([]dialer.Number, error) {
 
 // SetMonthlyPrice records the provider's monthly price of a number.
 func (s *DB) SetMonthlyPrice(ctx context.Context, id int64, price dialer.Money) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE numbers SET monthly_price = ?, monthly_currency = ? WHERE id = ?",
-			int64(price.Amount), price.Currency, id)
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return dialer.Errorf(dialer.ENOTFOUND, "no number with id %d", id)
-		}
-		return nil
-	})
+	return s.updateOne(ctx, dialer.Errorf(dialer.ENOTFOUND, "no number with id %d", id),
+		"UPDATE numbers SET monthly_price = ?, monthly_currency = ? WHERE id = ?", int64(price.Amount), price.Currency, id)
 }

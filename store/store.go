@@ -271,3 +271,18 @@ func insert(ctx context.Context, tx *sql.Tx, q string, args ...any) (int64, erro
 	}
 	return res.LastInsertId()
 }
+
+// updateOne runs an UPDATE that must change exactly the row it names, in
+// its own transaction; notFound is the error when no row matched.
+func (s *DB) updateOne(ctx context.Context, notFound error, q string, args ...any) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return notFound
+		}
+		return nil
+	})
+}
