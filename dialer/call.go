@@ -503,6 +503,12 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		}
 		hangupSent = true
 	}
+	saveLegs := func() {
+		c.Store.SaveLeg(wctx, call.ID, agent)
+		if contact != nil {
+			c.Store.SaveLeg(wctx, call.ID, *contact)
+		}
+	}
 	setPhase := func(p Phase, msg string) {
 		if p != phase {
 			phase = p
@@ -576,10 +582,7 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 			}
 		}
 		if changed {
-			c.Store.SaveLeg(wctx, call.ID, agent)
-			if contact != nil {
-				c.Store.SaveLeg(wctx, call.ID, *contact)
-			}
+			saveLegs()
 		}
 		switch {
 		case agent.Status.Ended():
@@ -600,21 +603,10 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		if changed && phase != PhaseEnded {
 			s.emit(Event{Phase: phase, Legs: legsOf(agent, contact)})
 		}
+		// The contact's leg was looked at in this same pass, after the
+		// agent's: once both have ended (or the contact never rang), done.
 		if agent.Status.Ended() && (contact == nil || contact.Status.Ended() || !dialed) {
-			// One last look at the contact's leg: it ends with the call.
-			if dialed {
-				if kids, err := c.Provider.ChildCalls(wctx, agent.SID); err == nil && len(kids) > 0 {
-					if contact == nil {
-						contact = &Leg{Role: ContactLeg, SID: kids[0].SID, To: s.contactE164}
-						c.rate(ctx, contact, s.callerID)
-					}
-					applyInfo(contact, kids[0])
-				}
-			}
-			c.Store.SaveLeg(wctx, call.ID, agent)
-			if contact != nil {
-				c.Store.SaveLeg(wctx, call.ID, *contact)
-			}
+			saveLegs()
 			out := outcome(agent, contact, answered)
 			if err := c.Store.FinishCall(wctx, call.ID, out, endReason, c.now()); err != nil {
 				return call, err
