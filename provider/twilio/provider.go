@@ -126,6 +126,20 @@ func (s *session) getJSON(rawURL string, q url.Values, v any) error {
 	return json.Unmarshal(b, v)
 }
 
+// answer turns a twilio-go call's result into ours: its error mapped to a
+// dialer kind, or its value converted (a conversion failure mapped too).
+func answer[T, R any](o op, v T, err error, convert func(T) (R, error)) (R, error) {
+	var zero R
+	if err != nil {
+		return zero, mapError(o, err)
+	}
+	r, err := convert(v)
+	if err != nil {
+		return zero, mapError(o, err)
+	}
+	return r, nil
+}
+
 func invalid(format string, args ...any) error {
 	return dialer.Errorf(dialer.EINVALID, format, args...)
 }
@@ -220,14 +234,7 @@ func (p *Provider) BuyNumber(ctx context.Context, req dialer.BuyRequest) (dialer
 	o := op{what: "buy a number", thing: "number", acts: true,
 		unknown: "Twilio did not confirm whether the number was bought; the inventory will be checked before buying again"}
 	n, err := p.session(ctx).api.CreateIncomingPhoneNumber(params)
-	if err != nil {
-		return dialer.OwnedNumber{}, mapError(o, err)
-	}
-	owned, err := ownedNumber(n)
-	if err != nil {
-		return dialer.OwnedNumber{}, mapError(o, err)
-	}
-	return owned, nil
+	return answer(o, n, err, ownedNumber)
 }
 
 // UpdateNumber changes a number's friendly name and/or voice URL.
@@ -244,14 +251,7 @@ func (p *Provider) UpdateNumber(ctx context.Context, sid string, u dialer.Number
 	}
 	o := op{what: "update number " + sid, thing: "number"}
 	n, err := p.session(ctx).api.UpdateIncomingPhoneNumber(sid, params)
-	if err != nil {
-		return dialer.OwnedNumber{}, mapError(o, err)
-	}
-	owned, err := ownedNumber(n)
-	if err != nil {
-		return dialer.OwnedNumber{}, mapError(o, err)
-	}
-	return owned, nil
+	return answer(o, n, err, ownedNumber)
 }
 
 // ReleaseNumber gives a number back; ENOTFOUND when Twilio no longer has
@@ -315,14 +315,7 @@ func (p *Provider) CreateCall(ctx context.Context, req dialer.CallRequest) (dial
 	o := op{what: "place the call", thing: "call", acts: true,
 		unknown: "Twilio did not confirm whether the call was placed; check the phone before trying again"}
 	c, err := p.session(ctx).api.CreateCall(params)
-	if err != nil {
-		return dialer.CallInfo{}, mapError(o, err)
-	}
-	info, err := callInfo(c)
-	if err != nil {
-		return dialer.CallInfo{}, mapError(o, err)
-	}
-	return info, nil
+	return answer(o, c, err, callInfo)
 }
 
 func wholeSeconds(d time.Duration) int {
@@ -337,14 +330,7 @@ func (p *Provider) FetchCall(ctx context.Context, sid string) (dialer.CallInfo, 
 	}
 	o := op{what: "look up call " + sid, thing: "call"}
 	c, err := p.session(ctx).api.FetchCall(sid, nil)
-	if err != nil {
-		return dialer.CallInfo{}, mapError(o, err)
-	}
-	info, err := callInfo(c)
-	if err != nil {
-		return dialer.CallInfo{}, mapError(o, err)
-	}
-	return info, nil
+	return answer(o, c, err, callInfo)
 }
 
 // UpdateCall bridges another party into a live call (new TwiML with
@@ -365,11 +351,7 @@ func (p *Provider) UpdateCall(ctx context.Context, sid string, u dialer.CallUpda
 		}
 		o := op{what: "connect the other party", thing: "call"}
 		c, err := s.api.UpdateCall(sid, (&openapi.UpdateCallParams{}).SetTwiml(doc))
-		if err != nil {
-			return dialer.CallInfo{}, mapError(o, err)
-		}
-		info, err := callInfo(c)
-		return info, mapError(o, err)
+		return answer(o, c, err, callInfo)
 	}
 	o := op{what: "hang up the call", thing: "call"}
 	c, err := s.api.UpdateCall(sid, (&openapi.UpdateCallParams{}).SetStatus("completed"))
@@ -383,15 +365,11 @@ func (p *Provider) UpdateCall(ctx context.Context, sid string, u dialer.CallUpda
 		return dialer.CallInfo{}, mapError(o, err)
 	}
 	c2, err2 := s.api.UpdateCall(sid, (&openapi.UpdateCallParams{}).SetStatus("canceled"))
-	if err2 != nil {
-		if err != nil {
-			// Both refused: the first answer is the informative one.
-			return dialer.CallInfo{}, mapError(o, err)
-		}
-		return dialer.CallInfo{}, mapError(o, err2)
+	if err2 != nil && err != nil {
+		// Both refused: the first answer is the informative one.
+		return dialer.CallInfo{}, mapError(o, err)
 	}
-	info, err := callInfo(c2)
-	return info, mapError(o, err)
+	return answer(o, c2, err2, callInfo)
 }
 
 // cancelMayHelp reports whether a refused Status=completed may succeed as
