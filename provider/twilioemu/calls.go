@@ -726,19 +726,10 @@ func (s *Server) handleCreateCall(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, j)
 }
 
-// lookupCallLocked finds the call a request names, or nil.
-func (s *Server) lookupCallLocked(r *http.Request) *call {
-	sid, ok := resourceSID(r, "sid")
-	if !ok {
-		return nil
-	}
-	return s.calls[sid]
-}
-
 func (s *Server) handleFetchCall(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.settleLocked(s.clk.now())
-	c := s.lookupCallLocked(r)
+	c := lookup(s.calls, r)
 	if c == nil {
 		s.mu.Unlock()
 		notFound(w, r)
@@ -777,7 +768,7 @@ func (s *Server) handleUpdateCall(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.settleLocked(s.clk.now())
-	c := s.lookupCallLocked(r)
+	c := lookup(s.calls, r)
 	if c == nil {
 		s.mu.Unlock()
 		notFound(w, r)

@@ -337,3 +337,13 @@ func listPage(path string, filters url.Values, size, page, total int) (map[strin
 	}
 	return m, start, end
 }
+
+// lookup finds the resource (call or number) a request's {sid} names, or
+// nil. The caller holds s.mu.
+func lookup[T any](m map[string]*T, r *http.Request) *T {
+	sid, ok := resourceSID(r, "sid")
+	if !ok {
+		return nil
+	}
+	return m[sid]
+}

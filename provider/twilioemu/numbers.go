@@ -458,18 +458,9 @@ func orDefault(v, def string) string {
 	return v
 }
 
-// lookupNumberLocked finds the number a request names, or nil.
-func (s *Server) lookupNumberLocked(r *http.Request) *numberRec {
-	sid, ok := resourceSID(r, "sid")
-	if !ok {
-		return nil
-	}
-	return s.numbers[sid]
-}
-
 func (s *Server) handleFetchNumber(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	n := s.lookupNumberLocked(r)
+	n := lookup(s.numbers, r)
 	if n == nil {
 		s.mu.Unlock()
 		notFound(w, r)
@@ -482,7 +473,7 @@ func (s *Server) handleFetchNumber(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleUpdateNumber(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	n := s.lookupNumberLocked(r)
+	n := lookup(s.numbers, r)
 	if n == nil {
 		s.mu.Unlock()
 		notFound(w, r)
@@ -510,7 +501,7 @@ func (s *Server) handleUpdateNumber(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDeleteNumber(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	n := s.lookupNumberLocked(r)
+	n := lookup(s.numbers, r)
 	if n == nil {
 		s.mu.Unlock()
 		notFound(w, r)
