@@ -28,8 +28,8 @@ func (r *Reservations) BuyDedicated(ctx context.Context, req DedicatedRequest) (
 			return Number{}, err
 		}
 		req.PhoneNumber, req.Country, req.AreaCode = p.E164, p.Country, p.AreaCode
-	} else if len(req.AreaCode) != 3 || !allDigits(req.AreaCode) {
-		return Number{}, Errorf(EINVALID, "area code %q: want three digits, such as 415", req.AreaCode)
+	} else if err := CheckAreaCode(req.AreaCode); err != nil {
+		return Number{}, err
 	}
 	set, err := r.Store.Settings(ctx)
 	if err != nil {
@@ -93,13 +93,16 @@ func (r *Reservations) purchaseTimeout() time.Duration {
 	return defaultPurchaseTime
 }
 
-func allDigits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
+// CheckAreaCode accepts three digits, such as 415.
+func CheckAreaCode(ac string) error {
+	ok := len(ac) == 3
+	for _, c := range ac {
+		ok = ok && c >= '0' && c <= '9'
 	}
-	return s != ""
+	if !ok {
+		return Errorf(EINVALID, "area code %q: want three digits, such as 415", ac)
+	}
+	return nil
 }
 
 // FillMonthlyPrices records the provider's monthly price on numbers in

@@ -164,3 +164,12 @@ func (m Money) String() string {
 	}
 	return m.Amount.String() + " " + m.Currency
 }
+
+// StringOr formats m, or says none when there is no amount yet (a price
+// the provider has not set, a rate not looked up).
+func (m *Money) StringOr(none string) string {
+	if m == nil {
+		return none
+	}
+	return m.String()
+}

@@ -480,7 +480,7 @@ func (m callModel) legLine(st Styles, l dialer.Leg, now time.Time) string {
 		line += "  " + l.Rate.String() + "/min"
 	}
 	if l.Status.Ended() {
-		line += "  " + moneyOr(l.Price, "price pending")
+		line += "  " + l.Price.StringOr("price pending")
 	}
 	return style.Render(line)
 }

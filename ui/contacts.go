@@ -164,9 +164,6 @@ func (m contactsModel) loadDetail(d Deps) tea.Cmd {
 	}
 }
 
-// refreshDetail reloads the selected contact (notes edited, a call made).
-func (m contactsModel) refreshDetail(d Deps) tea.Cmd { return m.loadDetail(d) }
-
 const listRows = 10 // rows the detail pane leaves the list at 80x24; recomputed in view
 
 func (m contactsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (contactsModel, tea.Cmd) {
@@ -455,7 +452,7 @@ func (m contactsModel) detailView(st Styles, w, h int) string {
 			line += " (" + call.Disposition + ")"
 		}
 		for _, l := range call.Legs {
-			line += fmt.Sprintf("  %s %s %s", l.Role, clock(l.Duration), moneyOr(l.Price, "price pending"))
+			line += fmt.Sprintf("  %s %s %s", l.Role, clock(l.Duration), l.Price.StringOr("price pending"))
 		}
 		lines = append(lines, line)
 	}

@@ -145,7 +145,7 @@ func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
 			reserved = fmt.Sprintf("%s (%dd)", n.ReservedUntil.Local().Format("Jan 2"), max(days, 0))
 		}
 		line := pad(phone, 15) + " " + pad(string(n.Status), 9) + " " + pad(kind, 9) + " " + pad(loc, 20) + " " +
-			pad(moneyOr(n.MonthlyPrice, "-"), 10) + " " + pad(reserved, 12) + " " + pad(localTime(n.LastUsedAt), 12)
+			pad(n.MonthlyPrice.StringOr("-"), 10) + " " + pad(reserved, 12) + " " + pad(localTime(n.LastUsedAt), 12)
 		if wide {
 			agent := "-"
 			if n.AgentID != 0 {

@@ -135,7 +135,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if id, ok := m.contacts.selected(); ok {
 			delete(m.contacts.cache, id)
 		}
-		return m, tea.Batch(m.contacts.refreshDetail(m.d), m.contacts.loadVisible(m.d, 40), m.history.load(m.d))
+		return m, tea.Batch(m.contacts.loadDetail(m.d), m.contacts.loadVisible(m.d, 40), m.history.load(m.d))
 	}
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		if m.quitAsk {

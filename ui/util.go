@@ -39,13 +39,6 @@ func nationalFormat(e164 string) string {
 	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
 }
 
-func moneyOr(m *dialer.Money, none string) string {
-	if m == nil {
-		return none
-	}
-	return m.String()
-}
-
 // clock shows a duration as m:ss, or h:mm:ss from an hour. A negative one
 // (a start time ahead of this machine's clock: skew, or the sandbox's
 // time-scaled emulator) is 0:00, never a wrapped "59:45".

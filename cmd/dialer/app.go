@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -54,15 +53,4 @@ func (a *app) calls() *dialer.Calls {
 	}
 	return &dialer.Calls{Store: a.db, Provider: a.back.provider, Numbers: a.numbers, Logger: a.log,
 		PollInterval: scaled(time.Second), MaxPollInterval: scaled(4 * time.Second), BalanceEvery: scaled(20 * time.Second)}
-}
-
-// sandboxBanner tells the user, on stderr so that --json output stays
-// clean, that nothing real happens.
-func sandboxBanner(e *env) {
-	if e.ui {
-		return
-	}
-	if sandbox, _, err := sandboxMode(e); err == nil && sandbox {
-		fmt.Fprintln(e.stderr, "SANDBOX: Twilio is emulated on this machine; nothing is bought or dialed for real.")
-	}
 }

@@ -186,16 +186,9 @@ func printEvent(e *env, ev dialer.Event) {
 	if ev.Phase == dialer.PhaseEnded && ev.Call != nil {
 		for _, l := range ev.Call.Legs {
 			fmt.Fprintf(e.stdout, "          %-7s %-11s %6s  rate %s/min  price %s\n", l.Role, l.Status,
-				l.Duration.Round(time.Second), moneyOr(l.Rate, "unknown"), moneyOr(l.Price, "pending"))
+				l.Duration.Round(time.Second), l.Rate.StringOr("unknown"), l.Price.StringOr("pending"))
 		}
 	}
-}
-
-func moneyOr(m *dialer.Money, none string) string {
-	if m == nil {
-		return none
-	}
-	return m.String()
 }
 
 // callExit turns a call's end into the command's result: an error when the

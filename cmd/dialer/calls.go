@@ -199,7 +199,7 @@ func callsCmd() *command {
 				fmt.Fprintln(tw, "LEG\tTO\tSTATUS\tDURATION\tRATE/MIN\tPRICE\tSID")
 				for _, l := range c.Legs {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Role, l.To, l.Status, l.Duration.Round(time.Second),
-						moneyOr(l.Rate, "unknown"), moneyOr(l.Price, "pending"), l.SID)
+						l.Rate.StringOr("unknown"), l.Price.StringOr("pending"), l.SID)
 				}
 				fmt.Fprintf(tw, "\t\t\t\tTotal\t%s\t\n", totalText(c))
 				return tw.Flush()
@@ -268,7 +268,7 @@ func legSummary(c dialer.Call, role dialer.LegRole) string {
 	if !ok {
 		return "-"
 	}
-	return fmt.Sprintf("%s %s %s", l.Status, l.Duration.Round(time.Second), moneyOr(l.Price, "pending"))
+	return fmt.Sprintf("%s %s %s", l.Status, l.Duration.Round(time.Second), l.Price.StringOr("pending"))
 }
 
 func totalText(c dialer.Call) string {

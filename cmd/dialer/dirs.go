@@ -89,11 +89,15 @@ func openStore(ctx context.Context, e *env) (*store.DB, *slog.Logger, func(), er
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if _, _, err := sandboxMode(e); err != nil {
+	sandbox, _, err := sandboxMode(e)
+	if err != nil {
 		closeLog()
 		return nil, nil, nil, err
 	}
-	sandboxBanner(e)
+	if sandbox && !e.ui { // the UI shows SANDBOX in its header
+		// On stderr, so that --json output stays clean.
+		fmt.Fprintln(e.stderr, "SANDBOX: Twilio is emulated on this machine; nothing is bought or dialed for real.")
+	}
 	db, err := store.Open(ctx, p.DB)
 	if err != nil {
 		closeLog()

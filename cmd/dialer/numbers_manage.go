@@ -54,8 +54,10 @@ func numbersSearchCmd() *command {
 			if *opts.limit < 1 || *opts.limit > 1000 {
 				return usageError{fmt.Sprintf("--limit %d: want 1 to 1000", *opts.limit)}
 			}
-			if ac := *opts.areaCode; ac != "" && (len(ac) != 3 || !isDigits(ac)) {
-				return usageError{fmt.Sprintf("--area-code %q: want three digits, such as 415", ac)}
+			if ac := *opts.areaCode; ac != "" {
+				if err := dialer.CheckAreaCode(ac); err != nil {
+					return usageError{"--area-code: " + dialer.ErrorMessage(err)}
+				}
 			}
 			a, closeAll, err := openApp(ctx, e)
 			if err != nil {
@@ -283,13 +285,4 @@ func numbersReconcileCmd() *command {
 			return nil
 		},
 	}
-}
-
-func isDigits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
