@@ -135,20 +135,51 @@ func maskOf(b []byte) uint64 {
 
 var byteBit [256]uint64
 
-// sigOf returns key's signature: the classes of its bytes and of the bytes
-// that begin a word (see isWordByte), consistent with term.score's tiers.
+// sigOf returns key's signature: the classes of its bytes; the byte pairs
+// (and the lone bytes) that begin a word (after a byte that is not a word
+// byte, see isWordByte), consistent with term.score's tiers; all its byte
+// pairs; where each letter first and last occurs.
 func sigOf(key []byte) sig {
 	var g sig
 	prevWord := false
-	for _, c := range key {
-		bit := byteBit[c]
-		g.has |= bit
+	seen := uint32(0) // letters seen
+	for i, c := range key {
+		g.has |= byteBit[c]
 		if !prevWord {
-			g.starts |= bit
+			g.starts |= pairBit(c, 0) // any word beginning with c
+			if i+1 < len(key) {
+				g.starts |= pairBit(c, key[i+1])
+			}
 		}
 		prevWord = isWordByte(c)
+		if i > 0 {
+			g.pairs |= pairBit(key[i-1], c)
+		}
+		if l := c - 'a'; l < 26 {
+			p := uint8(min(i, farPos))
+			if seen&(1<<l) == 0 {
+				seen |= 1 << l
+				g.pos.first[l] = p
+			}
+			g.pos.last[l] = p
+		}
 	}
 	return g
+}
+
+// pairBit is the bit of the byte pair ab in a pairs signature: a term occurs
+// contiguously in a key only if the key's pairs contain all the term's.
+func pairBit(a, b byte) uint64 {
+	return 1 << ((uint64(a)<<8 | uint64(b)) * 0x9E3779B97F4A7C15 >> 58)
+}
+
+// pairsOf returns the pairs signature of b.
+func pairsOf(b []byte) uint64 {
+	var m uint64
+	for i := 1; i < len(b); i++ {
+		m |= pairBit(b[i-1], b[i])
+	}
+	return m
 }
 
 func init() {

@@ -1,12 +1,18 @@
 // Package search is the contact search index: every keystroke of the
 // contact filter is answered from it, at a million contacts within a frame.
 //
-// Layout: entries live in slots kept in ascending ID order. Each slot has an
-// ID, a 64-bit mask of the byte classes in its key (a term whose mask is not
-// contained in it cannot match, so most entries are rejected without
-// touching their text), and an offset/length pair into one byte slab holding
-// every key: folded name, 0, folded company, 0, phone digits. No per-entry
-// pointers, so the garbage collector never scans the index.
+// Layout: entries live in slots kept in ascending ID order, as columns. Each
+// slot has an ID; a 64-bit mask of the byte classes in its key (a term whose
+// mask is not contained in it cannot match, so most entries are rejected
+// without touching their text); hashed sets of the key's byte pairs and of
+// the pairs that begin a word (bounds on a term's score tier, so that only
+// entries that could rank are scored); the first and last position of each
+// letter a-z in the key (one byte each, 52 per entry: with them a word of
+// letters is matched as a subsequence mostly without reading the key); and
+// an offset/length pair into one byte slab holding every key: folded name,
+// 0, folded company, 0, phone digits. No per-entry pointers, so the garbage
+// collector never scans the index. At a million contacts it holds about
+// 130 MB.
 //
 // Matching is case- and accent-insensitive (keys and queries are folded the
 // same way, once per entry at Add). A query is split into words that must all
@@ -16,10 +22,12 @@
 // then the smaller ID. Phone queries ("4155", "(415) 5", "+1 415") match the
 // digits contiguously.
 //
-// Search scans in parallel chunks (GOMAXPROCS workers), keeps a top-K heap
-// per worker and checks its context between chunks. A Searcher adds what a
-// typing user needs: each query cancels the one before, and a query that
-// extends an earlier one scans only that one's matches.
+// Search scans in parallel chunks (GOMAXPROCS workers), each in passes of
+// short loops that mostly do arithmetic on the columns rather than branch,
+// keeps a top-K heap per worker and checks its context between chunks. A
+// Searcher adds what a typing user needs: each query cancels the one before,
+// and a query that extends an earlier one scans only that one's matches,
+// going on from where each one's match of the last word ended.
 package search
 
 import (
@@ -72,17 +80,31 @@ type meta struct {
 // sig summarises a key for filtering and bounding without reading it.
 type sig struct {
 	has    uint64 // maskOf(key): byte classes present
-	starts uint64 // byte classes that begin a word
+	starts uint64 // pairs (and lone bytes) that begin a word, hashed: see sigOf
+	pairs  uint64 // pairsOf(key): adjacent byte pairs present, hashed
+	pos    letterPos
 }
+
+// letterPos holds where each letter a-z first and last occurs in a key:
+// with them most subsequence tests of a word of letters are a few byte
+// loads, no read of the key (see subseqCols). A position of farPos or more
+// is stored as farPos, which means "not known".
+type letterPos struct{ first, last [26]uint8 }
+
+const farPos = 255
 
 // Index is safe for concurrent use: Search holds a read lock for the scan
 // (a few milliseconds at 1M entries); Add, Update and Remove take the write
 // lock and so wait for scans in flight.
 type Index struct {
 	mu      sync.RWMutex
-	ids     []int64  // ascending
-	has     []uint64 // sig.has per slot; 0 for removed slots
-	starts  []uint64 // sig.starts per slot
+	ids     []int64     // ascending
+	has     []uint64    // sig.has per slot; 0 for removed slots
+	starts  []uint64    // sig.starts per slot
+	pairs   []uint64    // sig.pairs per slot
+	nlens   []uint16    // metas[s].nlen, apart for ranking's sake
+	first   [26][]uint8 // sig.pos.first per letter, per slot (columns)
+	last    [26][]uint8 // sig.pos.last per letter, per slot
 	metas   []meta
 	slab    []byte
 	live    int
@@ -96,13 +118,85 @@ func New(capacity int) *Index {
 	if capacity < 0 {
 		capacity = 0
 	}
-	return &Index{
+	return newIndex(capacity, capacity*40)
+}
+
+func newIndex(capacity, slabCap int) *Index {
+	ix := &Index{
 		ids:    make([]int64, 0, capacity),
 		has:    make([]uint64, 0, capacity),
 		starts: make([]uint64, 0, capacity),
+		pairs:  make([]uint64, 0, capacity),
 		metas:  make([]meta, 0, capacity),
-		slab:   make([]byte, 0, capacity*40),
+		nlens:  make([]uint16, 0, capacity),
+		slab:   make([]byte, 0, slabCap),
 	}
+	for c := range ix.first {
+		ix.first[c] = make([]uint8, 0, capacity)
+		ix.last[c] = make([]uint8, 0, capacity)
+	}
+	return ix
+}
+
+// setSig stores g as slot s's signature.
+func (ix *Index) setSig(s int, g *sig) {
+	ix.has[s], ix.starts[s], ix.pairs[s] = g.has, g.starts, g.pairs
+	for c := range ix.first {
+		ix.first[c][s], ix.last[c][s] = g.pos.first[c], g.pos.last[c]
+	}
+}
+
+// appendSig appends g as the signature of a new last slot.
+func (ix *Index) appendSig(g *sig) {
+	ix.has = append(ix.has, g.has)
+	ix.starts = append(ix.starts, g.starts)
+	ix.pairs = append(ix.pairs, g.pairs)
+	for c := range ix.first {
+		ix.first[c] = append(ix.first[c], g.pos.first[c])
+		ix.last[c] = append(ix.last[c], g.pos.last[c])
+	}
+}
+
+// appendSigs appends gs as the signatures of new last slots, a column at a
+// time over blocks that stay in cache.
+func (ix *Index) appendSigs(gs []sig) {
+	const block = 2048
+	for lo := 0; lo < len(gs); lo += block {
+		b := gs[lo:min(lo+block, len(gs))]
+		for i := range b {
+			ix.has = append(ix.has, b[i].has)
+			ix.starts = append(ix.starts, b[i].starts)
+			ix.pairs = append(ix.pairs, b[i].pairs)
+		}
+		for c := range ix.first {
+			f, l := ix.first[c], ix.last[c]
+			for i := range b {
+				f = append(f, b[i].pos.first[c])
+				l = append(l, b[i].pos.last[c])
+			}
+			ix.first[c], ix.last[c] = f, l
+		}
+	}
+}
+
+// insertSig inserts g as the signature of a new slot s.
+func (ix *Index) insertSig(s int, g *sig) {
+	ix.has = slices.Insert(ix.has, s, g.has)
+	ix.starts = slices.Insert(ix.starts, s, g.starts)
+	ix.pairs = slices.Insert(ix.pairs, s, g.pairs)
+	for c := range ix.first {
+		ix.first[c] = slices.Insert(ix.first[c], s, g.pos.first[c])
+		ix.last[c] = slices.Insert(ix.last[c], s, g.pos.last[c])
+	}
+}
+
+// sigAt returns slot s's signature.
+func (ix *Index) sigAt(s int) sig {
+	g := sig{has: ix.has[s], starts: ix.starts[s], pairs: ix.pairs[s]}
+	for c := range ix.first {
+		g.pos.first[c], g.pos.last[c] = ix.first[c][s], ix.last[c][s]
+	}
+	return g
 }
 
 // Len returns the number of entries.
@@ -186,22 +280,23 @@ func (ix *Index) upsertLocked(e *Entry) {
 			ix.live++
 		}
 		ix.slab, m, mask = appendKey(ix.slab, e)
-		ix.has[s], ix.starts[s], ix.metas[s] = mask.has, mask.starts, m
+		ix.setSig(s, &mask)
+		ix.metas[s], ix.nlens[s] = m, m.nlen
 		return
 	}
 	ix.slab, m, mask = appendKey(ix.slab, e)
 	ix.live++
 	if s == len(ix.ids) {
 		ix.ids = append(ix.ids, e.ID)
-		ix.has = append(ix.has, mask.has)
-		ix.starts = append(ix.starts, mask.starts)
+		ix.appendSig(&mask)
 		ix.metas = append(ix.metas, m)
+		ix.nlens = append(ix.nlens, m.nlen)
 		return
 	}
 	ix.ids = slices.Insert(ix.ids, s, e.ID)
-	ix.has = slices.Insert(ix.has, s, mask.has)
-	ix.starts = slices.Insert(ix.starts, s, mask.starts)
+	ix.insertSig(s, &mask)
 	ix.metas = slices.Insert(ix.metas, s, m)
+	ix.nlens = slices.Insert(ix.nlens, s, m.nlen)
 }
 
 // Remove deletes the entry with id, if present.
@@ -213,8 +308,8 @@ func (ix *Index) Remove(id int64) {
 		return
 	}
 	ix.garbage += int(ix.metas[s].klen)
-	ix.has[s], ix.starts[s] = 0, 0
-	ix.metas[s] = meta{nlen: deadName}
+	ix.has[s], ix.starts[s], ix.pairs[s] = 0, 0, 0
+	ix.metas[s], ix.nlens[s] = meta{nlen: deadName}, deadName
 	ix.live--
 	ix.dead++
 	ix.version++
@@ -265,11 +360,11 @@ func (ix *Index) AddBatch(es []Entry) {
 		for i := range es {
 			ix.ids = append(ix.ids, es[i].ID)
 		}
-		for _, g := range masks {
-			ix.has = append(ix.has, g.has)
-			ix.starts = append(ix.starts, g.starts)
-		}
+		ix.appendSigs(masks)
 		ix.metas = append(ix.metas, metas...)
+		for i := range metas {
+			ix.nlens = append(ix.nlens, metas[i].nlen)
+		}
 		ix.live += len(es)
 		return
 	}
@@ -323,26 +418,22 @@ func foldBatch(es []Entry) ([]byte, []meta, []sig) {
 // index, dropping removed slots and unreferenced slab bytes.
 func (ix *Index) rebuildLocked(es []Entry, keys []byte, bm []meta, bmask []sig) {
 	n := ix.live + len(es)
-	ids := make([]int64, 0, n)
-	has := make([]uint64, 0, n)
-	starts := make([]uint64, 0, n)
-	metas := make([]meta, 0, n)
-	slab := make([]byte, 0, len(ix.slab)-ix.garbage+len(keys)+64)
-	live := 0
-	put := func(id int64, key []byte, m meta, mask sig) {
-		m.start = uint32(len(slab))
-		slab = append(slab, key...)
-		ids = append(ids, id)
-		has = append(has, mask.has)
-		starts = append(starts, mask.starts)
-		metas = append(metas, m)
-		live++
+	nx := newIndex(n, len(ix.slab)-ix.garbage+len(keys)+64)
+	put := func(id int64, key []byte, m meta, mask *sig) {
+		m.start = uint32(len(nx.slab))
+		nx.slab = append(nx.slab, key...)
+		nx.ids = append(nx.ids, id)
+		nx.appendSig(mask)
+		nx.metas = append(nx.metas, m)
+		nx.nlens = append(nx.nlens, m.nlen)
+		nx.live++
 	}
 	i, j := 0, 0
 	for i < len(ix.ids) || j < len(es) {
 		if j == len(es) || (i < len(ix.ids) && ix.ids[i] < es[j].ID) {
 			if ix.metas[i].nlen != deadName {
-				put(ix.ids[i], ix.key(i), ix.metas[i], sig{ix.has[i], ix.starts[i]})
+				g := ix.sigAt(i)
+				put(ix.ids[i], ix.key(i), ix.metas[i], &g)
 			}
 			i++
 			continue
@@ -351,10 +442,12 @@ func (ix *Index) rebuildLocked(es []Entry, keys []byte, bm []meta, bmask []sig) 
 			i++ // replaced by the batch entry
 		}
 		m := bm[j]
-		put(es[j].ID, keys[m.start:m.start+uint32(m.klen)], m, bmask[j])
+		put(es[j].ID, keys[m.start:m.start+uint32(m.klen)], m, &bmask[j])
 		j++
 	}
-	ix.ids, ix.has, ix.starts, ix.metas, ix.slab = ids, has, starts, metas, slab
+	ix.ids, ix.has, ix.starts, ix.pairs, ix.metas, ix.nlens, ix.slab = nx.ids, nx.has, nx.starts, nx.pairs, nx.metas, nx.nlens, nx.slab
+	ix.first, ix.last = nx.first, nx.last
+	live := nx.live
 	ix.live, ix.dead, ix.garbage = live, 0, 0
 	ix.version++
 }
@@ -471,8 +564,7 @@ func (ix *Index) searchLocked(ctx context.Context, q *query, limit int, sc *scan
 	if sc.cand != nil {
 		n = len(sc.cand)
 	}
-	// A cold single-letter scan never reads keys; finding its ends would.
-	trackEnds := sc.collect && q.tracksEnd() && !(q.bitExact && sc.ends == nil)
+	trackEnds := sc.collect && q.tracksEnd()
 	if sc.collect {
 		if cap(sc.buf) < n {
 			sc.buf = make([]int32, n)
@@ -491,9 +583,16 @@ func (ix *Index) searchLocked(ctx context.Context, q *query, limit int, sc *scan
 	heaps := make([]topK, max(workers, 1))
 	var next atomic.Int64
 	var failed atomic.Bool
+	resuming := sc.ends != nil && sc.resume >= 0
+	passes := q.terms[len(q.terms)-1].letters || (!trackEnds && !resuming)
 	work := func(w int) {
 		h := &heaps[w]
 		h.limit = max(limit, 0)
+		var scratch []int32
+		var pos []uint16
+		if passes {
+			scratch, pos = make([]int32, chunkSize), make([]uint16, chunkSize)
+		}
 		for {
 			c := int(next.Add(1) - 1)
 			if c >= nchunks || failed.Load() {
@@ -504,7 +603,11 @@ func (ix *Index) searchLocked(ctx context.Context, q *query, limit int, sc *scan
 				return
 			}
 			lo, hi := c*chunkSize, min((c+1)*chunkSize, n)
-			counts[c] = ix.scanChunk(q, h, sc, trackEnds, lo, hi)
+			if passes {
+				counts[c] = ix.scanChunkPasses(q, h, sc, trackEnds, lo, hi, scratch, pos)
+			} else {
+				counts[c] = ix.scanChunk(q, h, sc, trackEnds, lo, hi)
+			}
 		}
 	}
 	if workers <= 1 {
@@ -569,7 +672,7 @@ func (ix *Index) searchLocked(ctx context.Context, q *query, limit int, sc *scan
 // cheaper "does it match at all" test.
 func (ix *Index) scanChunk(q *query, h *topK, sc *scan, trackEnds bool, lo, hi int) int {
 	need := q.need
-	has, starts, metas, slab := ix.has, ix.starts, ix.metas, ix.slab
+	has, starts, pairs, metas, slab := ix.has, ix.starts, ix.pairs, ix.metas, ix.slab
 	cand, ends, collect := sc.cand, sc.ends, sc.collect
 	resume := sc.resume
 	if ends == nil {
@@ -609,10 +712,10 @@ func (ix *Index) scanChunk(q *query, h *topK, sc *scan, trackEnds bool, lo, hi i
 			key = slab[m.start:end]
 			if trackEnds {
 				var ok bool
-				if e, ok = q.matchesEnd(key); !ok {
+				if e, ok = ix.matchesEnd(q, s, key); !ok {
 					continue
 				}
-			} else if !q.matches(key) {
+			} else if !ix.matches(q, s, key) {
 				continue
 			}
 		case trackEnds:
@@ -631,7 +734,7 @@ func (ix *Index) scanChunk(q *query, h *topK, sc *scan, trackEnds bool, lo, hi i
 			if h.limit == 0 || !better(&x, &h.h[0]) {
 				continue
 			}
-			x.score = q.bound(starts[s], m.head)
+			x.score = q.bound(starts[s], pairs[s], m.head)
 			if !better(&x, &h.h[0]) {
 				continue
 			}
@@ -645,6 +748,207 @@ func (ix *Index) scanChunk(q *query, h *topK, sc *scan, trackEnds bool, lo, hi i
 		}
 	}
 	return k
+}
+
+// scanChunkPasses is scanChunk done in passes over the chunk, each a short
+// loop with few unpredictable branches: the signature test, then each
+// term's test (a word of letters from the letter positions), then ranking
+// what is left. It serves every scan whose last term is a word of letters
+// (tracking or resuming its greedy ends) and any scan that does neither.
+// w and pos are scratch space of chunkSize.
+func (ix *Index) scanChunkPasses(q *query, h *topK, sc *scan, trackEnds bool, lo, hi int, w []int32, pos []uint16) int {
+	need, has := q.need, ix.has
+	resume := -1
+	if sc.ends != nil {
+		resume = sc.resume
+	}
+	n := 0
+	switch {
+	case sc.cand == nil:
+		for s := lo; s < hi; s++ {
+			w[n] = int32(s)
+			n += b2i(need&^has[s] == 0)
+		}
+	case resume >= 0:
+		for i, s := range sc.cand[lo:hi] {
+			w[n], pos[n] = s, sc.ends[lo+i]
+			if pos[n] == endUnknown {
+				pos[n] = endSettle
+			}
+			n += b2i(need&^has[s] == 0)
+		}
+	default:
+		for _, s := range sc.cand[lo:hi] {
+			w[n] = s
+			n += b2i(need&^has[s] == 0)
+		}
+	}
+	w = w[:n]
+	last := len(q.terms) - 1
+	for i := range q.terms {
+		t := &q.terms[i]
+		switch {
+		case resume >= 0 && i < last:
+			// Unchanged since the remembered query: matched.
+		case resume >= 0:
+			w = ix.keepLetters(q, w, pos, t.b, resume)
+		case t.letters && i == last && trackEnds:
+			w = ix.keepLetters(q, w, pos, t.b, 0)
+		case t.letters && len(t.b) == 1:
+			// The signature test was exact.
+		case t.letters && len(t.b) == 2:
+			w = ix.keepPairs(w, t.b)
+		case t.letters:
+			w = ix.keepLetters(q, w, pos, t.b, 0)
+		default:
+			w = ix.keepMatching(w, q, t)
+		}
+	}
+	if sc.collect {
+		copy(sc.buf[lo:], w)
+		if trackEnds {
+			copy(sc.endBuf[lo:], pos[:len(w)])
+		}
+	}
+	ix.rank(q, h, w)
+	return len(w)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// searchKey returns slot s's key as q tests it: without the phone digits
+// when q has none.
+func (ix *Index) searchKey(q *query, s int32) []byte {
+	m := ix.metas[s]
+	end := m.start + uint32(m.klen)
+	if q.noDigits {
+		end -= 1 + uint32(m.dlen)
+	}
+	return ix.slab[m.start:end]
+}
+
+// keepPairs keeps the slots in which the two letters of ab occur in that
+// order: the last b after the first a.
+func (ix *Index) keepPairs(w []int32, ab []byte) []int32 {
+	fa, lb := ix.first[ab[0]-'a'], ix.last[ab[1]-'a']
+	k := 0
+	for _, s := range w {
+		f, l := fa[s], lb[s]
+		ok := l > f
+		if f == farPos { // both far: read the key
+			ok = ix.subseqCols(int(s), ix.slab[ix.metas[s].start:ix.metas[s].start+uint32(ix.metas[s].klen)], ab)
+		}
+		w[k] = s
+		k += b2i(ok)
+	}
+	return w[:k]
+}
+
+// Greedy ends of a word of letters, as keepLetters tracks them in pos:
+// 1..farPos is the offset after the leftmost match of the letters so far.
+const (
+	endSettle  = 0      // the letter positions could not follow it: read the key
+	endUnknown = 0xFFFF // matched, but where the match ends is not known
+)
+
+// keepLetters keeps the slots in which the letters b occur in order,
+// following the leftmost match a letter at a time over all slots with their
+// letter positions, as subseqCols does for one. With from > 0, b[:from]
+// is known to match and pos holds each slot's greedy end of it (or
+// endSettle). On return pos holds the greedy end of all of b, or
+// endUnknown where the final letter was placed without finding it. A slot
+// the positions cannot follow is settled by subseqCols at the end.
+func (ix *Index) keepLetters(q *query, w []int32, pos []uint16, b []byte, from int) []int32 {
+	if from == 0 {
+		f0 := ix.first[b[0]-'a']
+		for i, s := range w {
+			pos[i] = uint16(f0[s]) + 1
+			if f0[s] == farPos {
+				pos[i] = endSettle
+			}
+		}
+		from = 1
+	}
+	for j := from; j < len(b); j++ {
+		fc, lc := ix.first[b[j]-'a'], ix.last[b[j]-'a']
+		final := j == len(b)-1
+		k := 0
+		// Arithmetic, not branches, on the data: b[j] occurs at or after p exactly
+		// when its last occurrence does (p <= farPos, so a far last
+		// counts); it is there at its first occurrence if that is at or
+		// after p; otherwise it also occurs before p, and where the match
+		// goes on is not known (endUnknown after the final letter; before
+		// it, endSettle: read the key). Slots to settle stay so.
+		miss := uint16(endSettle)
+		if final {
+			miss = endUnknown
+		}
+		for i, s := range w {
+			p := pos[i]
+			f := uint16(fc[s])
+			live := uint16(b2i(p != endSettle))
+			at := uint16(b2i(f >= p)&b2i(f != farPos)) & live
+			w[k], pos[k] = s, at*(f+1)+(1-at)*live*miss
+			k += b2i(uint16(lc[s]) >= p)
+		}
+		w = w[:k]
+	}
+	k := 0
+	for i, s := range w {
+		p := pos[i]
+		if p == endSettle {
+			if !ix.subseqCols(int(s), ix.searchKey(q, s), b) {
+				continue
+			}
+			p = endUnknown
+		}
+		w[k], pos[k] = s, p
+		k++
+	}
+	return w[:k]
+}
+
+// keepMatching keeps the slots that match t.
+func (ix *Index) keepMatching(w []int32, q *query, t *term) []int32 {
+	k := 0
+	for _, s := range w {
+		if ix.termMatches(t, int(s), ix.searchKey(q, s)) {
+			w[k] = s
+			k++
+		}
+	}
+	return w[:k]
+}
+
+// rank offers the matching slots w to h, scoring (reading the key of) only
+// those whose score bound could enter it.
+func (ix *Index) rank(q *query, h *topK, w []int32) {
+	if h.limit == 0 {
+		return
+	}
+	maxScore := int32(ScorePrefix * len(q.terms))
+	metas, starts, pairs, nlens := ix.metas, ix.starts, ix.pairs, ix.nlens
+	for _, s := range w {
+		x := hit{slot: s, score: maxScore, nlen: nlens[s]}
+		if len(h.h) >= h.limit {
+			if !better(&x, &h.h[0]) {
+				continue
+			}
+			x.score = q.bound(starts[s], pairs[s], metas[s].head)
+			if !better(&x, &h.h[0]) {
+				continue
+			}
+		}
+		x.score = int32(q.score(ix.searchKey(q, s)))
+		if len(h.h) < h.limit || better(&x, &h.h[0]) {
+			h.push(x)
+		}
+	}
 }
 
 // allLocked answers the empty query: the first limit entries in ID order.

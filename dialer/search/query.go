@@ -17,10 +17,13 @@ const (
 
 // term is one word of a parsed query.
 type term struct {
-	b      []byte   // folded text (digits only for a phone term)
-	mask   uint64   // maskOf(b)
-	fuzzy  bool     // subsequence matches allowed (false for phone digits)
-	pieces [][]byte // per-rune pieces for a non-ASCII fuzzy term, else nil
+	b       []byte   // folded text (digits only for a phone term)
+	mask    uint64   // maskOf(b)
+	pairs   uint64   // pairsOf(b)
+	start   uint64   // the bit of b's first pair (or lone byte) in sig.starts
+	fuzzy   bool     // subsequence matches allowed (false for phone digits)
+	letters bool     // fuzzy and only a-z: tested on the letter positions
+	pieces  [][]byte // per-rune pieces for a non-ASCII fuzzy term, else nil
 }
 
 // query is a parsed search string: all terms must match (AND).
@@ -83,7 +86,7 @@ func parseQuery(s string) query {
 			continue
 		}
 		// Folding never yields a space for a word without white space.
-		t := term{b: f, fuzzy: true}
+		t := term{b: f, fuzzy: true, letters: onlyLetters(f)}
 		if !isASCII(f) {
 			for i := 0; i < len(f); {
 				_, size := utf8.DecodeRune(f[i:])
@@ -98,6 +101,11 @@ func parseQuery(s string) query {
 
 func (q *query) add(t term) {
 	t.mask = maskOf(t.b)
+	t.pairs = pairsOf(t.b)
+	t.start = pairBit(t.b[0], 0)
+	if len(t.b) > 1 {
+		t.start = pairBit(t.b[0], t.b[1])
+	}
 	if len(q.terms) == 0 {
 		q.bitExact, q.noDigits = true, true
 	}
@@ -108,6 +116,15 @@ func (q *query) add(t term) {
 }
 
 func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+func onlyLetters(b []byte) bool {
+	for _, c := range b {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
 
 func isASCII(b []byte) bool {
 	for _, c := range b {
@@ -209,17 +226,24 @@ func (t *term) subsequence(key []byte) bool {
 	return true
 }
 
-// matches reports whether key matches every term, in any tier. A fuzzy term
-// matches exactly when it is a subsequence (a substring is one too); a
-// digits term must occur contiguously.
-func (q *query) matches(key []byte) bool {
+// termMatches reports whether slot s (whose key is key) matches t, in any
+// tier. A fuzzy term matches exactly when it is a subsequence (a substring is
+// one too); a digits term must occur contiguously.
+func (ix *Index) termMatches(t *term, s int, key []byte) bool {
+	switch {
+	case t.letters:
+		return ix.subseqCols(s, key, t.b)
+	case t.fuzzy:
+		return t.subsequence(key)
+	default:
+		return index(key, t.b) >= 0
+	}
+}
+
+// matches reports whether slot s matches every term of q.
+func (ix *Index) matches(q *query, s int, key []byte) bool {
 	for i := range q.terms {
-		t := &q.terms[i]
-		if t.fuzzy {
-			if !t.subsequence(key) {
-				return false
-			}
-		} else if index(key, t.b) < 0 {
+		if !ix.termMatches(&q.terms[i], s, key) {
 			return false
 		}
 	}
@@ -227,20 +251,76 @@ func (q *query) matches(key []byte) bool {
 }
 
 // matchesEnd is matches that also returns where the leftmost (greedy)
-// subsequence match of the last term ends, for an ASCII fuzzy last term.
-func (q *query) matchesEnd(key []byte) (int, bool) {
+// subsequence match of the last term ends, when q.tracksEnd().
+func (ix *Index) matchesEnd(q *query, s int, key []byte) (int, bool) {
 	n := len(q.terms) - 1
 	for i := range n {
-		t := &q.terms[i]
-		if t.fuzzy {
-			if !t.subsequence(key) {
-				return 0, false
-			}
-		} else if index(key, t.b) < 0 {
+		if !ix.termMatches(&q.terms[i], s, key) {
 			return 0, false
 		}
 	}
 	return subsequenceFrom(key, 0, q.terms[n].b)
+}
+
+// subseqCols reports whether the letters b occur in order in slot s's key,
+// mostly from the slot's first and last position of each letter. The
+// leftmost match is followed from the front while the first occurrence of
+// the next letter lies after the point reached (then it is the match), and
+// the rightmost from the back while the last occurrence of a letter lies
+// before the point reached; a letter that the two cannot place needs an
+// occurrence between them. The key is read only when that letter occurs on
+// both sides of the gap, or a position is beyond farPos. Every letter of b
+// is known to be in the key (the scan's mask test).
+func (ix *Index) subseqCols(s int, key []byte, b []byte) bool {
+	first, last := &ix.first, &ix.last
+	p, j := 0, 0 // b[:j] matched leftmost, ending before p
+	for ; j < len(b); j++ {
+		c := b[j] - 'a'
+		f := int(first[c][s])
+		if f >= p && f != farPos {
+			p = f + 1
+			continue
+		}
+		// Here p <= farPos, so l = farPos also means "at p or after".
+		if int(last[c][s]) < p {
+			return false
+		}
+		if j == len(b)-1 {
+			return true
+		}
+		break
+	}
+	if j == len(b) {
+		return true
+	}
+	// b[j] occurs at or after p but also before it. Match b[j+1:] rightmost:
+	// it starts at q.
+	q := len(key)
+	for i := len(b) - 1; i > j; i-- {
+		c := b[i] - 'a'
+		l := int(last[c][s])
+		if l == farPos {
+			return subsequenceTail(key, p, b[j:])
+		}
+		if l < q {
+			q = l
+			continue
+		}
+		if int(first[c][s]) >= q {
+			return false
+		}
+		return subsequenceTail(key, p, b[j:]) // it occurs on both sides of q
+	}
+	// q < farPos now. b[j] occurs at or after p: is one before q?
+	if int(last[b[j]-'a'][s]) < q {
+		return true
+	}
+	return q > p && bytes.IndexByte(key[p:q], b[j]) >= 0
+}
+
+func subsequenceTail(key []byte, p int, b []byte) bool {
+	_, ok := subsequenceFrom(key, p, b)
+	return ok
 }
 
 // subsequenceFrom continues a greedy subsequence match of the ASCII bytes b
@@ -278,26 +358,32 @@ func extends(prev, next *query) (int, bool) {
 			return 0, false
 		}
 	}
-	p, q := prev.terms[n-1].b, next.terms[n-1].b
-	if !bytes.HasPrefix(q, p) {
+	p, q := &prev.terms[n-1], &next.terms[n-1]
+	// Ends of a word of letters come from the letter positions and may be
+	// unknown (endUnknown); other words' are found by reading the key.
+	if p.letters != q.letters || !bytes.HasPrefix(q.b, p.b) {
 		return 0, false
 	}
-	return len(p), true
+	return len(p.b), true
 }
 
-// bound is an upper bound of score for a key with the given word-start
-// classes and first byte.
-func (q *query) bound(starts uint64, head byte) int32 {
+// bound is an upper bound of score for a key with the given signature
+// (word starts, pairs) and first byte. A term whose byte pairs are not all
+// in the key's cannot occur in it contiguously, so at best it matches as a
+// subsequence; one whose first pair begins no word at best as a substring.
+func (q *query) bound(starts, pairs uint64, head byte) int32 {
 	var b int32
 	for i := range q.terms {
 		t := &q.terms[i]
-		switch c := t.b[0]; {
-		case c == head:
-			b += ScorePrefix
-		case starts&byteBit[c] != 0:
-			b += ScoreWordStart
-		default:
+		switch {
+		case t.pairs&^pairs != 0:
+			b += ScoreFuzzy
+		case t.start&starts == 0:
 			b += ScoreSubstring
+		case t.b[0] == head:
+			b += ScorePrefix
+		default:
+			b += ScoreWordStart
 		}
 	}
 	return b

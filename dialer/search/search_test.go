@@ -598,3 +598,80 @@ func TestConcurrentSearchAndUpdate(t *testing.T) {
 		t.Fatalf("searcher after edits: %v %v", res, err)
 	}
 }
+
+// TestLetterPositionsAgreeWithScan checks the column test of letter words
+// (first and last positions, capped at farPos) against reading the key, on
+// keys long enough to pass the cap and letters that repeat.
+func TestLetterPositionsAgreeWithScan(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	letters := []string{"a", "b", "c", "d"}
+	// Mostly filler, so that the query letters are sparse and their first
+	// and last occurrences fall on either side of farPos.
+	dense := append([]string{"e", " "}, letters...)
+	sparse := append(slices.Repeat([]string{"e", "f", " "}, 20), letters...)
+	var es []Entry
+	for id := int64(1); id <= 3000; id++ {
+		text := dense
+		if id%2 == 0 {
+			text = sparse
+		}
+		n := r.Intn(40)
+		if id%3 == 0 {
+			n = 200 + r.Intn(500) // beyond farPos
+		}
+		es = append(es, Entry{ID: id, Name: "x" + randWord(r, text, n), Company: randWord(r, text, r.Intn(300))})
+	}
+	ix := New(len(es))
+	ix.AddBatch(es)
+
+	// Typed a key at a time, each answer resumes from the greedy ends of the
+	// one before (known, unknown or to be settled by reading the key).
+	ref := map[int64]Entry{}
+	for _, e := range es[:1500] {
+		ref[e.ID] = e
+	}
+	small := New(len(ref))
+	small.AddBatch(es[:1500])
+	searcher := NewSearcher(small)
+	for range 60 {
+		word := randWord(r, letters, 1+r.Intn(6))
+		if r.Intn(4) == 0 {
+			word += " " + randWord(r, letters, 1+r.Intn(4))
+		}
+		for i := 1; i <= len(word); i++ {
+			_, got, err := searcher.Query(context.Background(), word[:i], 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := refSearch(ref, word[:i], 20); !reflect.DeepEqual(normalize(got), want) {
+				t.Fatalf("typing %q: got %+v, reference %+v", word[:i], got, want)
+			}
+		}
+	}
+
+	checked, viaKey := 0, 0
+	for range 3000 {
+		q := parseQuery(randWord(r, letters, 2+r.Intn(5)))
+		tm := &q.terms[0]
+		if !tm.letters {
+			t.Fatalf("%q is not a letters term", tm.b)
+		}
+		for s := range ix.ids {
+			if q.need&^ix.has[s] != 0 {
+				continue
+			}
+			key := ix.key(s)
+			want := tm.subsequence(key)
+			if got := ix.subseqCols(s, key, tm.b); got != want {
+				t.Fatalf("slot %d (key %d bytes) term %q: columns say %v, the key says %v", s, len(key), tm.b, got, want)
+			}
+			checked++
+			if len(key) > farPos {
+				viaKey++
+			}
+		}
+	}
+	if checked < 10000 || viaKey < 1000 {
+		t.Fatalf("too few cases: %d checked, %d with keys beyond farPos", checked, viaKey)
+	}
+}
