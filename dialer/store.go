@@ -129,6 +129,9 @@ type ContactStore interface {
 	CreateContact(ctx context.Context, c Contact) (Contact, error)
 	UpdateContact(ctx context.Context, c Contact) (Contact, error)
 	Contact(ctx context.Context, id int64) (Contact, error)
+	// Contacts returns the contacts with these ids, in id order; ids with
+	// no contact are left out.
+	Contacts(ctx context.Context, ids []int64) ([]Contact, error)
 	// ContactByPhone finds the oldest contact with this E.164 number.
 	ContactByPhone(ctx context.Context, e164 string) (Contact, error)
 	// EachContact streams every contact in id order.

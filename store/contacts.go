@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/dialer-dev/dialer/dialer"
 )
@@ -101,6 +102,33 @@ func (s *DB) Contact(ctx context.Context, id int64) (dialer.Contact, error) {
 		return c, dialer.Errorf(dialer.ENOTFOUND, "no contact with id %d", id)
 	}
 	return c, storeErr(err)
+}
+
+// Contacts returns the contacts with these ids, in id order; ids with no
+// contact are left out.
+func (s *DB) Contacts(ctx context.Context, ids []int64) ([]dialer.Contact, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+	rows, err := s.db.QueryContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE id IN ("+ph+") ORDER BY id", args...)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	defer rows.Close()
+	var out []dialer.Contact
+	for rows.Next() {
+		c, err := scanContact(rows)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		out = append(out, c)
+	}
+	return out, storeErr(rows.Err())
 }
 
 // ContactByPhone finds the oldest contact with this number.

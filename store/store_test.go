@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -318,5 +319,30 @@ func TestOnlyActiveNumbersAreHandedOut(t *testing.T) {
 	}
 	if due, _ := db.DueReleases(ctx, end); len(due) != 1 || due[0].Kind != dialer.Dedicated {
 		t.Errorf("due when the period ends: %+v", due)
+	}
+}
+
+func TestContactsByIDs(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	var ids []int64
+	for i, name := range []string{"Ada Lovelace", "Grace Hopper", "Alan Turing"} {
+		c, err := db.CreateContact(ctx, dialer.Contact{Name: name, Phone: fmt.Sprintf("+1415555010%d", i), Company: "Acme",
+			Fields: map[string]string{"tier": "gold"}, CreatedAt: now, UpdatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	got, err := db.Contacts(ctx, []int64{ids[2], 999999, ids[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Name != "Ada Lovelace" || got[1].Name != "Alan Turing" || got[1].Fields["tier"] != "gold" {
+		t.Fatalf("Contacts = %+v, want Ada then Alan with their fields, and no row for the missing id", got)
+	}
+	if got, err := db.Contacts(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("Contacts(nil) = %v, %v", got, err)
 	}
 }
