@@ -205,7 +205,7 @@ func strOrNil(s *string) string {
 }
 
 // buildDialer builds this package's binary into a temporary directory.
-func buildDialer(t *testing.T) string {
+func buildDialer(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "dialer")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
@@ -219,7 +219,7 @@ func buildDialer(t *testing.T) string {
 // ptyTerm is a program running in a pseudo-terminal whose output is fed to
 // a terminal emulator of the same size.
 type ptyTerm struct {
-	t    *testing.T
+	t    testing.TB
 	ptmx *os.File
 	cmd  *exec.Cmd
 
@@ -233,7 +233,7 @@ type ptyTerm struct {
 	waitErr error
 }
 
-func startInTerminal(t *testing.T, bin string, env []string) *ptyTerm {
+func startInTerminal(t testing.TB, bin string, env []string) *ptyTerm {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = env
