@@ -772,8 +772,11 @@ func (ix *Index) scanChunkPasses(q *query, h *topK, sc *scan, trackEnds bool, lo
 	case resume >= 0:
 		for i, s := range sc.cand[lo:hi] {
 			w[n], pos[n] = s, sc.ends[lo+i]
-			if pos[n] == endUnknown {
+			switch {
+			case pos[n] == endUnknown:
 				pos[n] = endSettle
+			case pos[n]&endAfter != 0:
+				pos[n] = pos[n]&^endAfter | endPending
 			}
 			n += b2i(need&^has[s] == 0)
 		}
@@ -791,15 +794,15 @@ func (ix *Index) scanChunkPasses(q *query, h *topK, sc *scan, trackEnds bool, lo
 		case resume >= 0 && i < last:
 			// Unchanged since the remembered query: matched.
 		case resume >= 0:
-			w = ix.keepLetters(q, w, pos, t.b, resume)
+			w = ix.keepLetters(q, w, pos, t.b, resume, trackEnds)
 		case t.letters && i == last && trackEnds:
-			w = ix.keepLetters(q, w, pos, t.b, 0)
+			w = ix.keepLetters(q, w, pos, t.b, 0, true)
 		case t.letters && len(t.b) == 1:
 			// The signature test was exact.
 		case t.letters && len(t.b) == 2:
 			w = ix.keepPairs(w, t.b)
 		case t.letters:
-			w = ix.keepLetters(q, w, pos, t.b, 0)
+			w = ix.keepLetters(q, w, pos, t.b, 0, false)
 		default:
 			w = ix.keepMatching(w, q, t)
 		}
@@ -850,20 +853,26 @@ func (ix *Index) keepPairs(w []int32, ab []byte) []int32 {
 }
 
 // Greedy ends of a word of letters, as keepLetters tracks them in pos:
-// 1..farPos is the offset after the leftmost match of the letters so far.
+// 1..farPos is the offset after the leftmost match of the letters so far;
+// the flags below, or'ed with such an offset p, say what is not known yet.
 const (
-	endSettle  = 0      // the letter positions could not follow it: read the key
-	endUnknown = 0xFFFF // matched, but where the match ends is not known
+	endSettle  = 0      // the positions could not follow it: read the key
+	endUnknown = 0xFFFF // matched; read the key to go on
+	endAfter   = 0x8000 // matched: the last letter occurs at p or after
+	endPending = 0x4000 // endAfter of the query before, about to be resolved
 )
 
 // keepLetters keeps the slots in which the letters b occur in order,
 // following the leftmost match a letter at a time over all slots with their
 // letter positions, as subseqCols does for one. With from > 0, b[:from]
-// is known to match and pos holds each slot's greedy end of it (or
-// endSettle). On return pos holds the greedy end of all of b, or
-// endUnknown where the final letter was placed without finding it. A slot
-// the positions cannot follow is settled by subseqCols at the end.
-func (ix *Index) keepLetters(q *query, w []int32, pos []uint16, b []byte, from int) []int32 {
+// is known to match and pos holds each slot's greedy end of it (see the
+// end constants; endAfter as endPending). On return pos holds the greedy end of
+// all of b, endAfter|p where the final letter was placed without finding
+// it, or endUnknown. Slots the positions cannot follow are settled at the
+// end by reading their keys, for their ends when ends is set (so that the
+// next keystroke goes on from them), else with subseqCols.
+func (ix *Index) keepLetters(q *query, w []int32, pos []uint16, b []byte, from int, ends bool) []int32 {
+	resumed := from
 	if from == 0 {
 		f0 := ix.first[b[0]-'a']
 		for i, s := range w {
@@ -876,41 +885,68 @@ func (ix *Index) keepLetters(q *query, w []int32, pos []uint16, b []byte, from i
 	}
 	for j := from; j < len(b); j++ {
 		fc, lc := ix.first[b[j]-'a'], ix.last[b[j]-'a']
-		final := j == len(b)-1
+		var final uint16
+		if j == len(b)-1 {
+			final = 1
+		}
 		k := 0
-		// Arithmetic, not branches, on the data: b[j] occurs at or after p exactly
+		// Arithmetic, not branches, on the data. For a slot being followed
+		// (live: 1 <= p < endPending), b[j] occurs at or after p exactly
 		// when its last occurrence does (p <= farPos, so a far last
 		// counts); it is there at its first occurrence if that is at or
 		// after p; otherwise it also occurs before p, and where the match
-		// goes on is not known (endUnknown after the final letter; before
-		// it, endSettle: read the key). Slots to settle stay so.
-		miss := uint16(endSettle)
-		if final {
-			miss = endUnknown
-		}
+		// goes on is not known: endAfter|p after the final letter, before
+		// it endSettle. Other slots are kept as they are.
 		for i, s := range w {
 			p := pos[i]
 			f := uint16(fc[s])
-			live := uint16(b2i(p != endSettle))
+			live := uint16(b2i(p-1 < endPending-1))
 			at := uint16(b2i(f >= p)&b2i(f != farPos)) & live
-			w[k], pos[k] = s, at*(f+1)+(1-at)*live*miss
-			k += b2i(uint16(lc[s]) >= p)
+			w[k], pos[k] = s, at*(f+1)+(live-at)*final*(endAfter|p)+(1-live)*p
+			k += b2i(uint16(lc[s]) >= p) | int(1-live)
 		}
 		w = w[:k]
 	}
 	k := 0
 	for i, s := range w {
 		p := pos[i]
-		if p == endSettle {
+		switch {
+		case p == endSettle && !ends:
 			if !ix.subseqCols(int(s), ix.searchKey(q, s), b) {
 				continue
 			}
 			p = endUnknown
+		case p == endSettle:
+			e, ok := subsequenceFrom(ix.searchKey(q, s), 0, b)
+			if !ok {
+				continue
+			}
+			p = farEnd(e)
+		case p&endPending != 0 && p&endAfter == 0:
+			// b[resumed-1] occurs at p or after: find it, then go on.
+			key := ix.searchKey(q, s)
+			e := bytes.IndexByte(key[p&^endPending:], b[resumed-1])
+			if e < 0 {
+				continue // cannot happen: the query before matched
+			}
+			e, ok := subsequenceFrom(key, int(p&^endPending)+e+1, b[resumed:])
+			if !ok {
+				continue
+			}
+			p = farEnd(e)
 		}
 		w[k], pos[k] = s, p
 		k++
 	}
 	return w[:k]
+}
+
+// farEnd is the pos of a greedy end e found in the key.
+func farEnd(e int) uint16 {
+	if e > farPos { // past the positions' reach
+		return endUnknown
+	}
+	return uint16(e)
 }
 
 // keepMatching keeps the slots that match t.
@@ -933,9 +969,21 @@ func (ix *Index) rank(q *query, h *topK, w []int32) {
 	}
 	maxScore := int32(ScorePrefix * len(q.terms))
 	metas, starts, pairs, nlens := ix.metas, ix.starts, ix.pairs, ix.nlens
+	// Once the heap holds only entries that every word prefixes, only such
+	// an entry can enter it: for a word of letters its first letter is at
+	// position 0, one byte to look up.
+	var heads [][]uint8
+	for i := range q.terms {
+		if t := &q.terms[i]; t.letters {
+			heads = append(heads, ix.first[t.b[0]-'a'])
+		}
+	}
 	for _, s := range w {
 		x := hit{slot: s, score: maxScore, nlen: nlens[s]}
 		if len(h.h) >= h.limit {
+			if h.h[0].score == maxScore && !headsAt0(heads, s) {
+				continue
+			}
 			if !better(&x, &h.h[0]) {
 				continue
 			}
@@ -949,6 +997,15 @@ func (ix *Index) rank(q *query, h *topK, w []int32) {
 			h.push(x)
 		}
 	}
+}
+
+func headsAt0(heads [][]uint8, s int32) bool {
+	for _, col := range heads {
+		if col[s] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // allLocked answers the empty query: the first limit entries in ID order.

@@ -120,7 +120,11 @@ func (s *Searcher) searchLocked(ctx context.Context, text string, limit int) (Re
 		return res, ctx.Err()
 	}
 	// The base: the smallest remembered match list that next narrows,
-	// preferring one whose last term next merely extends.
+	// preferring one whose last term next merely extends and, among those,
+	// the one with the most of the word already matched: its ends are the
+	// furthest on (and, where the letter positions could not place a
+	// repeated letter, were found by reading the key, which starting from
+	// a shorter one would do again).
 	sc := scan{resume: -1}
 	base, same, baseExt := -1, -1, false
 	for i := range s.cache {
@@ -130,7 +134,15 @@ func (s *Searcher) searchLocked(ctx context.Context, text string, limit int) (Re
 		}
 		from, ext := extends(&c.q, &q)
 		ext = ext && c.ends != nil
-		if base < 0 || (ext && !baseExt) || (ext == baseExt && len(c.slots) < len(s.cache[base].slots)) {
+		better := base < 0 || (ext && !baseExt)
+		if !better && ext == baseExt {
+			if ext && from != sc.resume {
+				better = from > sc.resume
+			} else {
+				better = len(c.slots) < len(s.cache[base].slots)
+			}
+		}
+		if better {
 			base, baseExt = i, ext
 			sc.cand, sc.ends, sc.resume = c.slots, nil, -1
 			if ext {
