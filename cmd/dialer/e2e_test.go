@@ -231,6 +231,8 @@ type ptyTerm struct {
 
 	exited  chan struct{}
 	waitErr error
+
+	changed chan struct{} // signalled (without blocking) after each write to vt
 }
 
 func startInTerminal(t testing.TB, bin string, env []string) *ptyTerm {
@@ -244,7 +246,7 @@ func startInTerminal(t testing.TB, bin string, env []string) *ptyTerm {
 		t.Fatalf("starting dialer in a pseudo-terminal: %v", err)
 	}
 	pt := &ptyTerm{t: t, ptmx: ptmx, cmd: cmd, vt: vt10x.New(vt10x.WithSize(e2eCols, e2eRows)),
-		readDone: make(chan struct{}), exited: make(chan struct{})}
+		readDone: make(chan struct{}), exited: make(chan struct{}), changed: make(chan struct{}, 1)}
 	go pt.pump()
 	go func() {
 		pt.waitErr = cmd.Wait()
@@ -286,6 +288,10 @@ func (p *ptyTerm) pump() {
 			p.raw.Write(pending[:cut])
 			_, _ = p.vt.Write(pending[:cut])
 			p.mu.Unlock()
+			select {
+			case p.changed <- struct{}{}:
+			default:
+			}
 			pending = append(pending[:0], pending[cut:]...)
 		}
 		if err != nil {

@@ -23,7 +23,7 @@ import (
 // key at a time, as a user would, waiting for each result before the next
 // key. It reports the time from a key leaving the keyboard to the screen
 // showing that query's match count (median and slowest; this includes
-// drawing, the terminal and polling the screen every 0.5 ms), the time to
+// drawing and the terminal emulator reading the output), the time to
 // the first frame and to the index being ready, and the program's peak RSS
 // (VmHWM) at the end.
 //
@@ -153,8 +153,9 @@ func peakRSS(b *testing.B, pid int) float64 {
 	return 0
 }
 
-// waitForFast polls the screen every 0.5 ms until a line shows field and
-// a line ends with count or has it followed by a space.
+// waitForFast looks at the screen each time the program's output changes
+// it (no polling to compete with the program for the CPU) until a line
+// shows field and a line ends with count or has it followed by a space.
 func (p *ptyTerm) waitForFast(count, field string, timeout time.Duration) {
 	p.t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -167,9 +168,10 @@ func (p *ptyTerm) waitForFast(count, field string, timeout time.Duration) {
 		if hasField && hasCount {
 			return
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-p.changed:
+		case <-time.After(time.Until(deadline)):
 			p.t.Fatalf("timed out after %v waiting for %q and %q\n%s", timeout, count, field, p.dump())
 		}
-		time.Sleep(500 * time.Microsecond)
 	}
 }
