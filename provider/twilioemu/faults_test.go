@@ -404,3 +404,51 @@ func TestCloseStopsEverything(t *testing.T) {
 	h.srv.Close()
 	eventually(t, 3*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
+
+// TestNumbersSavedBeforeTheAnswer: a purchase, a rename and a release are in
+// the state file by the time their answer arrives, so a process killed
+// right after (its terminal closed) does not lose a number it paid for.
+func TestNumbersSavedBeforeTheAnswer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "emulator.json")
+	s1, err := New(Config{AccountSID: testSID, AuthToken: testToken, Seed: 3, TimeScale: 0.01, StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := s1.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s1.Close()
+	rc := rest(t, base)
+	owned := func() map[string]string { // SID -> friendly name, as a restart would load them
+		t.Helper()
+		s2, err := New(Config{AccountSID: testSID, AuthToken: testToken, Seed: 3, StatePath: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for sid, n := range s2.numbers {
+			out[sid] = n.FriendlyName
+		}
+		return out
+	}
+	n, err := rc.Api.CreateIncomingPhoneNumber((&api.CreateIncomingPhoneNumberParams{}).SetAreaCode("415"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := owned()[*n.Sid]; !ok {
+		t.Fatalf("after the purchase the state file does not hold %s (%q)", *n.Sid, got)
+	}
+	if _, err := rc.Api.UpdateIncomingPhoneNumber(*n.Sid, (&api.UpdateIncomingPhoneNumberParams{}).SetFriendlyName("dialer:x:1")); err != nil {
+		t.Fatal(err)
+	}
+	if got := owned(); got[*n.Sid] != "dialer:x:1" {
+		t.Fatalf("after the rename the state file holds %v", got)
+	}
+	if err := rc.Api.DeleteIncomingPhoneNumber(*n.Sid, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := owned(); len(got) != 0 {
+		t.Fatalf("after the release the state file holds %v", got)
+	}
+}

@@ -160,16 +160,30 @@ func dropConnection(w http.ResponseWriter) bool {
 	return true
 }
 
+// saving wraps a handler that changes the owned numbers so that the state
+// file (if any) is written before the answer leaves (a small answer is
+// buffered until the handler returns): a process killed after buying a
+// number, say by its terminal closing, must not lose it, or its owner
+// would find it vanished and buy it again.
+func (s *Server) saving(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h(w, r)
+		if err := s.Save(); err != nil {
+			s.log.Error("saving the emulator's state", "err", err)
+		}
+	}
+}
+
 // routes builds the handler.
 func (s *Server) routes() http.Handler {
 	api := http.NewServeMux()
 	const acct = "/2010-04-01/Accounts/{acct}"
 	api.HandleFunc("GET "+acct+"/AvailablePhoneNumbers/{country}/Local.json", s.handleAvailableLocal)
-	api.HandleFunc("POST "+acct+"/IncomingPhoneNumbers.json", s.handleBuyNumber)
+	api.HandleFunc("POST "+acct+"/IncomingPhoneNumbers.json", s.saving(s.handleBuyNumber))
 	api.HandleFunc("GET "+acct+"/IncomingPhoneNumbers.json", s.handleListNumbers)
 	api.HandleFunc("GET "+acct+"/IncomingPhoneNumbers/{sid}", s.handleFetchNumber)
-	api.HandleFunc("POST "+acct+"/IncomingPhoneNumbers/{sid}", s.handleUpdateNumber)
-	api.HandleFunc("DELETE "+acct+"/IncomingPhoneNumbers/{sid}", s.handleDeleteNumber)
+	api.HandleFunc("POST "+acct+"/IncomingPhoneNumbers/{sid}", s.saving(s.handleUpdateNumber))
+	api.HandleFunc("DELETE "+acct+"/IncomingPhoneNumbers/{sid}", s.saving(s.handleDeleteNumber))
 	api.HandleFunc("POST "+acct+"/Calls.json", s.handleCreateCall)
 	api.HandleFunc("GET "+acct+"/Calls.json", s.handleListCalls)
 	api.HandleFunc("GET "+acct+"/Calls/{sid}", s.handleFetchCall)
