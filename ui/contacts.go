@@ -31,7 +31,8 @@ type contactsModel struct {
 	gen       uint64 // newest search asked for
 	res       search.Result
 	cursor    int
-	offset    int
+	offset    int // the first row shown
+	rows      int // rows of contacts on screen (listRowsFor the body)
 
 	cache    map[int64]dialer.Contact // contacts of rows shown, for badges and details
 	phones   map[string]string        // formatted phone numbers: libphonenumber is slow per frame
@@ -53,7 +54,8 @@ func newContacts(d Deps) contactsModel {
 	in.SetWidth(60)
 	in.Focus() // type to filter from the first key
 	m := contactsModel{input: in, filtering: true, cache: map[int64]dialer.Contact{}, zones: map[int64][]*time.Location{}, phones: map[string]string{}, outcomes: map[int64]dialer.Outcome{},
-		hours: dialer.DefaultSettings().CallingHours}
+		hours: dialer.DefaultSettings().CallingHours,
+		rows:  listRowsFor(24 - 4)} // an 80x24 terminal until its size is known
 	if d.Index != nil {
 		m.searcher = search.NewSearcher(d.Index)
 	}
@@ -150,6 +152,25 @@ func (m contactsModel) selected() (int64, bool) {
 	return 0, false
 }
 
+// resize sets the list's height from the body's.
+func (m *contactsModel) resize(bodyH int) {
+	m.rows = listRowsFor(bodyH)
+	m.scroll()
+}
+
+// scroll moves the first row shown so that the cursor's row is on screen.
+func (m *contactsModel) scroll() { m.offset = clampOffset(m.offset, m.cursor, m.rows) }
+
+func clampOffset(offset, cursor, rows int) int {
+	if cursor < offset {
+		return cursor
+	}
+	if cursor >= offset+rows {
+		return cursor - rows + 1
+	}
+	return offset
+}
+
 func (m contactsModel) loadDetail(d Deps) tea.Cmd {
 	id, ok := m.selected()
 	if !ok {
@@ -165,7 +186,16 @@ func (m contactsModel) loadDetail(d Deps) tea.Cmd {
 	}
 }
 
-const listRows = 10 // rows the detail pane leaves the list at 80x24; recomputed in view
+// listRowsFor is how many rows of contacts a body h rows high shows: the
+// search field and the column titles take two, the detail pane a third of
+// the rest (at most 8) when there is room for it.
+func listRowsFor(h int) int {
+	detailH := 0
+	if h >= 16 {
+		detailH = min(8, h/3)
+	}
+	return max(1, h-2-detailH)
+}
 
 func (m contactsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (contactsModel, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -178,7 +208,7 @@ func (m contactsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (contac
 		m.ready = true
 		m.res = msg.res
 		m.cursor, m.offset = 0, 0
-		return m, tea.Batch(m.loadVisible(d, 40), m.loadDetail(d))
+		return m, tea.Batch(m.loadVisible(d, m.rows), m.loadDetail(d))
 	case contactsLoadedMsg:
 		if len(m.cache) > 4096 { // a long session's worth of rows: start over
 			clear(m.cache)
@@ -225,8 +255,9 @@ func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel
 	n := len(m.res.Matches)
 	move := func(to int) (contactsModel, tea.Cmd) {
 		m.cursor = max(0, min(to, n-1))
+		m.scroll()
 		m.detail = nil
-		return m, tea.Batch(m.loadVisible(d, 40), m.loadDetail(d))
+		return m, tea.Batch(m.loadVisible(d, m.rows), m.loadDetail(d))
 	}
 	switch msg.String() {
 	case "up", "ctrl+k", "ctrl+p":
@@ -234,9 +265,9 @@ func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel
 	case "down", "ctrl+j", "ctrl+n":
 		return move(m.cursor + 1)
 	case "pgup":
-		return move(m.cursor - listRows)
+		return move(m.cursor - m.rows)
 	case "pgdown":
-		return move(m.cursor + listRows)
+		return move(m.cursor + m.rows)
 	case "home":
 		return move(0)
 	case "end":
@@ -277,9 +308,9 @@ func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel
 	case key.Matches(msg, k.Down):
 		return move(m.cursor + 1)
 	case key.Matches(msg, k.PageUp):
-		return move(m.cursor - listRows)
+		return move(m.cursor - m.rows)
 	case key.Matches(msg, k.PageDown):
-		return move(m.cursor + listRows)
+		return move(m.cursor + m.rows)
 	case key.Matches(msg, k.Top):
 		return move(0)
 	case key.Matches(msg, k.Bottom):
@@ -353,14 +384,8 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 	if h >= 16 {
 		detailH = min(8, h/3)
 	}
-	rows := max(1, h-2-detailH)
-	offset := m.offset
-	if m.cursor < offset {
-		offset = m.cursor
-	}
-	if m.cursor >= offset+rows {
-		offset = m.cursor - rows + 1
-	}
+	rows := listRowsFor(h)
+	offset := clampOffset(m.offset, m.cursor, rows)
 	count := fmt.Sprintf("%d of %d", m.cursor+1, m.res.Total)
 	if m.res.Total > len(m.res.Matches) {
 		count += fmt.Sprintf(" (first %d shown; type to narrow)", len(m.res.Matches))

@@ -112,7 +112,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
-		return m, nil
+		m.contacts.resize(m.bodyHeight())
+		return m, m.contacts.loadVisible(m.d, m.contacts.rows)
 	case tea.BackgroundColorMsg:
 		m.st = NewStyles(msg.IsDark())
 		m.help.Styles = help.DefaultStyles(msg.IsDark())
@@ -135,7 +136,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if id, ok := m.contacts.selected(); ok {
 			delete(m.contacts.cache, id)
 		}
-		return m, tea.Batch(m.contacts.loadDetail(m.d), m.contacts.loadVisible(m.d, 40), m.history.load(m.d))
+		return m, tea.Batch(m.contacts.loadDetail(m.d), m.contacts.loadVisible(m.d, m.contacts.rows), m.history.load(m.d))
 	}
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		if m.quitAsk {
@@ -160,6 +161,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m.askQuit()
 			case key.Matches(k, m.keys.Help):
 				m.fullHelp = !m.fullHelp
+				m.contacts.resize(m.bodyHeight())
 				return m, nil
 			case key.Matches(k, m.keys.NextTab):
 				return m.switchTab((m.tab + 1) % 4)
@@ -253,16 +255,21 @@ func (m Model) answerQuit(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// bodyHeight is the rows between the header and the status line and help.
+func (m Model) bodyHeight() int {
+	h := m.h - 4
+	if m.fullHelp {
+		h -= 6
+	}
+	return max(h, 3)
+}
+
 // View draws the header, the screen in front, the status line and help.
 func (m Model) View() tea.View {
 	var b strings.Builder
 	b.WriteString(m.header())
 	b.WriteString("\n")
-	bodyH := m.h - 4
-	if m.fullHelp {
-		bodyH -= 6
-	}
-	bodyH = max(bodyH, 3)
+	bodyH := m.bodyHeight()
 	var body string
 	var keys help.KeyMap
 	switch {

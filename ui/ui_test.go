@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -247,6 +248,45 @@ func TestContactsSearchAndMove(t *testing.T) {
 	d.keys("down") // arrows move while typing too
 	d.typeText("nobody-like-this")
 	d.until("No contact matches")
+}
+
+// Page keys move by the rows the screen shows, and rows scrolled into view
+// get their badges (loaded for the rows on screen, wherever they are).
+func TestContactsPageByTheScreen(t *testing.T) {
+	deps := testDeps(t, agent)
+	var entries []search.Entry
+	for i := range 60 {
+		c := dialer.Contact{Name: fmt.Sprintf("Person %02d", i), Phone: fmt.Sprintf("+1212555%04d", 100+i),
+			Company: "Paging Co", DoNotCall: i == 45, CreatedAt: fixedNow, UpdatedAt: fixedNow}
+		saved, err := deps.Store.CreateContact(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, search.Entry{ID: saved.ID, Name: saved.Name, Company: saved.Company, Phone: saved.Phone})
+	}
+	deps.Index.AddBatch(entries)
+	deps.Directory.AddBatch(entries)
+	d := newDriver(t, New(deps), 120, 40)
+	d.until("Walter Skinner")
+	d.typeText("person")
+	d.until("1 of 60")
+	rows := listRowsFor(40 - 4) // 26 at 120x40
+	d.send(tea.KeyPressMsg{Code: tea.KeyPgDown})
+	d.until(fmt.Sprintf("%d of 60", rows+1))
+	d.send(tea.KeyPressMsg{Code: tea.KeyPgDown})
+	d.until(fmt.Sprintf("%d of 60", 2*rows+1))
+	s := d.until("DNC") // the rows now on screen were loaded
+	var row45 string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, "Person 45") {
+			row45 = line
+		}
+	}
+	if !strings.Contains(row45, "DNC") {
+		t.Errorf("row of Person 45 (do not call), two pages down: %q\n%s", row45, s)
+	}
+	d.send(tea.KeyPressMsg{Code: tea.KeyPgUp})
+	d.until(fmt.Sprintf("%d of 60", rows+1))
 }
 
 // The Call key end to end in the model: preview with the fee, spinner while
