@@ -180,14 +180,12 @@ func index(key, b []byte) int {
 	return bytes.Index(key, b)
 }
 
-// score returns the term's tier score against key, or 0 if it does not match.
+// score returns the term's tier score against key, which it matches: a
+// term not found contiguously matched as a subsequence.
 func (t *term) score(key []byte) int {
 	idx := index(key, t.b)
 	if idx < 0 {
-		if t.fuzzy && t.subsequence(key) {
-			return ScoreFuzzy
-		}
-		return 0
+		return ScoreFuzzy
 	}
 	if idx == 0 {
 		return ScorePrefix
@@ -389,16 +387,12 @@ func (q *query) bound(starts, pairs uint64, head byte) int32 {
 	return b
 }
 
-// score returns the entry's score for the whole query (sum of term scores),
-// or 0 when some term does not match.
+// score returns the score of an entry that matches q: the sum of its
+// terms' scores.
 func (q *query) score(key []byte) int {
 	total := 0
 	for i := range q.terms {
-		s := q.terms[i].score(key)
-		if s == 0 {
-			return 0
-		}
-		total += s
+		total += q.terms[i].score(key)
 	}
 	return total
 }
