@@ -271,11 +271,7 @@ func (s *DB) LastOutcomes(ctx context.Context, contactIDs []int64) (map[int64]di
 	if len(contactIDs) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(contactIDs))
-	for i, id := range contactIDs {
-		args[i] = id
-	}
-	ph := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+	ph, args := inList(contactIDs)
 	// SQLite gives the bare column (outcome) from the row holding max().
 	rows, err := s.db.QueryContext(ctx, `SELECT contact_id, outcome, max(started_at) FROM calls
 		WHERE contact_id IN (`+ph+`) GROUP BY contact_id`, args...)

@@ -40,14 +40,6 @@ func (s *DB) Charges(ctx context.Context, f dialer.ChargeFilter) ([]dialer.Charg
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	defer rows.Close()
-	var out []dialer.Charge
-	for rows.Next() {
-		c, err := scanCharge(rows)
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		out = append(out, c)
-	}
-	return out, storeErr(rows.Err())
+	out, err := collect(rows, scanCharge)
+	return out, storeErr(err)
 }

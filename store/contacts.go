@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/dialer-dev/dialer/dialer"
 )
@@ -110,25 +109,13 @@ func (s *DB) Contacts(ctx context.Context, ids []int64) ([]dialer.Contact, error
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	ph := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+	ph, args := inList(ids)
 	rows, err := s.db.QueryContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE id IN ("+ph+") ORDER BY id", args...)
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	defer rows.Close()
-	var out []dialer.Contact
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		out = append(out, c)
-	}
-	return out, storeErr(rows.Err())
+	out, err := collect(rows, scanContact)
+	return out, storeErr(err)
 }
 
 // ContactByPhone finds the oldest contact with this number.

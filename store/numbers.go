@@ -305,17 +305,30 @@ func (s *DB) Numbers(ctx context.Context, f dialer.NumberFilter) ([]dialer.Numbe
 	return out, storeErr(err)
 }
 
-func collectNumbers(rows *sql.Rows) ([]dialer.Number, error) {
+func collectNumbers(rows *sql.Rows) ([]dialer.Number, error) { return collect(rows, scanNumber) }
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
-	var out []dialer.Number
+	var out []T
 	for rows.Next() {
-		n, err := scanNumber(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, n)
+		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// inList returns the placeholders and arguments of an IN (...) list of ids
+// (not empty).
+func inList(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", "), args
 }
 
 // SetMonthlyPrice records the provider's monthly price of a number.
