@@ -66,13 +66,12 @@ type Result struct {
 const (
 	maxFieldLen = 1024
 	maxPhoneLen = 64
-	deadName    = 0xFFFF // meta.nlen of a removed slot
+	deadName    = 0xFFFF // the name length of a removed slot
 )
 
 type meta struct {
 	start uint32 // offset of the key in slab
 	klen  uint16 // key length
-	nlen  uint16 // folded name length (tie-break, prefix); deadName if removed
 	head  byte   // key[0]
 	dlen  byte   // length of the phone digits at the key's end
 }
@@ -82,6 +81,7 @@ type sig struct {
 	has    uint64 // maskOf(key): byte classes present
 	starts uint64 // pairs (and lone bytes) that begin a word, hashed: see sigOf
 	pairs  uint64 // pairsOf(key): adjacent byte pairs present, hashed
+	nlen   uint16 // folded name length (tie-break); deadName if removed
 	pos    letterPos
 }
 
@@ -97,20 +97,25 @@ const farPos = 255
 // (a few milliseconds at 1M entries); Add, Update and Remove take the write
 // lock and so wait for scans in flight.
 type Index struct {
-	mu      sync.RWMutex
+	mu sync.RWMutex
+	slots
+	version uint64 // bumped by every change; invalidates Searcher caches
+}
+
+// slots are the index's entries, a column per field.
+type slots struct {
 	ids     []int64     // ascending
 	has     []uint64    // sig.has per slot; 0 for removed slots
 	starts  []uint64    // sig.starts per slot
 	pairs   []uint64    // sig.pairs per slot
-	nlens   []uint16    // metas[s].nlen, apart for ranking's sake
-	first   [26][]uint8 // sig.pos.first per letter, per slot (columns)
+	nlens   []uint16    // sig.nlen per slot
+	first   [26][]uint8 // sig.pos.first per letter, per slot
 	last    [26][]uint8 // sig.pos.last per letter, per slot
 	metas   []meta
 	slab    []byte
 	live    int
-	dead    int    // removed slots not yet compacted away
-	garbage int    // slab bytes no longer referenced
-	version uint64 // bumped by every change; invalidates Searcher caches
+	dead    int // removed slots not yet compacted away
+	garbage int // slab bytes no longer referenced
 }
 
 // New returns an empty index with room for capacity entries.
@@ -122,15 +127,15 @@ func New(capacity int) *Index {
 }
 
 func newIndex(capacity, slabCap int) *Index {
-	ix := &Index{
+	ix := &Index{slots: slots{
 		ids:    make([]int64, 0, capacity),
 		has:    make([]uint64, 0, capacity),
 		starts: make([]uint64, 0, capacity),
 		pairs:  make([]uint64, 0, capacity),
-		metas:  make([]meta, 0, capacity),
 		nlens:  make([]uint16, 0, capacity),
+		metas:  make([]meta, 0, capacity),
 		slab:   make([]byte, 0, slabCap),
-	}
+	}}
 	for c := range ix.first {
 		ix.first[c] = make([]uint8, 0, capacity)
 		ix.last[c] = make([]uint8, 0, capacity)
@@ -140,7 +145,7 @@ func newIndex(capacity, slabCap int) *Index {
 
 // setSig stores g as slot s's signature.
 func (ix *Index) setSig(s int, g *sig) {
-	ix.has[s], ix.starts[s], ix.pairs[s] = g.has, g.starts, g.pairs
+	ix.has[s], ix.starts[s], ix.pairs[s], ix.nlens[s] = g.has, g.starts, g.pairs, g.nlen
 	for c := range ix.first {
 		ix.first[c][s], ix.last[c][s] = g.pos.first[c], g.pos.last[c]
 	}
@@ -151,6 +156,7 @@ func (ix *Index) appendSig(g *sig) {
 	ix.has = append(ix.has, g.has)
 	ix.starts = append(ix.starts, g.starts)
 	ix.pairs = append(ix.pairs, g.pairs)
+	ix.nlens = append(ix.nlens, g.nlen)
 	for c := range ix.first {
 		ix.first[c] = append(ix.first[c], g.pos.first[c])
 		ix.last[c] = append(ix.last[c], g.pos.last[c])
@@ -167,6 +173,7 @@ func (ix *Index) appendSigs(gs []sig) {
 			ix.has = append(ix.has, b[i].has)
 			ix.starts = append(ix.starts, b[i].starts)
 			ix.pairs = append(ix.pairs, b[i].pairs)
+			ix.nlens = append(ix.nlens, b[i].nlen)
 		}
 		for c := range ix.first {
 			f, l := ix.first[c], ix.last[c]
@@ -184,6 +191,7 @@ func (ix *Index) insertSig(s int, g *sig) {
 	ix.has = slices.Insert(ix.has, s, g.has)
 	ix.starts = slices.Insert(ix.starts, s, g.starts)
 	ix.pairs = slices.Insert(ix.pairs, s, g.pairs)
+	ix.nlens = slices.Insert(ix.nlens, s, g.nlen)
 	for c := range ix.first {
 		ix.first[c] = slices.Insert(ix.first[c], s, g.pos.first[c])
 		ix.last[c] = slices.Insert(ix.last[c], s, g.pos.last[c])
@@ -192,7 +200,7 @@ func (ix *Index) insertSig(s int, g *sig) {
 
 // sigAt returns slot s's signature.
 func (ix *Index) sigAt(s int) sig {
-	g := sig{has: ix.has[s], starts: ix.starts[s], pairs: ix.pairs[s]}
+	g := sig{has: ix.has[s], starts: ix.starts[s], pairs: ix.pairs[s], nlen: ix.nlens[s]}
 	for c := range ix.first {
 		g.pos.first[c], g.pos.last[c] = ix.first[c][s], ix.last[c][s]
 	}
@@ -224,8 +232,10 @@ func appendKey(slab []byte, e *Entry) ([]byte, meta, sig) {
 		slab = slab[:pstart+maxPhoneLen]
 	}
 	key := slab[start:]
-	m := meta{start: uint32(start), klen: uint16(len(key)), nlen: uint16(nlen), head: key[0], dlen: byte(len(slab) - pstart)}
-	return slab, m, sigOf(key)
+	m := meta{start: uint32(start), klen: uint16(len(key)), head: key[0], dlen: byte(len(slab) - pstart)}
+	g := sigOf(key)
+	g.nlen = uint16(nlen)
+	return slab, m, g
 }
 
 // truncate cuts the field starting at start to maxFieldLen bytes, at a rune
@@ -272,16 +282,15 @@ func (ix *Index) upsertLocked(e *Entry) {
 	var m meta
 	var mask sig
 	if found {
-		old := ix.metas[s]
-		if old.nlen != deadName {
-			ix.garbage += int(old.klen)
+		if ix.nlens[s] != deadName {
+			ix.garbage += int(ix.metas[s].klen)
 		} else {
 			ix.dead--
 			ix.live++
 		}
 		ix.slab, m, mask = appendKey(ix.slab, e)
 		ix.setSig(s, &mask)
-		ix.metas[s], ix.nlens[s] = m, m.nlen
+		ix.metas[s] = m
 		return
 	}
 	ix.slab, m, mask = appendKey(ix.slab, e)
@@ -290,13 +299,11 @@ func (ix *Index) upsertLocked(e *Entry) {
 		ix.ids = append(ix.ids, e.ID)
 		ix.appendSig(&mask)
 		ix.metas = append(ix.metas, m)
-		ix.nlens = append(ix.nlens, m.nlen)
 		return
 	}
 	ix.ids = slices.Insert(ix.ids, s, e.ID)
 	ix.insertSig(s, &mask)
 	ix.metas = slices.Insert(ix.metas, s, m)
-	ix.nlens = slices.Insert(ix.nlens, s, m.nlen)
 }
 
 // Remove deletes the entry with id, if present.
@@ -304,12 +311,12 @@ func (ix *Index) Remove(id int64) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	s, found := ix.find(id)
-	if !found || ix.metas[s].nlen == deadName {
+	if !found || ix.nlens[s] == deadName {
 		return
 	}
 	ix.garbage += int(ix.metas[s].klen)
-	ix.has[s], ix.starts[s], ix.pairs[s] = 0, 0, 0
-	ix.metas[s], ix.nlens[s] = meta{nlen: deadName}, deadName
+	ix.setSig(s, &sig{nlen: deadName})
+	ix.metas[s] = meta{}
 	ix.live--
 	ix.dead++
 	ix.version++
@@ -362,9 +369,6 @@ func (ix *Index) AddBatch(es []Entry) {
 		}
 		ix.appendSigs(masks)
 		ix.metas = append(ix.metas, metas...)
-		for i := range metas {
-			ix.nlens = append(ix.nlens, metas[i].nlen)
-		}
 		ix.live += len(es)
 		return
 	}
@@ -425,13 +429,12 @@ func (ix *Index) rebuildLocked(es []Entry, keys []byte, bm []meta, bmask []sig) 
 		nx.ids = append(nx.ids, id)
 		nx.appendSig(mask)
 		nx.metas = append(nx.metas, m)
-		nx.nlens = append(nx.nlens, m.nlen)
 		nx.live++
 	}
 	i, j := 0, 0
 	for i < len(ix.ids) || j < len(es) {
 		if j == len(es) || (i < len(ix.ids) && ix.ids[i] < es[j].ID) {
-			if ix.metas[i].nlen != deadName {
+			if ix.nlens[i] != deadName {
 				g := ix.sigAt(i)
 				put(ix.ids[i], ix.key(i), ix.metas[i], &g)
 			}
@@ -445,10 +448,7 @@ func (ix *Index) rebuildLocked(es []Entry, keys []byte, bm []meta, bmask []sig) 
 		put(es[j].ID, keys[m.start:m.start+uint32(m.klen)], m, &bmask[j])
 		j++
 	}
-	ix.ids, ix.has, ix.starts, ix.pairs, ix.metas, ix.nlens, ix.slab = nx.ids, nx.has, nx.starts, nx.pairs, nx.metas, nx.nlens, nx.slab
-	ix.first, ix.last = nx.first, nx.last
-	live := nx.live
-	ix.live, ix.dead, ix.garbage = live, 0, 0
+	ix.slots = nx.slots // dead and garbage are 0 there
 	ix.version++
 }
 
@@ -583,16 +583,10 @@ func (ix *Index) searchLocked(ctx context.Context, q *query, limit int, sc *scan
 	heaps := make([]topK, max(workers, 1))
 	var next atomic.Int64
 	var failed atomic.Bool
-	resuming := sc.ends != nil && sc.resume >= 0
-	passes := q.terms[len(q.terms)-1].letters || (!trackEnds && !resuming)
 	work := func(w int) {
 		h := &heaps[w]
 		h.limit = max(limit, 0)
-		var scratch []int32
-		var pos []uint16
-		if passes {
-			scratch, pos = make([]int32, chunkSize), make([]uint16, chunkSize)
-		}
+		scratch, pos := make([]int32, chunkSize), make([]uint16, chunkSize)
 		for {
 			c := int(next.Add(1) - 1)
 			if c >= nchunks || failed.Load() {
@@ -603,11 +597,7 @@ func (ix *Index) searchLocked(ctx context.Context, q *query, limit int, sc *scan
 				return
 			}
 			lo, hi := c*chunkSize, min((c+1)*chunkSize, n)
-			if passes {
-				counts[c] = ix.scanChunkPasses(q, h, sc, trackEnds, lo, hi, scratch, pos)
-			} else {
-				counts[c] = ix.scanChunk(q, h, sc, trackEnds, lo, hi)
-			}
+			counts[c] = ix.scanChunk(q, h, sc, trackEnds, lo, hi, scratch, pos)
 		}
 	}
 	if workers <= 1 {
@@ -660,103 +650,15 @@ func (ix *Index) searchLocked(ctx context.Context, q *query, limit int, sc *scan
 	return res, sc.buf[:out], sc.endBuf[:out], nil
 }
 
-// scanChunk scores candidates lo..hi, pushing hits into h and, with collect,
-// writing matching slots (and greedy ends) from index lo of the buffers. It
-// returns the number of matches.
-//
-// Most entries never have their key read: the signature rejects those
-// lacking a query byte; a single letter or digit matches exactly when its
-// bit is present; and an entry's score is only computed when an upper bound
-// on it (from the name length, the word-start classes and the first byte)
-// could still enter the top-K heap. Counting the rest needs only the
-// cheaper "does it match at all" test.
-func (ix *Index) scanChunk(q *query, h *topK, sc *scan, trackEnds bool, lo, hi int) int {
-	need := q.need
-	has, starts, pairs, metas, slab := ix.has, ix.starts, ix.pairs, ix.metas, ix.slab
-	cand, ends, collect := sc.cand, sc.ends, sc.collect
-	resume := sc.resume
-	if ends == nil {
-		resume = -1
-	}
-	last := q.terms[len(q.terms)-1].b
-	maxScore := int32(ScorePrefix * len(q.terms))
-	// A query without digits cannot match in the phone digits: skip them.
-	var trim uint32
-	if q.noDigits {
-		trim = 1
-	}
-	k := 0
-	for i := lo; i < hi; i++ {
-		s := i
-		if cand != nil {
-			s = int(cand[i])
-		}
-		if need&^has[s] != 0 {
-			continue
-		}
-		m := metas[s]
-		end := m.start + uint32(m.klen)
-		if trim != 0 {
-			end -= trim + uint32(m.dlen)
-		}
-		var key []byte
-		var e int
-		switch {
-		case resume >= 0:
-			key = slab[m.start:end]
-			var ok bool
-			if e, ok = subsequenceFrom(key, int(ends[i]), last[resume:]); !ok {
-				continue
-			}
-		case !q.bitExact:
-			key = slab[m.start:end]
-			if trackEnds {
-				var ok bool
-				if e, ok = ix.matchesEnd(q, s, key); !ok {
-					continue
-				}
-			} else if !ix.matches(q, s, key) {
-				continue
-			}
-		case trackEnds:
-			key = slab[m.start:end]
-			e = bytes.IndexByte(key, last[0]) + 1
-		}
-		if collect {
-			sc.buf[lo+k] = int32(s)
-			if trackEnds {
-				sc.endBuf[lo+k] = uint16(e)
-			}
-		}
-		k++
-		x := hit{slot: int32(s), score: maxScore, nlen: m.nlen}
-		if len(h.h) >= h.limit {
-			if h.limit == 0 || !better(&x, &h.h[0]) {
-				continue
-			}
-			x.score = q.bound(starts[s], pairs[s], m.head)
-			if !better(&x, &h.h[0]) {
-				continue
-			}
-		}
-		if key == nil {
-			key = slab[m.start:end]
-		}
-		x.score = int32(q.score(key))
-		if len(h.h) < h.limit || better(&x, &h.h[0]) {
-			h.push(x)
-		}
-	}
-	return k
-}
-
-// scanChunkPasses is scanChunk done in passes over the chunk, each a short
-// loop with few unpredictable branches: the signature test, then each
-// term's test (a word of letters from the letter positions), then ranking
-// what is left. It serves every scan whose last term is a word of letters
-// (tracking or resuming its greedy ends) and any scan that does neither.
-// w and pos are scratch space of chunkSize.
-func (ix *Index) scanChunkPasses(q *query, h *topK, sc *scan, trackEnds bool, lo, hi int, w []int32, pos []uint16) int {
+// scanChunk scans candidates lo..hi, pushing hits into h and, with collect,
+// writing the matching slots (and greedy ends) from index lo of the
+// buffers; it returns the number of matches. It works in passes over the
+// chunk, each a short loop with few unpredictable branches: the signature
+// test (exact for a lone letter or digit), then each term's test (a word of
+// letters from the letter positions, mostly without reading the key), then
+// ranking what is left (see rank). w and pos are scratch space of
+// chunkSize.
+func (ix *Index) scanChunk(q *query, h *topK, sc *scan, trackEnds bool, lo, hi int, w []int32, pos []uint16) int {
 	need, has := q.need, ix.has
 	resume := -1
 	if sc.ends != nil {
@@ -790,17 +692,16 @@ func (ix *Index) scanChunkPasses(q *query, h *topK, sc *scan, trackEnds bool, lo
 	last := len(q.terms) - 1
 	for i := range q.terms {
 		t := &q.terms[i]
+		tracked := i == last && trackEnds
 		switch {
 		case resume >= 0 && i < last:
 			// Unchanged since the remembered query: matched.
-		case resume >= 0:
-			w = ix.keepLetters(q, w, pos, t.b, resume, trackEnds)
-		case t.letters && i == last && trackEnds:
-			w = ix.keepLetters(q, w, pos, t.b, 0, true)
-		case t.letters && len(t.b) == 1:
+		case t.letters && (tracked || resume >= 0):
+			w = ix.keepLetters(q, w, pos, t.b, max(resume, 0), trackEnds)
+		case tracked || resume >= 0:
+			w = ix.keepEnds(q, w, pos, t.b, max(resume, 0))
+		case len(t.b) == 1 && isAlnum(t.b[0]):
 			// The signature test was exact.
-		case t.letters && len(t.b) == 2:
-			w = ix.keepPairs(w, t.b)
 		case t.letters:
 			w = ix.keepLetters(q, w, pos, t.b, 0, false)
 		default:
@@ -873,14 +774,16 @@ const (
 // next keystroke goes on from them), else with subseqCols.
 func (ix *Index) keepLetters(q *query, w []int32, pos []uint16, b []byte, from int, ends bool) []int32 {
 	resumed := from
+	unsettled := resumed > 0 // the remembered ends may hold some
 	if from == 0 {
 		f0 := ix.first[b[0]-'a']
+		far := 0
 		for i, s := range w {
-			pos[i] = uint16(f0[s]) + 1
-			if f0[s] == farPos {
-				pos[i] = endSettle
-			}
+			f := f0[s]
+			far |= b2i(f == farPos)
+			pos[i] = uint16(f+1) * uint16(b2i(f != farPos)) // endSettle if far
 		}
+		unsettled = far != 0
 		from = 1
 	}
 	for j := from; j < len(b); j++ {
@@ -897,15 +800,21 @@ func (ix *Index) keepLetters(q *query, w []int32, pos []uint16, b []byte, from i
 		// after p; otherwise it also occurs before p, and where the match
 		// goes on is not known: endAfter|p after the final letter, before
 		// it endSettle. Other slots are kept as they are.
+		settles := uint16(0)
 		for i, s := range w {
 			p := pos[i]
 			f := uint16(fc[s])
 			live := uint16(b2i(p-1 < endPending-1))
 			at := uint16(b2i(f >= p)&b2i(f != farPos)) & live
 			w[k], pos[k] = s, at*(f+1)+(live-at)*final*(endAfter|p)+(1-live)*p
+			settles |= (live - at) * (1 - final)
 			k += b2i(uint16(lc[s]) >= p) | int(1-live)
 		}
 		w = w[:k]
+		unsettled = unsettled || settles != 0
+	}
+	if !unsettled {
+		return w
 	}
 	k := 0
 	for i, s := range w {
@@ -949,11 +858,34 @@ func farEnd(e int) uint16 {
 	return uint16(e)
 }
 
-// keepMatching keeps the slots that match t.
+// keepEnds keeps the slots in which the ASCII word b (not only letters)
+// occurs as a subsequence, reading the key: from pos[i] for b[from:] when
+// from > 0 (pos holds the greedy end of b[:from]). On return pos holds the
+// greedy end of b.
+func (ix *Index) keepEnds(q *query, w []int32, pos []uint16, b []byte, from int) []int32 {
+	k := 0
+	for i, s := range w {
+		p := 0
+		if from > 0 {
+			p = int(pos[i])
+		}
+		e, ok := subsequenceFrom(ix.searchKey(q, s), p, b[from:])
+		if !ok {
+			continue
+		}
+		w[k], pos[k] = s, uint16(e)
+		k++
+	}
+	return w[:k]
+}
+
+// keepMatching keeps the slots that match t: a fuzzy word as a
+// subsequence, digits contiguously.
 func (ix *Index) keepMatching(w []int32, q *query, t *term) []int32 {
 	k := 0
 	for _, s := range w {
-		if ix.termMatches(t, int(s), ix.searchKey(q, s)) {
+		key := ix.searchKey(q, s)
+		if t.fuzzy && t.subsequence(key) || !t.fuzzy && index(key, t.b) >= 0 {
 			w[k] = s
 			k++
 		}
@@ -1016,7 +948,7 @@ func (ix *Index) allLocked(limit int) Result {
 	}
 	res.Matches = make([]Match, 0, min(limit, ix.live))
 	for s := 0; s < len(ix.ids) && len(res.Matches) < limit; s++ {
-		if ix.metas[s].nlen != deadName {
+		if ix.nlens[s] != deadName {
 			res.Matches = append(res.Matches, Match{ID: ix.ids[s]})
 		}
 	}

