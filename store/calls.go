@@ -92,7 +92,7 @@ func (s *DB) StartCall(ctx context.Context, c dialer.Call) (dialer.Call, error) 
 		out, err = scanCall(tx.QueryRowContext(ctx, "SELECT "+callCols+" FROM calls WHERE id = ?", id))
 		return err
 	})
-	return out, storeErr(err)
+	return out, err
 }
 
 // SaveLeg records or updates a leg, keeping a known price or rate.

@@ -68,7 +68,7 @@ func (s *DB) CreateContact(ctx context.Context, c dialer.Contact) (dialer.Contac
 		out, err = scanContact(tx.QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE id = ?", id))
 		return err
 	})
-	return out, storeErr(err)
+	return out, err
 }
 
 // UpdateContact saves a contact's fields.
@@ -91,7 +91,7 @@ func (s *DB) UpdateContact(ctx context.Context, c dialer.Contact) (dialer.Contac
 		out, err = scanContact(tx.QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE id = ?", c.ID))
 		return err
 	})
-	return out, storeErr(err)
+	return out, err
 }
 
 // Contact returns one contact.

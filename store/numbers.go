@@ -119,7 +119,7 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 		cl = dialer.Claim{Action: dialer.ClaimBuy, Number: n}
 		return err
 	})
-	return cl, storeErr(err)
+	return cl, err
 }
 
 // underMaximum refuses a purchase that would pass the organization's
@@ -158,7 +158,7 @@ func (s *DB) StartPurchase(ctx context.Context, req dialer.PurchaseRequest) (dia
 		n, err = getNumber(ctx, tx, id)
 		return err
 	})
-	return n, storeErr(err)
+	return n, err
 }
 
 // ActivateNumber records a completed purchase and its fee, once.
@@ -207,7 +207,7 @@ func (s *DB) ActivateNumber(ctx context.Context, id int64, a dialer.Activation) 
 		return err
 	})
 	if err != nil {
-		return dialer.Number{}, nil, storeErr(err)
+		return dialer.Number{}, nil, err
 	}
 	return n, ch, nil
 }
@@ -244,7 +244,7 @@ func (s *DB) ExpireReservations(ctx context.Context, now time.Time) ([]dialer.Nu
 		out, err = collectNumbers(rows)
 		return err
 	})
-	return out, storeErr(err)
+	return out, err
 }
 
 // DueReleases lists canceling numbers whose billing period has ended.

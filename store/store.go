@@ -182,7 +182,7 @@ func (s *DB) instanceID(ctx context.Context) (string, error) {
 }
 
 // tx runs fn in an immediate transaction (the DSN's _txlock), committing if
-// it returns nil.
+// it returns nil. Its errors, fn's included, have a kind (storeErr).
 func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -190,7 +190,7 @@ func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return storeErr(err)
 	}
 	return storeErr(tx.Commit())
 }

@@ -346,3 +346,39 @@ func TestContactsByIDs(t *testing.T) {
 		t.Fatalf("Contacts(nil) = %v, %v", got, err)
 	}
 }
+
+// A constraint violation is a conflict whichever write runs into it,
+// including those that hand the transaction's error straight back.
+func TestConstraintViolationsInWritesAreConflicts(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	c, err := db.CreateContact(ctx, dialer.Contact{Name: "Ada", Phone: "+14155550100", CreatedAt: t0, UpdatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call, err := db.StartCall(ctx, dialer.Call{ContactID: c.ID, AgentName: "Ann", AgentPhone: "+14155550111",
+		CallerID: "+14155550122", Confirm: dialer.ConfirmAuto, StartedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveLeg(ctx, call.ID, dialer.Leg{Role: dialer.AgentLeg, SID: "CA1", To: "+14155550111", Status: dialer.CallQueued}); err != nil {
+		t.Fatal(err)
+	}
+	cl := claim(t, db, "415", 10)
+	for _, w := range []struct {
+		name string
+		err  error
+	}{
+		{"SaveLeg reusing another leg's SID", db.SaveLeg(ctx, call.ID,
+			dialer.Leg{Role: dialer.ContactLeg, SID: "CA1", To: "+14155550100", Status: dialer.CallQueued})},
+		{"SaveLeg for a call that does not exist", db.SaveLeg(ctx, 999,
+			dialer.Leg{Role: dialer.AgentLeg, SID: "CA2", To: "+14155550111", Status: dialer.CallQueued})},
+		{"SaveRate with a negative rate", db.SaveRate(ctx, "+1415555", dialer.Money{Amount: -1, Currency: "USD"}, t0)},
+		{"SetLegPrice with a negative price", db.SetLegPrice(ctx, "CA1", dialer.Money{Amount: -1, Currency: "USD"})},
+		{"MarkReleased of a pending number with no phone number", db.MarkReleased(ctx, cl.Number.ID, time.Time{})},
+	} {
+		if kind := dialer.ErrorKind(w.err); kind != dialer.ECONFLICT {
+			t.Errorf("%s: error kind %s (%v), want conflict", w.name, kind, w.err)
+		}
+	}
+}
