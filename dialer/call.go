@@ -310,15 +310,15 @@ type Session struct {
 	set  Settings
 	area Phone // the contact's number, read by the guards
 
-	events                 chan Event
-	confirm, hangup, wake  chan struct{}
-	done                   chan struct{}
-	mu                     sync.Mutex
-	awaiting, keypadDialed bool
-	contactE164            string
-	callerID               string
-	result                 Call
-	err                    error
+	events                chan Event
+	confirm, hangup, wake chan struct{}
+	done                  chan struct{}
+	mu                    sync.Mutex
+	keypadDialed          bool
+	contactE164           string
+	callerID              string
+	result                Call
+	err                   error
 }
 
 // Events delivers what happens, ending with PhaseEnded; it is closed after.

@@ -134,8 +134,6 @@ type ContactStore interface {
 	Contacts(ctx context.Context, ids []int64) ([]Contact, error)
 	// ContactByPhone finds the oldest contact with this E.164 number.
 	ContactByPhone(ctx context.Context, e164 string) (Contact, error)
-	// EachContact streams every contact in id order.
-	EachContact(ctx context.Context, fn func(Contact) error) error
 	// EachContactKey streams id, name, company and phone of every contact.
 	EachContactKey(ctx context.Context, fn func(id int64, name, company, phone string) error) error
 	CountContacts(ctx context.Context) (int, error)

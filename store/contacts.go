@@ -127,26 +127,6 @@ func (s *DB) ContactByPhone(ctx context.Context, e164 string) (dialer.Contact, e
 	return c, storeErr(err)
 }
 
-// EachContact calls fn for every contact in id order, streaming: a million
-// contacts are never all in memory at once here.
-func (s *DB) EachContact(ctx context.Context, fn func(dialer.Contact) error) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+contactCols+" FROM contacts ORDER BY id")
-	if err != nil {
-		return storeErr(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return storeErr(err)
-		}
-		if err := fn(c); err != nil {
-			return err
-		}
-	}
-	return storeErr(rows.Err())
-}
-
 // CountContacts is how many contacts there are.
 func (s *DB) CountContacts(ctx context.Context) (int, error) {
 	var n int
