@@ -82,14 +82,12 @@ func moneyCols(m *dialer.Money) (any, any) {
 func (s *DB) StartCall(ctx context.Context, c dialer.Call) (dialer.Call, error) {
 	var out dialer.Call
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		id, err := insert(ctx, tx, `INSERT INTO calls (contact_id, agent_name, agent_phone, caller_id, number_id,
-			new_number, fee_charge_id, confirm_mode, override_reason, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		var err error
+		out, err = scanCall(tx.QueryRowContext(ctx, `INSERT INTO calls (contact_id, agent_name, agent_phone, caller_id, number_id,
+			new_number, fee_charge_id, confirm_mode, override_reason, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			RETURNING `+callCols,
 			c.ContactID, c.AgentName, c.AgentPhone, c.CallerID, nullInt(c.NumberID), boolInt(c.NewNumber),
-			nullInt(c.FeeChargeID), string(c.Confirm), c.OverrideReason, fmtTime(c.StartedAt))
-		if err != nil {
-			return err
-		}
-		out, err = scanCall(tx.QueryRowContext(ctx, "SELECT "+callCols+" FROM calls WHERE id = ?", id))
+			nullInt(c.FeeChargeID), string(c.Confirm), c.OverrideReason, fmtTime(c.StartedAt)))
 		return err
 	})
 	return out, err

@@ -59,13 +59,10 @@ func (s *DB) CreateContact(ctx context.Context, c dialer.Contact) (dialer.Contac
 	}
 	var out dialer.Contact
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		id, err := insert(ctx, tx, `INSERT INTO contacts (name, phone, company, notes, fields, do_not_call, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Name, c.Phone, c.Company, c.Notes, fields, boolInt(c.DoNotCall),
-			fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt))
-		if err != nil {
-			return err
-		}
-		out, err = scanContact(tx.QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE id = ?", id))
+		var err error
+		out, err = scanContact(tx.QueryRowContext(ctx, `INSERT INTO contacts (name, phone, company, notes, fields, do_not_call, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+contactCols, c.Name, c.Phone, c.Company, c.Notes, fields, boolInt(c.DoNotCall),
+			fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt)))
 		return err
 	})
 	return out, err
@@ -79,16 +76,13 @@ func (s *DB) UpdateContact(ctx context.Context, c dialer.Contact) (dialer.Contac
 	}
 	var out dialer.Contact
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE contacts SET name = ?, phone = ?, company = ?, notes = ?, fields = ?,
-			do_not_call = ?, updated_at = ? WHERE id = ?`, c.Name, c.Phone, c.Company, c.Notes, fields,
-			boolInt(c.DoNotCall), fmtTime(c.UpdatedAt), c.ID)
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
+		var err error
+		out, err = scanContact(tx.QueryRowContext(ctx, `UPDATE contacts SET name = ?, phone = ?, company = ?, notes = ?, fields = ?,
+			do_not_call = ?, updated_at = ? WHERE id = ? RETURNING `+contactCols, c.Name, c.Phone, c.Company, c.Notes, fields,
+			boolInt(c.DoNotCall), fmtTime(c.UpdatedAt), c.ID))
+		if errors.Is(err, sql.ErrNoRows) {
 			return dialer.Errorf(dialer.ENOTFOUND, "no contact with id %d", c.ID)
 		}
-		out, err = scanContact(tx.QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE id = ?", c.ID))
 		return err
 	})
 	return out, err

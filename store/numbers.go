@@ -110,12 +110,8 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 		if err := underMaximum(ctx, tx, req.MaxNumbers, "area code "+req.AreaCode); err != nil {
 			return err
 		}
-		id, err := insert(ctx, tx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at)
-			VALUES ('on_demand', 'pending', ?, ?, ?)`, req.Country, req.AreaCode, fmtTime(req.Now))
-		if err != nil {
-			return err
-		}
-		n, err = getNumber(ctx, tx, id)
+		n, err = scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at)
+			VALUES ('on_demand', 'pending', ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now)))
 		cl = dialer.Claim{Action: dialer.ClaimBuy, Number: n}
 		return err
 	})
@@ -150,12 +146,9 @@ func (s *DB) StartPurchase(ctx context.Context, req dialer.PurchaseRequest) (dia
 		if err := underMaximum(ctx, tx, req.MaxNumbers, what); err != nil {
 			return err
 		}
-		id, err := insert(ctx, tx, `INSERT INTO numbers (kind, status, country, area_code, created_at)
-			VALUES ('dedicated', 'pending', ?, ?, ?)`, req.Country, req.AreaCode, fmtTime(req.Now))
-		if err != nil {
-			return err
-		}
-		n, err = getNumber(ctx, tx, id)
+		var err error
+		n, err = scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, area_code, created_at)
+			VALUES ('dedicated', 'pending', ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now)))
 		return err
 	})
 	return n, err

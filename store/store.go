@@ -263,15 +263,6 @@ func (f *filter) tail(order string, limit int) (string, []any) {
 	return q, args
 }
 
-// insert runs an INSERT and returns the new row's id.
-func insert(ctx context.Context, tx *sql.Tx, q string, args ...any) (int64, error) {
-	res, err := tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
-}
-
 // updateOne runs an UPDATE that must change exactly the row it names, in
 // its own transaction; notFound is the error when no row matched.
 func (s *DB) updateOne(ctx context.Context, notFound error, q string, args ...any) error {

@@ -382,3 +382,77 @@ func TestConstraintViolationsInWritesAreConflicts(t *testing.T) {
 		}
 	}
 }
+
+// The writes that hand back the row they wrote return it as stored, and
+// refuse what the schema refuses as a conflict.
+func TestWritesReturnTheStoredRow(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	later := t0.Add(time.Hour)
+	c, err := db.CreateContact(ctx, dialer.Contact{Name: "Ada", Phone: "+14155550100", Company: "Acme", Notes: "n",
+		Fields: map[string]string{"tier": "gold"}, DoNotCall: true, CreatedAt: t0, UpdatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID == 0 || c.Name != "Ada" || c.Company != "Acme" || c.Fields["tier"] != "gold" || !c.DoNotCall ||
+		!c.CreatedAt.Equal(t0) || c.CreatedAt.Location() != time.UTC {
+		t.Errorf("created %+v", c)
+	}
+	c.Name, c.Phone, c.DoNotCall, c.Fields, c.UpdatedAt = "Ada L", "+14155550101", false, nil, later
+	u, err := db.UpdateContact(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ID != c.ID || u.Name != "Ada L" || u.Phone != "+14155550101" || u.DoNotCall || len(u.Fields) != 0 ||
+		!u.CreatedAt.Equal(t0) || !u.UpdatedAt.Equal(later) {
+		t.Errorf("updated %+v", u)
+	}
+	if got, err := db.Contact(ctx, c.ID); err != nil || got.Name != u.Name || !got.UpdatedAt.Equal(later) {
+		t.Errorf("read back %+v, %v", got, err)
+	}
+	missing := c
+	missing.ID = 999
+	if _, err := db.UpdateContact(ctx, missing); dialer.ErrorKind(err) != dialer.ENOTFOUND || err.Error() != "no contact with id 999" {
+		t.Errorf("updating a missing contact: %v", err)
+	}
+	noPhone := c
+	noPhone.Phone = ""
+	if _, err := db.UpdateContact(ctx, noPhone); dialer.ErrorKind(err) != dialer.ECONFLICT {
+		t.Errorf("updating to no phone: %v", err)
+	}
+
+	call, err := db.StartCall(ctx, dialer.Call{ContactID: c.ID, AgentName: "Ann", AgentPhone: "+14155550111",
+		CallerID: "+14155550122", Confirm: dialer.ConfirmKeypad, OverrideReason: "urgent", StartedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if call.ID == 0 || call.ContactID != c.ID || call.AgentName != "Ann" || call.Confirm != dialer.ConfirmKeypad ||
+		call.OverrideReason != "urgent" || !call.StartedAt.Equal(t0) || call.NumberID != 0 || call.NewNumber || !call.EndedAt.IsZero() {
+		t.Errorf("started %+v", call)
+	}
+	if _, err := db.StartCall(ctx, dialer.Call{ContactID: c.ID, AgentName: "Ann", AgentPhone: "4155550111",
+		CallerID: "+14155550122", Confirm: dialer.ConfirmAuto, StartedAt: t0}); dialer.ErrorKind(err) != dialer.ECONFLICT {
+		t.Errorf("starting a call with an agent phone not in E.164: %v", err)
+	}
+
+	p, err := db.StartPurchase(ctx, dialer.PurchaseRequest{Country: "US", AreaCode: "212", Now: t0, MaxNumbers: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ID == 0 || p.Kind != dialer.Dedicated || p.Status != dialer.StatusPending || p.AreaCode != "212" || !p.CreatedAt.Equal(t0) {
+		t.Errorf("purchase %+v", p)
+	}
+	if _, err := db.StartPurchase(ctx, dialer.PurchaseRequest{Country: "USA", AreaCode: "212", Now: t0, MaxNumbers: 10}); dialer.ErrorKind(err) != dialer.ECONFLICT {
+		t.Errorf("a purchase in country USA: %v", err)
+	}
+	cl := claim(t, db, "415", 10)
+	if cl.Number.ID == 0 || cl.Number.Kind != dialer.OnDemand || cl.Number.ServesAreaCode != "415" || cl.Number.AreaCode != "" {
+		t.Errorf("claim %+v", cl)
+	}
+	if _, err := db.ClaimNumber(ctx, dialer.ClaimRequest{Country: "USA", AreaCode: "303", Now: t0, MaxNumbers: 10}); dialer.ErrorKind(err) != dialer.ECONFLICT {
+		t.Errorf("a claim in country USA: %v", err)
+	}
+	if ns, _ := db.Numbers(ctx, dialer.NumberFilter{}); len(ns) != 2 {
+		t.Errorf("%d numbers, want 2: refused writes left rows", len(ns))
+	}
+}
