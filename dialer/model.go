@@ -1,6 +1,9 @@
 package dialer
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Contact is a person an agent calls. Calls belong to contacts.
 type Contact struct {
@@ -133,14 +136,12 @@ const (
 	CallCanceled   CallStatus = "canceled"
 )
 
-// Ended reports whether the leg is over.
-func (s CallStatus) Ended() bool {
-	switch s {
-	case CallCompleted, CallBusy, CallFailed, CallNoAnswer, CallCanceled:
-		return true
-	}
-	return false
-}
+// EndedCallStatuses are the statuses of a leg that is over.
+var EndedCallStatuses = []CallStatus{CallCompleted, CallBusy, CallFailed, CallNoAnswer, CallCanceled}
+
+// Ended reports whether the leg is over: its status is one of
+// EndedCallStatuses.
+func (s CallStatus) Ended() bool { return slices.Contains(EndedCallStatuses, s) }
 
 // LegRole says which side of a bridged call a leg is.
 type LegRole string

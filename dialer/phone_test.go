@@ -32,3 +32,14 @@ func TestTagRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestCallStatusEnded(t *testing.T) {
+	for st, want := range map[dialer.CallStatus]bool{
+		dialer.CallQueued: false, dialer.CallRinging: false, dialer.CallInProgress: false, "": false,
+		dialer.CallCompleted: true, dialer.CallBusy: true, dialer.CallFailed: true, dialer.CallNoAnswer: true, dialer.CallCanceled: true,
+	} {
+		if got := st.Ended(); got != want {
+			t.Errorf("%q.Ended() = %v, want %v", st, got, want)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
@@ -169,8 +168,7 @@ func (s *DB) calls(ctx context.Context, tail string, args []any) ([]dialer.Call,
 	// Legs of all the calls in one query, chunked under SQLite's variable limit.
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		ph := strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")
-		lrows, err := s.db.QueryContext(ctx, "SELECT "+legCols+" FROM legs WHERE call_id IN ("+ph+") ORDER BY call_id, role", chunk...)
+		lrows, err := s.db.QueryContext(ctx, "SELECT "+legCols+" FROM legs WHERE call_id IN ("+placeholders(len(chunk))+") ORDER BY call_id, role", chunk...)
 		if err != nil {
 			return nil, storeErr(err)
 		}
@@ -203,9 +201,10 @@ func (s *DB) UnpricedLegs(ctx context.Context, limit int) ([]dialer.LegRef, erro
 	if limit <= 0 {
 		limit = 500
 	}
+	ended := dialer.EndedCallStatuses
 	rows, err := s.db.QueryContext(ctx, `SELECT call_id, role, sid FROM legs
-		WHERE price IS NULL AND status IN ('completed', 'busy', 'failed', 'no-answer', 'canceled')
-		ORDER BY call_id LIMIT ?`, limit)
+		WHERE price IS NULL AND status IN (`+placeholders(len(ended))+`)
+		ORDER BY call_id LIMIT ?`, append(stringArgs(ended), limit)...)
 	if err != nil {
 		return nil, storeErr(err)
 	}

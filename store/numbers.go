@@ -123,7 +123,8 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 func underMaximum(ctx context.Context, tx *sql.Tx, max int, what string) error {
 	var live int
 	if err := tx.QueryRowContext(ctx,
-		"SELECT count(*) FROM numbers WHERE status IN ('pending', 'active', 'past_due', 'canceling')",
+		"SELECT count(*) FROM numbers WHERE status IN ("+placeholders(len(dialer.LiveStatuses))+")",
+		stringArgs(dialer.LiveStatuses)...,
 	).Scan(&live); err != nil {
 		return err
 	}
@@ -272,12 +273,7 @@ func (s *DB) MarkReleased(ctx context.Context, id int64, at time.Time) error {
 func (s *DB) Numbers(ctx context.Context, f dialer.NumberFilter) ([]dialer.Number, error) {
 	var fl filter
 	if len(f.Statuses) > 0 {
-		ph := make([]string, len(f.Statuses))
-		args := make([]any, len(f.Statuses))
-		for i, st := range f.Statuses {
-			ph[i], args[i] = "?", string(st)
-		}
-		fl.add("status IN ("+strings.Join(ph, ", ")+")", args...)
+		fl.add("status IN ("+placeholders(len(f.Statuses))+")", stringArgs(f.Statuses)...)
 	}
 	if f.Kind != "" {
 		fl.add("kind = ?", string(f.Kind))
@@ -314,6 +310,11 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 	return out, rows.Err()
 }
 
+// placeholders is the "?, ?, ..." of an IN (...) list of n values (n > 0).
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
 // inList returns the placeholders and arguments of an IN (...) list of ids
 // (not empty).
 func inList(ids []int64) (string, []any) {
@@ -321,7 +322,16 @@ func inList(ids []int64) (string, []any) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	return strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", "), args
+	return placeholders(len(ids)), args
+}
+
+// stringArgs is the arguments of an IN (...) list of statuses and the like.
+func stringArgs[S ~string](vs []S) []any {
+	args := make([]any, len(vs))
+	for i, v := range vs {
+		args[i] = string(v)
+	}
+	return args
 }
 
 // SetMonthlyPrice records the provider's monthly price of a number.

@@ -456,3 +456,69 @@ func TestWritesReturnTheStoredRow(t *testing.T) {
 		t.Errorf("%d numbers, want 2: refused writes left rows", len(ns))
 	}
 }
+
+// Exactly the ended legs with no price are unpriced, and exactly the live
+// numbers count against the maximum.
+func TestStatusListsInQueries(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	c, err := db.CreateContact(ctx, dialer.Contact{Phone: "+14155550100", CreatedAt: t0, UpdatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses := []dialer.CallStatus{dialer.CallQueued, dialer.CallRinging, dialer.CallInProgress, dialer.CallCompleted,
+		dialer.CallBusy, dialer.CallFailed, dialer.CallNoAnswer, dialer.CallCanceled}
+	want := map[string]bool{}
+	for i, st := range statuses {
+		call, err := db.StartCall(ctx, dialer.Call{ContactID: c.ID, AgentName: "Ann", AgentPhone: "+14155550111",
+			CallerID: "+14155550122", Confirm: dialer.ConfirmAuto, StartedAt: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sid := fmt.Sprintf("CA%d", i)
+		if err := db.SaveLeg(ctx, call.ID, dialer.Leg{Role: dialer.AgentLeg, SID: sid, To: "+14155550111", Status: st}); err != nil {
+			t.Fatal(err)
+		}
+		priced := fmt.Sprintf("CP%d", i)
+		if err := db.SaveLeg(ctx, call.ID, dialer.Leg{Role: dialer.ContactLeg, SID: priced, To: "+14155550100", Status: st,
+			Price: &dialer.Money{Amount: 1, Currency: "USD"}}); err != nil {
+			t.Fatal(err)
+		}
+		if st.Ended() {
+			want[sid] = true
+		}
+	}
+	got, err := db.UnpricedLegs(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(want) != 5 {
+		t.Errorf("unpriced %+v, want the %d ended unpriced legs", got, len(want))
+	}
+	for _, r := range got {
+		if !want[r.SID] || r.Role != dialer.AgentLeg {
+			t.Errorf("unpriced leg %+v is not ended or is priced", r)
+		}
+	}
+	if got, _ := db.UnpricedLegs(ctx, 2); len(got) != 2 {
+		t.Errorf("limit 2: %d legs", len(got))
+	}
+
+	now := t0.Format(timeLayout)
+	for i, st := range []dialer.NumberStatus{dialer.StatusReleased, dialer.StatusFailed, dialer.StatusPastDue, dialer.StatusCanceling} {
+		if _, err := db.db.ExecContext(ctx, `INSERT INTO numbers (kind, status, country, phone_number, provider_sid, area_code,
+			billing_period_end, reserved_until, created_at) VALUES ('dedicated', ?, 'US', ?, ?, '212', ?, ?, ?)`,
+			string(st), fmt.Sprintf("+1212555010%d", i), fmt.Sprintf("PN%d", i), now, now, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// past_due and canceling count; released and failed do not.
+	claim(t, db, "415", 3)
+	if _, err := db.StartPurchase(ctx, dialer.PurchaseRequest{Country: "US", AreaCode: "303", Now: t0, MaxNumbers: 3}); dialer.ErrorKind(err) != dialer.ELIMIT ||
+		!strings.Contains(err.Error(), "already has 3 of its maximum 3") {
+		t.Errorf("a fourth live number with maximum 3: %v", err)
+	}
+	if ns, err := db.Numbers(ctx, dialer.NumberFilter{Statuses: []dialer.NumberStatus{dialer.StatusPending, dialer.StatusFailed}}); err != nil || len(ns) != 2 {
+		t.Errorf("numbers pending or failed: %d, %v", len(ns), err)
+	}
+}
