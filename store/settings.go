@@ -30,30 +30,101 @@ func (s *DB) Settings(ctx context.Context) (dialer.Settings, error) {
 	return set, storeErr(rows.Err())
 }
 
+// settingField is one stored setting: its key, the string stored for it,
+// and how that string is read back (an error if it cannot be).
+type settingField struct {
+	key string
+	get func(dialer.Settings) string
+	set func(*dialer.Settings, string) error
+}
+
+// settingFields are the stored settings, in the order they are saved.
+var settingFields = []settingField{
+	{
+		key: "reservation_fee",
+		get: func(s dialer.Settings) string { return s.ReservationFee.Amount.String() },
+		set: func(s *dialer.Settings, v string) (err error) {
+			s.ReservationFee.Amount, err = dialer.ParseAmount(v)
+			return err
+		},
+	},
+	{
+		key: "reservation_fee_currency",
+		get: func(s dialer.Settings) string { return s.ReservationFee.Currency },
+		set: func(s *dialer.Settings, v string) error {
+			s.ReservationFee.Currency = v
+			return nil
+		},
+	},
+	{
+		key: "reservation_days",
+		get: func(s dialer.Settings) string { return strconv.Itoa(s.ReservationDays) },
+		set: func(s *dialer.Settings, v string) (err error) {
+			s.ReservationDays, err = strconv.Atoi(v)
+			return err
+		},
+	},
+	{
+		key: "max_numbers",
+		get: func(s dialer.Settings) string { return strconv.Itoa(s.MaxNumbers) },
+		set: func(s *dialer.Settings, v string) (err error) {
+			s.MaxNumbers, err = strconv.Atoi(v)
+			return err
+		},
+	},
+	{
+		key: "region_fallback",
+		get: func(s dialer.Settings) string { return strconv.FormatBool(s.RegionFallback) },
+		set: func(s *dialer.Settings, v string) (err error) {
+			s.RegionFallback, err = strconv.ParseBool(v)
+			return err
+		},
+	},
+	{
+		key: "calling_hours",
+		get: func(s dialer.Settings) string { return s.CallingHours.String() },
+		set: func(s *dialer.Settings, v string) (err error) {
+			s.CallingHours, err = dialer.ParseCallingHours(v)
+			return err
+		},
+	},
+	{
+		key: "confirm",
+		get: func(s dialer.Settings) string { return string(s.Confirm) },
+		set: func(s *dialer.Settings, v string) (err error) {
+			s.Confirm, err = dialer.ParseConfirmMode(v)
+			return err
+		},
+	},
+	{
+		key: "daily_call_cap",
+		get: func(s dialer.Settings) string { return strconv.Itoa(s.DailyCallCap) },
+		set: func(s *dialer.Settings, v string) (err error) {
+			s.DailyCallCap, err = strconv.Atoi(v)
+			return err
+		},
+	},
+	{
+		key: "balance_grace",
+		get: func(s dialer.Settings) string { return s.BalanceGrace.String() },
+		set: func(s *dialer.Settings, v string) (err error) {
+			s.BalanceGrace, err = time.ParseDuration(v)
+			return err
+		},
+	},
+}
+
+// applySetting reads one stored setting into set; keys it does not know
+// are ignored.
 func applySetting(set *dialer.Settings, k, v string) error {
-	var err error
-	switch k {
-	case "reservation_fee":
-		set.ReservationFee.Amount, err = dialer.ParseAmount(v)
-	case "reservation_fee_currency":
-		set.ReservationFee.Currency = v
-	case "reservation_days":
-		set.ReservationDays, err = strconv.Atoi(v)
-	case "max_numbers":
-		set.MaxNumbers, err = strconv.Atoi(v)
-	case "region_fallback":
-		set.RegionFallback, err = strconv.ParseBool(v)
-	case "calling_hours":
-		set.CallingHours, err = dialer.ParseCallingHours(v)
-	case "confirm":
-		set.Confirm, err = dialer.ParseConfirmMode(v)
-	case "daily_call_cap":
-		set.DailyCallCap, err = strconv.Atoi(v)
-	case "balance_grace":
-		set.BalanceGrace, err = time.ParseDuration(v)
-	}
-	if err != nil {
-		return dialer.Errorf(dialer.EINTERNAL, "stored setting %s=%q cannot be read: %w", k, v, err)
+	for _, f := range settingFields {
+		if f.key != k {
+			continue
+		}
+		if err := f.set(set, v); err != nil {
+			return dialer.Errorf(dialer.EINTERNAL, "stored setting %s=%q cannot be read: %w", k, v, err)
+		}
+		return nil
 	}
 	return nil
 }
@@ -63,22 +134,11 @@ func (s *DB) SaveSettings(ctx context.Context, set dialer.Settings) error {
 	if err := set.Validate(); err != nil {
 		return err
 	}
-	kv := [][2]string{
-		{"reservation_fee", set.ReservationFee.Amount.String()},
-		{"reservation_fee_currency", set.ReservationFee.Currency},
-		{"reservation_days", strconv.Itoa(set.ReservationDays)},
-		{"max_numbers", strconv.Itoa(set.MaxNumbers)},
-		{"region_fallback", strconv.FormatBool(set.RegionFallback)},
-		{"calling_hours", set.CallingHours.String()},
-		{"confirm", string(set.Confirm)},
-		{"daily_call_cap", strconv.Itoa(set.DailyCallCap)},
-		{"balance_grace", set.BalanceGrace.String()},
-	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, p := range kv {
+		for _, f := range settingFields {
 			if _, err := tx.ExecContext(ctx,
 				"INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-				p[0], p[1]); err != nil {
+				f.key, f.get(set)); err != nil {
 				return err
 			}
 		}

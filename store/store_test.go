@@ -522,3 +522,52 @@ func TestStatusListsInQueries(t *testing.T) {
 		t.Errorf("numbers pending or failed: %d, %v", len(ns), err)
 	}
 }
+
+// Settings are stored as these strings, and a stored value that cannot be
+// read is an internal error naming it.
+func TestSettingsStoredStrings(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	set := dialer.Settings{ReservationFee: dialer.MustMoney("2.50", "USD"), ReservationDays: 30, MaxNumbers: 3, RegionFallback: true,
+		CallingHours: dialer.CallingHours{Start: 9*60 + 30, End: 17 * 60}, Confirm: dialer.ConfirmKeypad, DailyCallCap: 40, BalanceGrace: 45 * time.Second}
+	if err := db.SaveSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT key, value FROM settings ORDER BY key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var k, v string
+		rows.Scan(&k, &v)
+		got = append(got, k+"="+v)
+	}
+	rows.Close()
+	want := []string{"balance_grace=45s", "calling_hours=" + set.CallingHours.String(), "confirm=keypad", "daily_call_cap=40",
+		"max_numbers=3", "region_fallback=true", "reservation_days=30", "reservation_fee=" + set.ReservationFee.Amount.String(),
+		"reservation_fee_currency=USD"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stored\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A key this version does not know is ignored.
+	if _, err := db.db.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES ('future_thing', 'x')"); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := db.Settings(ctx); err != nil || s != set {
+		t.Errorf("with an unknown key: %+v, %v", s, err)
+	}
+	for _, bad := range [][2]string{{"max_numbers", "many"}, {"region_fallback", "maybe"}, {"balance_grace", "soon"},
+		{"reservation_fee", "x"}, {"calling_hours", "all day"}, {"confirm", "telepathy"}} {
+		if _, err := db.db.ExecContext(ctx, "UPDATE settings SET value = ? WHERE key = ?", bad[1], bad[0]); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.Settings(ctx)
+		if dialer.ErrorKind(err) != dialer.EINTERNAL || !strings.HasPrefix(err.Error(), fmt.Sprintf("stored setting %s=%q cannot be read: ", bad[0], bad[1])) {
+			t.Errorf("stored %s=%q: %v", bad[0], bad[1], err)
+		}
+		if err := db.SaveSettings(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
