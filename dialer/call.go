@@ -75,20 +75,21 @@ type Event struct {
 	Err     error   // on PhaseEnded, when the call failed
 }
 
-func (c *Calls) now() time.Time {
-	if c.Clock == nil {
-		return time.Now().UTC()
+func (c *Calls) now() time.Time    { return nowUTC(c.Clock) }
+func (c *Calls) log() *slog.Logger { return logOr(c.Logger) }
+
+// discard is the logger of a Calls or Reservations given none.
+var discard = slog.New(slog.DiscardHandler)
+
+// logOr is l, or a logger that discards everything when l is nil.
+func logOr(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return discard
 	}
-	return c.Clock.Now().UTC()
+	return l
 }
 
-func (c *Calls) log() *slog.Logger {
-	if c.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return c.Logger
-}
-
+// durOr is d if it is set (positive), else def.
 func durOr(d, def time.Duration) time.Duration {
 	if d > 0 {
 		return d

@@ -87,10 +87,7 @@ func (r *Reservations) Release(ctx context.Context, id int64) (Number, error) {
 }
 
 func (r *Reservations) purchaseTimeout() time.Duration {
-	if r.PurchaseTimeout > 0 {
-		return r.PurchaseTimeout
-	}
-	return defaultPurchaseTime
+	return durOr(r.PurchaseTimeout, defaultPurchaseTime)
 }
 
 // CheckAreaCode accepts three digits, such as 415.

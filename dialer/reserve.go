@@ -46,25 +46,11 @@ const (
 	fallbackCandidates  = 5
 )
 
-func (r *Reservations) now() time.Time {
-	if r.Clock == nil {
-		return time.Now().UTC()
-	}
-	return r.Clock.Now().UTC()
-}
-
-func (r *Reservations) log() *slog.Logger {
-	if r.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return r.Logger
-}
+func (r *Reservations) now() time.Time    { return nowUTC(r.Clock) }
+func (r *Reservations) log() *slog.Logger { return logOr(r.Logger) }
 
 func (r *Reservations) stale() time.Duration {
-	if r.StalePending > 0 {
-		return r.StalePending
-	}
-	return defaultStalePending
+	return durOr(r.StalePending, defaultStalePending)
 }
 
 // Tag is the friendly name a number bought for local id carries, so that a
