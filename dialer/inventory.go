@@ -51,13 +51,7 @@ func (r *Reservations) BuyDedicated(ctx context.Context, req DedicatedRequest) (
 		buy.AreaCode = req.AreaCode
 	}
 	owned, err := r.Provider.BuyNumber(bctx, buy)
-	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), r.purchaseTimeout())
-	defer scancel()
-	if err != nil {
-		res, err := r.purchaseFailed(sctx, p, err)
-		return res.Number, err
-	}
-	res, err := r.activate(sctx, p, owned, set)
+	res, err := r.settle(ctx, p, owned, err, set)
 	return res.Number, err
 }
 

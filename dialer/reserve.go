@@ -144,8 +144,7 @@ func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings
 
 // buy buys the number of the pending record p and activates it.
 func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settings) (Reservation, error) {
-	timeout := r.purchaseTimeout()
-	bctx, cancel := context.WithTimeout(ctx, timeout)
+	bctx, cancel := context.WithTimeout(ctx, r.purchaseTimeout())
 	defer cancel()
 	tag := Tag(r.Store.InstanceID(), p.ID)
 	owned, err := r.Provider.BuyNumber(bctx, BuyRequest{Country: area.Country, AreaCode: area.AreaCode, FriendlyName: tag})
@@ -163,14 +162,10 @@ func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settin
 			owned, err = r.buyInRegion(bctx, area, info, tag)
 		}
 	}
-	// Settle with a context the caller's cancellation cannot cut short: a
-	// number may have been bought, and it must not be forgotten.
-	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer scancel()
 	if err != nil {
-		return r.purchaseFailed(sctx, p, err)
+		return r.settle(ctx, p, OwnedNumber{}, err, set)
 	}
-	res, err := r.activate(sctx, p, owned, set)
+	res, err := r.settle(ctx, p, owned, nil, set)
 	if err != nil {
 		return Reservation{}, err
 	}
@@ -196,10 +191,23 @@ func (r *Reservations) buyInRegion(ctx context.Context, area Phone, info nanp.Ar
 	return OwnedNumber{}, Errorf(ENOTAVAILABLE, "No phone number is available in area code %s or elsewhere in %s", area.AreaCode, info.RegionName)
 }
 
+// settle records how the purchase of pending number p ended: the number
+// bought (owned), or the purchase's error. It runs under a context the
+// caller's cancellation cannot cut short: a number may have been bought,
+// and it must not be forgotten.
+func (r *Reservations) settle(ctx context.Context, p Number, owned OwnedNumber, err error, set Settings) (Reservation, error) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.purchaseTimeout())
+	defer cancel()
+	if err != nil {
+		return r.purchaseFailed(sctx, p, err, set)
+	}
+	return r.activate(sctx, p, owned, set)
+}
+
 // purchaseFailed settles a pending number whose purchase returned err. When
 // the provider's answer leaves it unknown whether the number was bought, it
 // looks before deciding: a bought number is adopted, never forgotten.
-func (r *Reservations) purchaseFailed(ctx context.Context, p Number, cause error) (Reservation, error) {
+func (r *Reservations) purchaseFailed(ctx context.Context, p Number, cause error, set Settings) (Reservation, error) {
 	switch ErrorKind(cause) {
 	case EUNAVAILABLE, ECANCELED, EINTERNAL:
 		owned, found, err := r.findTagged(ctx, p.ID)
@@ -208,10 +216,6 @@ func (r *Reservations) purchaseFailed(ctx context.Context, p Number, cause error
 			return Reservation{}, &Error{Kind: EPURCHASEUNKNOWN, Message: "The provider did not confirm the purchase and could not be asked again; nothing is charged until it is checked", Err: cause}
 		}
 		if found {
-			set, err := r.Store.Settings(ctx)
-			if err != nil {
-				return Reservation{}, err
-			}
 			res, err := r.activate(ctx, p, owned, set)
 			if err != nil {
 				return Reservation{}, err

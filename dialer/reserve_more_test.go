@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/store"
 )
 
 func TestAcquireRefusesNumbersWithNoLocalCallerID(t *testing.T) {
@@ -315,4 +316,42 @@ type failingRelease struct{ *fakeNumbers }
 
 func (f *failingRelease) ReleaseNumber(ctx context.Context, sid string) error {
 	return dialer.Errorf(dialer.EUNAVAILABLE, "503")
+}
+
+// settingsCounter is a store that counts its settings reads.
+type settingsCounter struct {
+	*store.DB
+	mu    sync.Mutex
+	reads int
+}
+
+func (s *settingsCounter) Settings(ctx context.Context) (dialer.Settings, error) {
+	s.mu.Lock()
+	s.reads++
+	s.mu.Unlock()
+	return s.DB.Settings(ctx)
+}
+
+// Settling an ambiguous purchase uses the settings the purchase was made
+// under: they are read once per purchase, not again to adopt the number.
+func TestAmbiguousPurchaseReadsSettingsOnce(t *testing.T) {
+	e := newEnv(t)
+	st := &settingsCounter{DB: e.db}
+	e.res.Store = st
+	e.prov.boughtButFail = dialer.Errorf(dialer.EUNAVAILABLE, "connection reset")
+	r, err := e.res.Acquire(context.Background(), contact("+14155550100"), nil)
+	if err != nil || !r.Bought || r.Fee == nil || !r.Local {
+		t.Fatalf("on demand: %+v, %v; want the number adopted, local, with its fee", r, err)
+	}
+	e.prov.boughtButFail = dialer.Errorf(dialer.EUNAVAILABLE, "connection reset")
+	n, err := e.res.BuyDedicated(context.Background(), dialer.DedicatedRequest{AreaCode: "212"})
+	if err != nil || n.Status != dialer.StatusActive || n.Kind != dialer.Dedicated {
+		t.Fatalf("dedicated: %+v, %v; want the number adopted", n, err)
+	}
+	if st.reads != 2 {
+		t.Errorf("%d settings reads for two purchases, want 2", st.reads)
+	}
+	if e.prov.purchases() != 2 || len(e.charges()) != 1 {
+		t.Errorf("purchases %d, fees %d; want 2 and 1", e.prov.purchases(), len(e.charges()))
+	}
 }
