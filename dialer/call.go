@@ -582,7 +582,10 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 				changed = applyInfo(contact, kids[0]) || changed
 			}
 		}
-		if changed {
+		// The contact's leg was looked at in this same pass, after the
+		// agent's: once both have ended (or the contact never rang), done.
+		done := agent.Status.Ended() && (contact == nil || contact.Status.Ended() || !dialed)
+		if changed || done {
 			saveLegs()
 		}
 		switch {
@@ -604,10 +607,7 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		if changed && phase != PhaseEnded {
 			s.emit(Event{Phase: phase, Legs: legsOf(agent, contact)})
 		}
-		// The contact's leg was looked at in this same pass, after the
-		// agent's: once both have ended (or the contact never rang), done.
-		if agent.Status.Ended() && (contact == nil || contact.Status.Ended() || !dialed) {
-			saveLegs()
+		if done {
 			out := outcome(agent, contact, answered)
 			if err := c.Store.FinishCall(wctx, call.ID, out, endReason, c.now()); err != nil {
 				return call, err

@@ -355,3 +355,107 @@ func TestAmbiguousPurchaseReadsSettingsOnce(t *testing.T) {
 		t.Errorf("purchases %d, fees %d; want 2 and 1", e.prov.purchases(), len(e.charges()))
 	}
 }
+
+// scriptedCalls is a provider whose one call is answered at the first poll
+// and over, both legs, at the second.
+type scriptedCalls struct {
+	*fakeNumbers
+	mu      sync.Mutex
+	fetches int
+}
+
+func (p *scriptedCalls) CreateCall(ctx context.Context, req dialer.CallRequest) (dialer.CallInfo, error) {
+	return dialer.CallInfo{SID: "CA1", To: req.To, From: req.From, Status: dialer.CallQueued}, nil
+}
+
+func (p *scriptedCalls) status() dialer.CallStatus {
+	if p.fetches < 2 {
+		return dialer.CallInProgress
+	}
+	return dialer.CallCompleted
+}
+
+func (p *scriptedCalls) FetchCall(ctx context.Context, sid string) (dialer.CallInfo, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fetches++
+	return dialer.CallInfo{SID: sid, Status: p.status(), Duration: time.Duration(p.fetches) * time.Second}, nil
+}
+
+func (p *scriptedCalls) UpdateCall(ctx context.Context, sid string, u dialer.CallUpdate) (dialer.CallInfo, error) {
+	return dialer.CallInfo{SID: sid}, nil
+}
+
+func (p *scriptedCalls) ChildCalls(ctx context.Context, parent string) ([]dialer.CallInfo, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return []dialer.CallInfo{{SID: "CA2", ParentSID: parent, Status: p.status(), AnsweredBy: "human"}}, nil
+}
+
+func (p *scriptedCalls) Balance(ctx context.Context) (dialer.Money, error) {
+	return dialer.MustMoney("10.00", "USD"), nil
+}
+
+func (p *scriptedCalls) NumberMonthlyPrice(ctx context.Context, country string) (dialer.Money, error) {
+	return dialer.MustMoney("1.15", "USD"), nil
+}
+
+func (p *scriptedCalls) VoiceRate(ctx context.Context, to, from string) (dialer.Money, error) {
+	return dialer.MustMoney("0.014", "USD"), nil
+}
+
+// legCounter is a store that counts leg writes.
+type legCounter struct {
+	*store.DB
+	mu    sync.Mutex
+	saves int
+}
+
+func (s *legCounter) SaveLeg(ctx context.Context, callID int64, l dialer.Leg) error {
+	s.mu.Lock()
+	s.saves++
+	s.mu.Unlock()
+	return s.DB.SaveLeg(ctx, callID, l)
+}
+
+// The pass that sees the call end writes its legs once, not twice.
+func TestEndedCallSavesItsLegsOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	prov := &scriptedCalls{fakeNumbers: e.prov}
+	st := &legCounter{DB: e.db}
+	e.res.Provider = prov
+	c, err := e.db.CreateContact(ctx, dialer.Contact{Name: "Ada Lovelace", Phone: "+14155550100", CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := &dialer.Calls{Store: st, Provider: prov, Numbers: e.res, Clock: e.clock,
+		PollInterval: time.Millisecond, MaxPollInterval: 2 * time.Millisecond, BalanceEvery: time.Hour}
+	s, err := calls.Start(ctx, dialer.CallOptions{Contact: c, Agent: dialer.Agent{Name: "Ann", Phone: "+14155550111"},
+		Confirm: dialer.ConfirmAuto, OverrideReason: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range s.Events() {
+	}
+	call, err := s.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if call.Outcome != dialer.OutcomeAnswered || len(call.Legs) != 2 {
+		t.Fatalf("call %+v", call)
+	}
+	for _, l := range call.Legs {
+		if l.Status != dialer.CallCompleted || l.Rate == nil {
+			t.Errorf("leg %+v, want completed with its rate", l)
+		}
+	}
+	if call.Legs[0].Role != dialer.AgentLeg || call.Legs[0].Duration != 2*time.Second || call.Legs[1].AnsweredBy != "human" {
+		t.Errorf("legs %+v", call.Legs)
+	}
+	// The agent's leg when placed, both legs at the first poll, both at the
+	// second (the last).
+	if st.saves != 5 {
+		t.Errorf("%d leg writes, want 5", st.saves)
+	}
+}
