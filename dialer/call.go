@@ -309,14 +309,13 @@ type Session struct {
 	c    *Calls
 	o    CallOptions
 	set  Settings
-	area Phone // the contact's number, read by the guards
+	area Phone // the contact's number: read by the guards, then dialed
 
 	events                chan Event
 	confirm, hangup, wake chan struct{}
 	done                  chan struct{}
 	mu                    sync.Mutex
 	keypadDialed          bool
-	contactE164           string
 	callerID              string
 	result                Call
 	err                   error
@@ -348,7 +347,7 @@ func signal(ch chan struct{}) {
 func (s *Session) poke() { signal(s.wake) }
 
 func (s *Session) dial() Dial {
-	return Dial{To: s.contactE164, CallerID: s.callerID, RingTimeout: durOr(s.c.RingTimeout, 30*time.Second),
+	return Dial{To: s.area.E164, CallerID: s.callerID, RingTimeout: durOr(s.c.RingTimeout, 30*time.Second),
 		StatusCallback: s.c.StatusCallbackURL, MachineDetection: true}
 }
 
@@ -384,7 +383,6 @@ func (s *Session) run(ctx context.Context) {
 
 func (s *Session) place(ctx context.Context) (Call, error) {
 	c, o, area := s.c, s.o, s.area
-	s.contactE164 = area.E164
 	res, err := c.Numbers.AcquireArea(ctx, area, s.set, func(n Number) {
 		s.emit(Event{Phase: PhaseProvisioning, Number: &n, Message: "Getting a local number for area code " + area.AreaCode + "…"})
 	})
@@ -576,7 +574,7 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 			kids, err := c.Provider.ChildCalls(wctx, agent.SID)
 			if err == nil && len(kids) > 0 {
 				if contact == nil {
-					contact = &Leg{Role: ContactLeg, SID: kids[0].SID, To: s.contactE164}
+					contact = &Leg{Role: ContactLeg, SID: kids[0].SID, To: s.area.E164}
 					c.rate(ctx, contact, s.callerID)
 				}
 				changed = applyInfo(contact, kids[0]) || changed

@@ -216,19 +216,14 @@ func (r *Reservations) purchaseFailed(ctx context.Context, p Number, cause error
 			return Reservation{}, &Error{Kind: EPURCHASEUNKNOWN, Message: "The provider did not confirm the purchase and could not be asked again; nothing is charged until it is checked", Err: cause}
 		}
 		if found {
-			res, err := r.activate(ctx, p, owned, set)
-			if err != nil {
-				return Reservation{}, err
-			}
-			res.Local = res.Number.AreaCode == p.ServesAreaCode
-			return res, nil
+			return r.activate(ctx, p, owned, set)
 		}
 	}
 	if err := r.Store.FailNumber(ctx, p.ID, ErrorMessage(cause)); err != nil {
 		// No longer pending: a reconcile pass (in this or another process)
 		// found the number at the provider and adopted it meanwhile.
 		if n, gerr := r.Store.Number(ctx, p.ID); ErrorKind(err) == ECONFLICT && gerr == nil && n.Status == StatusActive {
-			return Reservation{Number: n, Bought: true, Local: n.AreaCode == p.ServesAreaCode}, nil
+			return Reservation{Number: n, Bought: true, Local: n.Local()}, nil
 		}
 		return Reservation{}, errors.Join(cause, err)
 	}

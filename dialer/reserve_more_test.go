@@ -362,9 +362,13 @@ type scriptedCalls struct {
 	*fakeNumbers
 	mu      sync.Mutex
 	fetches int
+	dialTo  string // whom the created call dials
 }
 
 func (p *scriptedCalls) CreateCall(ctx context.Context, req dialer.CallRequest) (dialer.CallInfo, error) {
+	if req.Dial != nil {
+		p.dialTo = req.Dial.To
+	}
 	return dialer.CallInfo{SID: "CA1", To: req.To, From: req.From, Status: dialer.CallQueued}, nil
 }
 
@@ -450,12 +454,28 @@ func TestEndedCallSavesItsLegsOnce(t *testing.T) {
 			t.Errorf("leg %+v, want completed with its rate", l)
 		}
 	}
-	if call.Legs[0].Role != dialer.AgentLeg || call.Legs[0].Duration != 2*time.Second || call.Legs[1].AnsweredBy != "human" {
-		t.Errorf("legs %+v", call.Legs)
+	if call.Legs[0].Role != dialer.AgentLeg || call.Legs[0].Duration != 2*time.Second || call.Legs[1].AnsweredBy != "human" ||
+		call.Legs[1].To != "+14155550100" || prov.dialTo != "+14155550100" {
+		t.Errorf("legs %+v, dialed %q; want the contact's number dialed and on its leg", call.Legs, prov.dialTo)
 	}
 	// The agent's leg when placed, both legs at the first poll, both at the
 	// second (the last).
 	if st.saves != 5 {
 		t.Errorf("%d leg writes, want 5", st.saves)
+	}
+}
+
+// An ambiguous purchase elsewhere in the region is adopted as what it is:
+// bought, but not local.
+func TestAmbiguousFallbackPurchaseIsAdoptedNonLocal(t *testing.T) {
+	e := newEnv(t)
+	e.prov.empty["650"] = true
+	e.prov.boughtButFail = dialer.Errorf(dialer.EUNAVAILABLE, "connection reset")
+	r, err := e.res.Acquire(context.Background(), contact("+16505550123"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Bought || r.Local || r.Number.Local() || r.Number.ServesAreaCode != "650" || r.Number.AreaCode == "650" || r.Fee == nil {
+		t.Fatalf("got %+v, want the fallback number adopted, non-local, with its fee", r)
 	}
 }
