@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
@@ -17,13 +18,14 @@ func pad(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	if ansi.StringWidth(s) > w {
+	n := ansi.StringWidth(s)
+	if n > w {
 		return ansi.Truncate(s, w, "…")
 	}
-	for ansi.StringWidth(s) < w {
-		s += " "
+	if n == w {
+		return s
 	}
-	return s
+	return s + strings.Repeat(" ", w-n)
 }
 
 // nationalFormat shows a number as people write it: "(415) 555-2671" at
