@@ -74,7 +74,6 @@ type searchMsg struct {
 type contactsLoadedMsg struct {
 	contacts []dialer.Contact
 	outcomes map[int64]dialer.Outcome
-	hours    dialer.CallingHours
 }
 
 type detailMsg struct {
@@ -139,9 +138,8 @@ func (m contactsModel) loadVisible(d Deps, h int) tea.Cmd {
 			return nil // a newer result will load its own rows
 		}
 		out, _ := d.Store.Contacts(d.Context, ids)
-		set, _ := d.Store.Settings(d.Context)
 		outcomes, _ := d.Store.LastOutcomes(d.Context, ids)
-		return contactsLoadedMsg{contacts: out, outcomes: outcomes, hours: set.CallingHours}
+		return contactsLoadedMsg{contacts: out, outcomes: outcomes}
 	}
 }
 
@@ -224,7 +222,9 @@ func (m contactsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (contac
 				m.zones[c.ID] = z
 			}
 		}
-		m.hours = msg.hours
+		return m, nil
+	case settingsAppliedMsg:
+		m.hours = msg.set.CallingHours
 		return m, nil
 	case detailMsg:
 		if msg.err == nil {

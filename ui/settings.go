@@ -32,6 +32,26 @@ type settingsMsg struct {
 	err error
 }
 
+// settingsAppliedMsg brings the organization's settings to the screens that
+// follow them (the contacts' calling-hours badges): once at start, and each
+// time the Settings screen saves them (saved: the status line says so).
+type settingsAppliedMsg struct {
+	set   dialer.Settings
+	saved bool
+}
+
+// loadSettings reads the settings once, at start; a failure leaves the
+// defaults in place.
+func loadSettings(d Deps) tea.Cmd {
+	return func() tea.Msg {
+		set, err := d.Store.Settings(d.Context)
+		if err != nil {
+			return nil
+		}
+		return settingsAppliedMsg{set: set}
+	}
+}
+
 func newSettings(d Deps) settingsModel {
 	in := textinput.New()
 	in.SetWidth(40)
@@ -144,7 +164,7 @@ func (m settingsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (settin
 					if err := d.Store.SaveSettings(d.Context, s); err != nil {
 						return errStatus(err)
 					}
-					return statusMsg("Settings saved.")
+					return settingsAppliedMsg{set: s, saved: true}
 				}
 			}
 			var cmd tea.Cmd

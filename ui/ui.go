@@ -88,7 +88,7 @@ func New(d Deps) Model {
 
 // Init starts what the first frame does not wait for.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.contacts.waitIndex(m.d), tickEvery()}
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.contacts.waitIndex(m.d), loadSettings(m.d), tickEvery()}
 	if m.setup != nil {
 		cmds = append(cmds, m.setup.focus())
 	}
@@ -123,6 +123,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case statusMsg:
 		m.status = string(msg)
 		return m, nil
+	case settingsAppliedMsg:
+		if msg.saved {
+			m.status = "Settings saved."
+		}
+		// and on to the screens that follow the settings
 	case agentSavedMsg:
 		m.d.Agent = msg.agent
 		m.setup = nil

@@ -429,3 +429,56 @@ func TestQuitDuringALiveCallAsksAndHangsUp(t *testing.T) {
 		d.settle(20*time.Millisecond, 100*time.Millisecond)
 	}
 }
+
+// countingStore counts the row loads of the contacts screen.
+type countingStore struct {
+	dialer.Store
+	mu       sync.Mutex
+	contacts int
+}
+
+func (s *countingStore) Contacts(ctx context.Context, ids []int64) ([]dialer.Contact, error) {
+	s.mu.Lock()
+	s.contacts++
+	s.mu.Unlock()
+	return s.Store.Contacts(ctx, ids)
+}
+
+func (s *countingStore) rowLoads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.contacts
+}
+
+func TestSavedCallingHoursReachTheContactsBadges(t *testing.T) {
+	deps := testDeps(t, agent)
+	cs := &countingStore{Store: deps.Store}
+	deps.Store = cs
+	d := newDriver(t, New(deps), 120, 40)
+	d.until("Walter Skinner")
+	d.settle(50*time.Millisecond, 2*time.Second)
+	if s := d.screen(); strings.Contains(s, "⏾") {
+		t.Fatalf("14:00 in New York is inside the default hours, yet:\n%s", s)
+	}
+	loads := cs.rowLoads()
+	d.keys("esc", "4") // leave the search field; 4 is Settings
+	d.until("Calling hours")
+	for range 4 {
+		d.keys("j")
+	}
+	d.keys("enter")
+	for range len("08:00-21:00") {
+		d.send(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	d.typeText("06:00-07:00")
+	d.keys("enter")
+	d.until("Settings saved.")
+	d.keys("1")
+	s := d.until("⏾")
+	if n := strings.Count(s, "⏾"); n != len(people) {
+		t.Errorf("%d contacts badged outside hours, want %d:\n%s", n, len(people), s)
+	}
+	if n := cs.rowLoads(); n != loads {
+		t.Errorf("the badges needed %d new row loads", n-loads)
+	}
+}
