@@ -40,12 +40,19 @@ func (m historyModel) load(d Deps) tea.Cmd {
 		if err != nil {
 			return historyMsg{err: err}
 		}
-		names := map[int64]string{}
+		// one query for every contact named (at most Limit: 500 ids)
+		var ids []int64
+		seen := map[int64]bool{}
 		for _, c := range cs {
-			if _, ok := names[c.ContactID]; !ok {
-				if who, err := d.Store.Contact(d.Context, c.ContactID); err == nil {
-					names[c.ContactID] = who.Label()
-				}
+			if !seen[c.ContactID] {
+				seen[c.ContactID] = true
+				ids = append(ids, c.ContactID)
+			}
+		}
+		names := make(map[int64]string, len(ids))
+		if who, err := d.Store.Contacts(d.Context, ids); err == nil {
+			for _, c := range who {
+				names[c.ID] = c.Label()
 			}
 		}
 		charges, err := d.Store.Charges(d.Context, dialer.ChargeFilter{Since: monthStart})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -480,5 +481,36 @@ func TestSavedCallingHoursReachTheContactsBadges(t *testing.T) {
 	}
 	if n := cs.rowLoads(); n != loads {
 		t.Errorf("the badges needed %d new row loads", n-loads)
+	}
+}
+
+func TestHistoryNamesEveryCalledContact(t *testing.T) {
+	deps := testDeps(t, agent)
+	ctx := context.Background()
+	var want []string
+	for i, p := range people[:3] {
+		c, err := deps.Store.ContactByPhone(ctx, p.Phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 - i%2 { // some contacts called twice
+			if _, err := deps.Store.StartCall(ctx, dialer.Call{ContactID: c.ID, AgentName: agent.Name, AgentPhone: agent.Phone, CallerID: "+12125550100",
+				Confirm: dialer.ConfirmTerminal, StartedAt: fixedNow}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want = append(want, c.Label())
+	}
+	msg, ok := historyModel{}.load(deps)().(historyMsg)
+	if !ok || msg.err != nil {
+		t.Fatalf("history load: %#v", msg)
+	}
+	if len(msg.calls) != 5 || len(msg.names) != 3 {
+		t.Fatalf("%d calls, %d names: %v", len(msg.calls), len(msg.names), msg.names)
+	}
+	for _, c := range msg.calls {
+		if !slices.Contains(want, msg.names[c.ContactID]) {
+			t.Errorf("call %d: name %q, want one of %q", c.ID, msg.names[c.ContactID], want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -91,18 +92,49 @@ func callRecords(ctx context.Context, a *app, f dialer.CallFilter) ([]dialer.Cal
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	contacts := map[int64]dialer.Contact{}
-	for _, c := range cs {
-		if _, ok := contacts[c.ContactID]; !ok {
-			who, err := a.db.Contact(ctx, c.ContactID)
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			contacts[c.ContactID] = who
-		}
+	contacts, err := callContacts(ctx, a.db, cs)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	charges, err := a.db.Charges(ctx, dialer.ChargeFilter{})
 	return cs, contacts, charges, err
+}
+
+// contactBatch is how many contacts one query reads: well under SQLite's
+// limit on bound parameters, whatever the number of calls.
+const contactBatch = 500
+
+// callContacts reads the contacts of these calls, a batch per query. A
+// contact that is not there fails as Store.Contact fails for it.
+func callContacts(ctx context.Context, db dialer.ContactStore, cs []dialer.Call) (map[int64]dialer.Contact, error) {
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, c := range cs {
+		if !seen[c.ContactID] {
+			seen[c.ContactID] = true
+			ids = append(ids, c.ContactID)
+		}
+	}
+	contacts := make(map[int64]dialer.Contact, len(ids))
+	for batch := range slices.Chunk(ids, contactBatch) {
+		got, err := db.Contacts(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		for _, who := range got {
+			contacts[who.ID] = who
+		}
+	}
+	for _, id := range ids {
+		if _, ok := contacts[id]; !ok {
+			who, err := db.Contact(ctx, id) // the error it gives
+			if err != nil {
+				return nil, err
+			}
+			contacts[id] = who
+		}
+	}
+	return contacts, nil
 }
 
 type callsListOpts struct {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+// fakeContacts holds contacts 1..n but one, and counts the queries.
+type fakeContacts struct {
+	dialer.ContactStore
+	n, missing      int64
+	batches, single int
+}
+
+func (f *fakeContacts) Contacts(ctx context.Context, ids []int64) ([]dialer.Contact, error) {
+	f.batches++
+	if len(ids) > contactBatch {
+		return nil, dialer.Errorf(dialer.EINVALID, "%d ids in one query", len(ids))
+	}
+	var out []dialer.Contact
+	for _, id := range ids {
+		if id >= 1 && id <= f.n && id != f.missing {
+			out = append(out, dialer.Contact{ID: id, Name: "C" + strconv.FormatInt(id, 10)})
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeContacts) Contact(ctx context.Context, id int64) (dialer.Contact, error) {
+	f.single++
+	if id >= 1 && id <= f.n && id != f.missing {
+		return dialer.Contact{ID: id, Name: "C" + strconv.FormatInt(id, 10)}, nil
+	}
+	return dialer.Contact{}, dialer.Errorf(dialer.ENOTFOUND, "no contact with id %d", id)
+}
+
+func TestCallContactsBatches(t *testing.T) {
+	var cs []dialer.Call
+	for id := int64(1200); id >= 1; id-- {
+		if id != 777 {
+			cs = append(cs, dialer.Call{ContactID: id}, dialer.Call{ContactID: id})
+		}
+	}
+	f := &fakeContacts{n: 1200, missing: 777}
+	got, err := callContacts(context.Background(), f, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1199 || got[42].Name != "C42" || f.batches != 3 || f.single != 0 {
+		t.Errorf("%d contacts, %d batch queries, %d single ones", len(got), f.batches, f.single)
+	}
+
+	// A call whose contact is gone fails as Store.Contact does.
+	cs = append(cs, dialer.Call{ContactID: 777})
+	_, err = callContacts(context.Background(), &fakeContacts{n: 1200, missing: 777}, cs)
+	if err == nil || err.Error() != "no contact with id 777" || dialer.ErrorKind(err) != dialer.ENOTFOUND {
+		t.Errorf("missing contact: %v", err)
+	}
+}
