@@ -174,10 +174,16 @@ func (m contactsModel) loadDetail(d Deps) tea.Cmd {
 	if !ok {
 		return nil
 	}
+	// The row's contact is usually in the cache already (read here, not in
+	// the command: the map is shared); after a call it is not, and is read
+	// again.
+	c, cached := m.cache[id]
 	return func() tea.Msg {
-		c, err := d.Store.Contact(d.Context, id)
-		if err != nil {
-			return detailMsg{err: err}
+		if !cached {
+			var err error
+			if c, err = d.Store.Contact(d.Context, id); err != nil {
+				return detailMsg{err: err}
+			}
 		}
 		calls, err := d.Store.Calls(d.Context, dialer.CallFilter{ContactID: id, Limit: 20})
 		return detailMsg{detail: contactDetail{contact: c, calls: calls}, err: err}
@@ -254,7 +260,11 @@ func (m contactsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (contac
 func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel, tea.Cmd) {
 	n := len(m.res.Matches)
 	move := func(to int) (contactsModel, tea.Cmd) {
-		m.cursor = max(0, min(to, n-1))
+		to = max(0, min(to, n-1))
+		if to == m.cursor {
+			return m, nil // already there (up at the top): the detail stands
+		}
+		m.cursor = to
 		m.scroll()
 		m.detail = nil
 		return m, tea.Batch(m.loadVisible(d, m.rows), m.loadDetail(d))

@@ -435,7 +435,21 @@ func TestQuitDuringALiveCallAsksAndHangsUp(t *testing.T) {
 type countingStore struct {
 	dialer.Store
 	mu       sync.Mutex
-	contacts int
+	contacts int // row loads (Store.Contacts)
+	contact  int // single reads (Store.Contact)
+}
+
+func (s *countingStore) Contact(ctx context.Context, id int64) (dialer.Contact, error) {
+	s.mu.Lock()
+	s.contact++
+	s.mu.Unlock()
+	return s.Store.Contact(ctx, id)
+}
+
+func (s *countingStore) singleReads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.contact
 }
 
 func (s *countingStore) Contacts(ctx context.Context, ids []int64) ([]dialer.Contact, error) {
@@ -513,4 +527,46 @@ func TestHistoryNamesEveryCalledContact(t *testing.T) {
 			t.Errorf("call %d: name %q, want one of %q", c.ID, msg.names[c.ContactID], want)
 		}
 	}
+}
+
+func TestCursorMovesReadOnlyWhatTheyNeed(t *testing.T) {
+	deps := testDeps(t, agent)
+	cs := &countingStore{Store: deps.Store}
+	deps.Store = cs
+	d := newDriver(t, New(deps), 120, 40)
+	d.until("Walter Skinner")
+	d.until("No calls yet.") // the detail pane
+	d.settle(50*time.Millisecond, 2*time.Second)
+
+	// Up at the top moves nothing: no reads, and the detail stays.
+	before := d.screen()
+	m, cmd := d.m.Update(keyMsg("up"))
+	if cmd != nil {
+		t.Error("up at the top asked for work")
+	}
+	if got := ansi.Strip(m.View().Content); got != before {
+		t.Errorf("up at the top changed the screen:\n%s", got)
+	}
+
+	// Down to a row already loaded: the detail comes from the cache.
+	reads := cs.singleReads()
+	d.keys("down")
+	d.until("2 of 4")
+	d.until("Zoë Ångström · Nordic Outdoor") // the detail pane
+	d.settle(50*time.Millisecond, time.Second)
+	if n := cs.singleReads(); n != reads {
+		t.Errorf("moving to a loaded row read %d contacts one by one", n-reads)
+	}
+
+	// After a call the contact is read again: the detail shows what changed.
+	c, err := deps.Store.Contact(context.Background(), d.m.(Model).contacts.res.Matches[1].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Notes = "Prefers mornings"
+	if _, err := deps.Store.UpdateContact(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	d.send(callEndedMsg{})
+	d.until("Notes: Prefers mornings")
 }
