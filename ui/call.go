@@ -40,7 +40,6 @@ type callModel struct {
 	fielding  bool // a custom field ("name: value") has the keyboard
 	spin      spinner.Model
 	session   *dialer.Session
-	mode      dialer.ConfirmMode
 	phase     dialer.Phase
 	number    *dialer.Number
 	legs      []dialer.Leg
@@ -153,7 +152,6 @@ func (m callModel) update(msg tea.Msg, d Deps, k KeyMap) (callModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case previewMsg:
 		m.preview = msg
-		m.mode = msg.mode
 		if msg.err != nil && !msg.needReason {
 			m.stage, m.err = stageFailed, msg.err
 		}
@@ -304,7 +302,7 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 				m.session.Hangup()
 				m.message = "Hanging up…"
 			}
-		case key.Matches(msg, k.Confirm) && m.phase == dialer.PhaseAwaitConfirm && m.mode == dialer.ConfirmTerminal:
+		case key.Matches(msg, k.Confirm) && m.phase == dialer.PhaseAwaitConfirm && m.preview.mode == dialer.ConfirmTerminal:
 			m.session.Confirm()
 			m.message = "Dialing " + m.contact.Label() + "…"
 		case key.Matches(msg, k.Notes):
@@ -362,7 +360,7 @@ func (m callModel) keyHelp(k KeyMap) help.KeyMap {
 			return keyHelp{short: []key.Binding{b("enter", "save"), b("esc", "cancel")}}
 		}
 		short := []key.Binding{k.Hangup, k.Notes, b("f", "edit a field")}
-		if m.phase == dialer.PhaseAwaitConfirm && m.mode == dialer.ConfirmTerminal {
+		if m.phase == dialer.PhaseAwaitConfirm && m.preview.mode == dialer.ConfirmTerminal {
 			short = append([]key.Binding{k.Confirm}, short...)
 		}
 		return keyHelp{short: short}

@@ -5,7 +5,7 @@ import "charm.land/bubbles/v2/key"
 // KeyMap is every key the UI answers to.
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Filter, ClearFilter, Call, Detail       key.Binding
+	Filter, ClearFilter, Call               key.Binding
 	Confirm, Hangup, Notes, Save, Cancel    key.Binding
 	NextTab, PrevTab, Contacts, Numbers     key.Binding
 	Calls, Settings, Help, Quit, Refresh    key.Binding
@@ -27,7 +27,6 @@ func DefaultKeyMap() KeyMap {
 		Filter:       b("/", "filter", "/"),
 		ClearFilter:  b("esc", "clear filter", "esc"),
 		Call:         b("enter/c", "call", "enter", "c"),
-		Detail:       b("tab", "details", "d"),
 		Confirm:      b("enter/y", "dial contact", "enter", "y"),
 		Hangup:       b("h/x", "hang up", "h", "x"),
 		Notes:        b("n", "edit notes", "n"),

@@ -8,9 +8,9 @@ import (
 
 // Styles are every style the UI draws with, for a dark or a light terminal.
 type Styles struct {
-	App, Header, Sandbox, Tab, ActiveTab         lipgloss.Style
-	Title, Muted, Row, Selected, Badge, Warn, OK lipgloss.Style
-	Error, ErrorBox, Box, Key, Money             lipgloss.Style
+	Header, Sandbox, Tab, ActiveTab       lipgloss.Style
+	Title, Muted, Row, Selected, Warn, OK lipgloss.Style
+	Error, ErrorBox, Key, Money           lipgloss.Style
 }
 
 // NewStyles picks colours that read on the terminal's background.
@@ -24,7 +24,6 @@ func NewStyles(dark bool) Styles {
 	selBg := ld(lipgloss.Color("#E4E2FF"), lipgloss.Color("#34325C"))
 	var fg color.Color = ld(lipgloss.Color("#1A1A1A"), lipgloss.Color("#EEEEEE"))
 	return Styles{
-		App:       lipgloss.NewStyle(),
 		Header:    lipgloss.NewStyle().Bold(true).Foreground(accent),
 		Sandbox:   lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#000000")).Background(warn).Padding(0, 1),
 		Tab:       lipgloss.NewStyle().Foreground(muted).Padding(0, 1),
@@ -33,12 +32,10 @@ func NewStyles(dark bool) Styles {
 		Muted:     lipgloss.NewStyle().Foreground(muted),
 		Row:       lipgloss.NewStyle().Foreground(fg),
 		Selected:  lipgloss.NewStyle().Foreground(fg).Background(selBg).Bold(true),
-		Badge:     lipgloss.NewStyle().Foreground(accent),
 		Warn:      lipgloss.NewStyle().Foreground(warn),
 		OK:        lipgloss.NewStyle().Foreground(good),
 		Error:     lipgloss.NewStyle().Foreground(bad),
 		ErrorBox:  lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(bad).Padding(0, 1),
-		Box:       lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(muted).Padding(0, 1),
 		Key:       lipgloss.NewStyle().Bold(true).Foreground(accent),
 		Money:     lipgloss.NewStyle().Foreground(good),
 	}

@@ -160,6 +160,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m.switchTab((m.tab + 3) % 4)
 			}
 		}
+		// Tab and shift+tab never get here: !typing() implies the block
+		// above ran and answered them.
 		if m.setup == nil && m.call == nil && !m.typing() {
 			switch {
 			case key.Matches(k, m.keys.Quit):
@@ -168,10 +170,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.fullHelp = !m.fullHelp
 				m.contacts.resize(m.bodyHeight())
 				return m, nil
-			case key.Matches(k, m.keys.NextTab):
-				return m.switchTab((m.tab + 1) % 4)
-			case key.Matches(k, m.keys.PrevTab):
-				return m.switchTab((m.tab + 3) % 4)
 			case key.Matches(k, m.keys.Contacts):
 				return m.switchTab(tabContacts)
 			case key.Matches(k, m.keys.Numbers):
