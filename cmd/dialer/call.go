@@ -105,7 +105,6 @@ func runCall(ctx context.Context, e *env, o any, args []string) error {
 	if err != nil {
 		return err
 	}
-	charges, _ := a.db.Charges(ctx, dialer.ChargeFilter{})
 	prompted := false
 	answers := make(chan string)
 	go readLines(e, answers)
@@ -128,10 +127,10 @@ func runCall(ctx context.Context, e *env, o any, args []string) error {
 					j.Legs = append(j.Legs, toLegJSON(l))
 				}
 				if ev.Call != nil {
-					if fresh, err := a.db.Charges(ctx, dialer.ChargeFilter{}); err == nil {
-						charges = fresh
-					}
-					cj := toCallJSON(*ev.Call, who, charges)
+					// read now: this call's fee, if it bought a number, is
+					// charged while it runs
+					charges, _ := a.db.Charges(ctx, dialer.ChargeFilter{})
+					cj := toCallJSON(*ev.Call, who, feesByID(charges))
 					j.Call = &cj
 				}
 				b, _ := json.Marshal(j)

@@ -67,7 +67,19 @@ func toLegJSON(l dialer.Leg) legJSON {
 	return j
 }
 
-func toCallJSON(c dialer.Call, who dialer.Contact, charges []dialer.Charge) callJSON {
+// feeIndex is the charges' amounts by charge id: what a call's FeeChargeID
+// names.
+type feeIndex map[int64]dialer.Money
+
+func feesByID(charges []dialer.Charge) feeIndex {
+	fees := make(feeIndex, len(charges))
+	for _, ch := range charges {
+		fees[ch.ID] = ch.Amount
+	}
+	return fees
+}
+
+func toCallJSON(c dialer.Call, who dialer.Contact, fees feeIndex) callJSON {
 	j := callJSON{ID: c.ID, Contact: contactJSON{who.ID, who.Name, who.Phone}, AgentName: c.AgentName,
 		AgentPhone: c.AgentPhone, CallerID: c.CallerID, Confirm: string(c.Confirm), Outcome: string(c.Outcome),
 		EndReason: c.EndReason, OverrideReason: c.OverrideReason,
@@ -78,16 +90,14 @@ func toCallJSON(c dialer.Call, who dialer.Contact, charges []dialer.Charge) call
 	if total, known, err := c.Total(); err == nil && known && len(c.Legs) > 0 {
 		j.TotalPrice, j.PriceUnit = amountPtr(&total)
 	}
-	for _, ch := range charges {
-		if c.FeeChargeID != 0 && ch.ID == c.FeeChargeID {
-			j.NewNumberFee, _ = amountPtr(&ch.Amount)
-		}
+	if fee, ok := fees[c.FeeChargeID]; ok && c.FeeChargeID != 0 {
+		j.NewNumberFee, _ = amountPtr(&fee)
 	}
 	return j
 }
 
-// callRecords loads calls with their contacts and charges.
-func callRecords(ctx context.Context, a *app, f dialer.CallFilter) ([]dialer.Call, map[int64]dialer.Contact, []dialer.Charge, error) {
+// callRecords loads calls with their contacts and the charges' fees.
+func callRecords(ctx context.Context, a *app, f dialer.CallFilter) ([]dialer.Call, map[int64]dialer.Contact, feeIndex, error) {
 	cs, err := a.db.Calls(ctx, f)
 	if err != nil {
 		return nil, nil, nil, err
@@ -97,7 +107,7 @@ func callRecords(ctx context.Context, a *app, f dialer.CallFilter) ([]dialer.Cal
 		return nil, nil, nil, err
 	}
 	charges, err := a.db.Charges(ctx, dialer.ChargeFilter{})
-	return cs, contacts, charges, err
+	return cs, contacts, feesByID(charges), err
 }
 
 // contactBatch is how many contacts one query reads: well under SQLite's
@@ -159,14 +169,14 @@ func callsCmd() *command {
 					return err
 				}
 				defer closeAll()
-				cs, contacts, charges, err := callRecords(ctx, a, dialer.CallFilter{ContactID: *opts.contact})
+				cs, contacts, fees, err := callRecords(ctx, a, dialer.CallFilter{ContactID: *opts.contact})
 				if err != nil {
 					return err
 				}
 				if *opts.json {
 					out := make([]callJSON, 0, len(cs))
 					for _, c := range cs {
-						out = append(out, toCallJSON(c, contacts[c.ContactID], charges))
+						out = append(out, toCallJSON(c, contacts[c.ContactID], fees))
 					}
 					return writeJSON(e.stdout, out)
 				}
@@ -210,10 +220,10 @@ func callsCmd() *command {
 				if err != nil {
 					return err
 				}
+				j := toCallJSON(c, who, feesByID(charges))
 				if *o.(jsonOpt).json {
-					return writeJSON(e.stdout, toCallJSON(c, who, charges))
+					return writeJSON(e.stdout, j)
 				}
-				j := toCallJSON(c, who, charges)
 				fmt.Fprintf(e.stdout, "Call %d to %s (%s), %s\n", c.ID, who.Label(), who.Phone, localTime(c.StartedAt))
 				fmt.Fprintf(e.stdout, "Agent %s (%s), caller ID %s", c.AgentName, c.AgentPhone, c.CallerID)
 				if j.NewNumberFee != nil {
@@ -263,11 +273,11 @@ func callsCmd() *command {
 					return err
 				}
 				defer closeAll()
-				cs, contacts, charges, err := callRecords(ctx, a, dialer.CallFilter{Since: since})
+				cs, contacts, fees, err := callRecords(ctx, a, dialer.CallFilter{Since: since})
 				if err != nil {
 					return err
 				}
-				return writeCSV(e.stdout, cs, contacts, charges)
+				return writeCSV(e.stdout, cs, contacts, fees)
 			},
 		},
 		{
@@ -316,7 +326,7 @@ func totalText(c dialer.Call) string {
 	return total.String()
 }
 
-func writeCSV(w io.Writer, cs []dialer.Call, contacts map[int64]dialer.Contact, charges []dialer.Charge) error {
+func writeCSV(w io.Writer, cs []dialer.Call, contacts map[int64]dialer.Contact, fees feeIndex) error {
 	cw := csv.NewWriter(w)
 	head := []string{"id", "started_at", "ended_at", "contact_id", "contact_name", "contact_phone", "agent_name", "agent_phone",
 		"caller_id", "new_number_fee", "outcome", "end_reason", "override_reason"}
@@ -342,7 +352,7 @@ func writeCSV(w io.Writer, cs []dialer.Call, contacts map[int64]dialer.Contact, 
 		return t.Format(time.RFC3339)
 	}
 	for _, c := range cs {
-		j := toCallJSON(c, contacts[c.ContactID], charges)
+		j := toCallJSON(c, contacts[c.ContactID], fees)
 		row := []string{strconv.FormatInt(j.ID, 10), ts(j.StartedAt), ts(j.EndedAt), strconv.FormatInt(j.Contact.ID, 10),
 			csvSafe(j.Contact.Name), j.Contact.Phone, csvSafe(j.AgentName), j.AgentPhone, j.CallerID, str(j.NewNumberFee),
 			j.Outcome, j.EndReason, csvSafe(j.OverrideReason)}

@@ -60,3 +60,21 @@ func TestCallContactsBatches(t *testing.T) {
 		t.Errorf("missing contact: %v", err)
 	}
 }
+
+func TestToCallJSONNewNumberFee(t *testing.T) {
+	fee, err := dialer.ParseMoney("2.50", "USD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := dialer.ParseMoney("9.00", "USD")
+	fees := feesByID([]dialer.Charge{{ID: 3, Amount: other}, {ID: 7, Amount: fee}})
+	j := toCallJSON(dialer.Call{ID: 1, FeeChargeID: 7}, dialer.Contact{}, fees)
+	if j.NewNumberFee == nil || *j.NewNumberFee != "2.50" {
+		t.Errorf("fee of charge 7: %v", j.NewNumberFee)
+	}
+	for _, id := range []int64{0, 5} { // reused caller ID; a charge not read
+		if j := toCallJSON(dialer.Call{ID: 1, FeeChargeID: id}, dialer.Contact{}, fees); j.NewNumberFee != nil {
+			t.Errorf("FeeChargeID %d: fee %q", id, *j.NewNumberFee)
+		}
+	}
+}

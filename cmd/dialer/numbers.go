@@ -53,10 +53,7 @@ func toNumberJSON(n dialer.Number) numberJSON {
 		CreatedAt:     utcOrNil(n.CreatedAt), ActivatedAt: utcOrNil(n.ActivatedAt),
 		ReservedUntil: utcOrNil(n.ReservedUntil), LastUsedAt: utcOrNil(n.LastUsedAt), ReleasedAt: utcOrNil(n.ReleasedAt),
 	}
-	if n.MonthlyPrice != nil {
-		p, u := n.MonthlyPrice.Amount.String(), n.MonthlyPrice.Currency
-		j.MonthlyPrice, j.PriceUnit = &p, &u
-	}
+	j.MonthlyPrice, j.PriceUnit = amountPtr(n.MonthlyPrice)
 	return j
 }
 
