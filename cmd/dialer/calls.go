@@ -159,11 +159,9 @@ func callsCmd() *command {
 			flags: func(fs *flag.FlagSet) any {
 				return callsListOpts{contact: fs.Int64("contact", 0, "only this contact's calls"), json: fs.Bool("json", false, "print JSON for scripts")}
 			},
+			noArgs: "calls list takes no arguments",
 			run: func(ctx context.Context, e *env, o any, args []string) error {
 				opts := o.(callsListOpts)
-				if len(args) > 0 {
-					return usageError{"calls list takes no arguments"}
-				}
 				a, closeAll, err := openStoreApp(ctx, e)
 				if err != nil {
 					return err
@@ -252,11 +250,9 @@ func callsCmd() *command {
 			flags: func(fs *flag.FlagSet) any {
 				return exportOpts{format: fs.String("format", "csv", "csv"), since: fs.String("since", "", "only calls on or after this date (YYYY-MM-DD, local time)")}
 			},
+			noArgs: "calls export takes flags only",
 			run: func(ctx context.Context, e *env, o any, args []string) error {
 				opts := o.(exportOpts)
-				if len(args) > 0 {
-					return usageError{"calls export takes flags only"}
-				}
 				if *opts.format != "csv" {
 					return usageError{fmt.Sprintf("--format %q: only csv is supported", *opts.format)}
 				}

@@ -78,3 +78,30 @@ func TestToCallJSONNewNumberFee(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagsOnlyCommandsRefuseArguments(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"dirs", "x"}, "dirs takes no arguments"},
+		{[]string{"emulator", "x"}, "emulator takes flags only"},
+		{[]string{"calls", "list", "x", "--json"}, "calls list takes no arguments"},
+		{[]string{"calls", "export", "x"}, "calls export takes flags only"},
+		{[]string{"numbers", "list", "x"}, "numbers list takes no arguments"},
+		{[]string{"numbers", "search", "415"}, "numbers search takes flags only, e.g. --area-code 415"},
+		{[]string{"numbers", "sweep", "x"}, "numbers sweep takes no arguments"},
+		{[]string{"numbers", "reconcile", "x"}, "numbers reconcile takes no arguments"},
+		{[]string{"charges", "list", "x"}, "charges list takes no arguments"},
+	} {
+		code, out, errOut := runCLI(t, dir, tc.args...)
+		if code != 2 || out != "" || errOut != "dialer: "+tc.msg+"\n" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", tc.args, code, out, errOut)
+		}
+	}
+	// A command without the rule still takes (and ignores) arguments.
+	if code, out, _ := runCLI(t, dir, "version", "x"); code != 0 || out == "" {
+		t.Errorf("version x: exit %d, %q", code, out)
+	}
+}

@@ -22,11 +22,9 @@ type chargeJSON struct {
 func chargesListCmd() *command {
 	return &command{
 		name: "list", summary: "List charges, newest first, with their total.", args: "[--json]",
-		flags: jsonFlag,
+		flags:  jsonFlag,
+		noArgs: "charges list takes no arguments",
 		run: func(ctx context.Context, e *env, o any, args []string) error {
-			if len(args) > 0 {
-				return usageError{"charges list takes no arguments"}
-			}
 			db, _, closeAll, err := openStore(ctx, e)
 			if err != nil {
 				return err

@@ -134,11 +134,9 @@ func writeJSON(w io.Writer, v any) error {
 func dirsCmd() *command {
 	return &command{
 		name: "dirs", summary: "Print where dialer keeps its data, configuration and log.", args: "[--json]",
-		flags: jsonFlag,
+		flags:  jsonFlag,
+		noArgs: "dirs takes no arguments",
 		run: func(ctx context.Context, e *env, opts any, args []string) error {
-			if len(args) > 0 {
-				return usageError{"dirs takes no arguments"}
-			}
 			p, err := resolvePaths(e)
 			if err != nil {
 				return err

@@ -29,11 +29,9 @@ func emulatorCmd() *command {
 				scale:  fs.Float64("time-scale", 1, "emulated seconds per real second is 1/X: 0.01 runs calls 100 times faster"),
 			}
 		},
+		noArgs: "emulator takes flags only",
 		run: func(ctx context.Context, e *env, o any, args []string) error {
 			opts := o.(emulatorOpts)
-			if len(args) > 0 {
-				return usageError{"emulator takes flags only"}
-			}
 			if host, _, err := net.SplitHostPort(*opts.listen); err != nil || host != "127.0.0.1" {
 				return usageError{fmt.Sprintf("--listen %q: want 127.0.0.1:PORT (the emulator listens on loopback only)", *opts.listen)}
 			}

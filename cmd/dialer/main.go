@@ -45,6 +45,7 @@ type command struct {
 	args    string                     // usage after the name, e.g. "[--json]"
 	flags   func(fs *flag.FlagSet) any // registers the leaf's flags; its result reaches run
 	run     func(ctx context.Context, e *env, opts any, args []string) error
+	noArgs  string // set: the leaf takes flags only, and this is the usage error for arguments
 	subs    []*command
 }
 
@@ -111,6 +112,9 @@ func dispatch(ctx context.Context, e *env, c *command, path []string, args []str
 		pos, err := parse(e, fs, path, c, args, true)
 		if err != nil {
 			return err
+		}
+		if c.noArgs != "" && len(pos) > 0 {
+			return usageError{c.noArgs}
 		}
 		return c.run(ctx, e, opts, pos)
 	}

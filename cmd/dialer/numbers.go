@@ -71,11 +71,9 @@ func numbersListCmd() *command {
 				status: fs.String("status", "", "only numbers with this status: pending, active, past_due, canceling, released or failed"),
 			}
 		},
+		noArgs: "numbers list takes no arguments",
 		run: func(ctx context.Context, e *env, o any, args []string) error {
 			opts := o.(numbersListOpts)
-			if len(args) > 0 {
-				return usageError{"numbers list takes no arguments"}
-			}
 			var f dialer.NumberFilter
 			if s := dialer.NumberStatus(*opts.status); s != "" {
 				if !s.Valid() {

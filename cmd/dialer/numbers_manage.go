@@ -46,11 +46,9 @@ func numbersSearchCmd() *command {
 				json:     fs.Bool("json", false, "print JSON for scripts"),
 			}
 		},
+		noArgs: "numbers search takes flags only, e.g. --area-code 415",
 		run: func(ctx context.Context, e *env, o any, args []string) error {
 			opts := o.(searchOpts)
-			if len(args) > 0 {
-				return usageError{"numbers search takes flags only, e.g. --area-code 415"}
-			}
 			if *opts.limit < 1 || *opts.limit > 1000 {
 				return usageError{fmt.Sprintf("--limit %d: want 1 to 1000", *opts.limit)}
 			}
@@ -183,11 +181,9 @@ func numbersReleaseCmd() *command {
 func numbersSweepCmd() *command {
 	return &command{
 		name: "sweep", summary: "Release numbers whose reservation lapsed or whose cancellation is due.", args: "[--json]",
-		flags: jsonFlag,
+		flags:  jsonFlag,
+		noArgs: "numbers sweep takes no arguments",
 		run: func(ctx context.Context, e *env, o any, args []string) error {
-			if len(args) > 0 {
-				return usageError{"numbers sweep takes no arguments"}
-			}
 			a, closeAll, err := openApp(ctx, e)
 			if err != nil {
 				return err
@@ -230,11 +226,9 @@ func numbersSweepCmd() *command {
 func numbersReconcileCmd() *command {
 	return &command{
 		name: "reconcile", summary: "Compare the inventory with the provider's numbers and repair differences.", args: "[--json]",
-		flags: jsonFlag,
+		flags:  jsonFlag,
+		noArgs: "numbers reconcile takes no arguments",
 		run: func(ctx context.Context, e *env, o any, args []string) error {
-			if len(args) > 0 {
-				return usageError{"numbers reconcile takes no arguments"}
-			}
 			a, closeAll, err := openApp(ctx, e)
 			if err != nil {
 				return err
