@@ -344,30 +344,27 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 }
 
 func (m callModel) keyHelp(k KeyMap) help.KeyMap {
-	b := func(keys, desc string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
-	}
 	switch m.stage {
 	case stagePreview:
 		if m.preview.err != nil && !m.preview.needReason {
-			return keyHelp{short: []key.Binding{b("esc", "back")}}
+			return keyHelp{short: []key.Binding{hint("esc", "back")}}
 		}
-		return keyHelp{short: []key.Binding{b("enter", "call"), b("esc", "cancel")}}
+		return keyHelp{short: []key.Binding{hint("enter", "call"), k.Cancel}}
 	case stageReason:
-		return keyHelp{short: []key.Binding{b("enter", "call anyway"), b("esc", "cancel")}}
+		return keyHelp{short: []key.Binding{hint("enter", "call anyway"), k.Cancel}}
 	case stageLive:
 		if m.editing || m.fielding {
-			return keyHelp{short: []key.Binding{b("enter", "save"), b("esc", "cancel")}}
+			return keyHelp{short: []key.Binding{k.Save, k.Cancel}}
 		}
-		short := []key.Binding{k.Hangup, k.Notes, b("f", "edit a field")}
+		short := []key.Binding{k.Hangup, k.Notes, hint("f", "edit a field")}
 		if m.phase == dialer.PhaseAwaitConfirm && m.preview.mode == dialer.ConfirmTerminal {
 			short = append([]key.Binding{k.Confirm}, short...)
 		}
 		return keyHelp{short: short}
 	case stageEnded:
-		return keyHelp{short: []key.Binding{k.Up, k.Down, b("enter", "save outcome"), b("esc", "skip")}}
+		return keyHelp{short: []key.Binding{k.Up, k.Down, hint("enter", "save outcome"), hint("esc", "skip")}}
 	}
-	return keyHelp{short: []key.Binding{b("esc", "back")}}
+	return keyHelp{short: []key.Binding{hint("esc", "back")}}
 }
 
 func (m callModel) view(st Styles, w, h int, now time.Time) string {

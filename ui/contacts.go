@@ -191,14 +191,17 @@ func (m contactsModel) loadDetail(d Deps) tea.Cmd {
 }
 
 // listRowsFor is how many rows of contacts a body h rows high shows: the
-// search field and the column titles take two, the detail pane a third of
-// the rest (at most 8) when there is room for it.
-func listRowsFor(h int) int {
-	detailH := 0
+// search field and the column titles take two, the detail pane the rows
+// detailRowsFor gives it.
+func listRowsFor(h int) int { return max(1, h-2-detailRowsFor(h)) }
+
+// detailRowsFor is the detail pane's height in a body h rows high: a third
+// of it (at most 8) when there is room for it, else none.
+func detailRowsFor(h int) int {
 	if h >= 16 {
-		detailH = min(8, h/3)
+		return min(8, h/3)
 	}
-	return max(1, h-2-detailH)
+	return 0
 }
 
 func (m contactsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (contactsModel, tea.Cmd) {
@@ -355,14 +358,11 @@ func (m contactsModel) call(d Deps) tea.Cmd {
 }
 
 func (m contactsModel) keyHelp(k KeyMap) help.KeyMap {
-	b := func(keys, desc string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
-	}
 	if m.filtering {
 		return keyHelp{
-			short: []key.Binding{b("enter", "call"), b("↑/↓", "move"), b("esc", "clear · browse"), b("tab", "next screen"), b("ctrl+c", "quit")},
-			full: [][]key.Binding{{b("enter", "call"), b("esc", "clear, then browse with vi keys")},
-				{b("↑/ctrl+k", "up"), b("↓/ctrl+j", "down"), b("pgup/pgdn", "page"), b("home/end", "top/bottom")}, {k.NextTab, k.PrevTab}},
+			short: []key.Binding{hint("enter", "call"), hint("↑/↓", "move"), hint("esc", "clear · browse"), hint("tab", "next screen"), hint("ctrl+c", "quit")},
+			full: [][]key.Binding{{hint("enter", "call"), hint("esc", "clear, then browse with vi keys")},
+				{hint("↑/ctrl+k", "up"), hint("↓/ctrl+j", "down"), hint("pgup/pgdn", "page"), hint("home/end", "top/bottom")}, {k.NextTab, k.PrevTab}},
 		}
 	}
 	return keyHelp{
@@ -390,10 +390,7 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 		}
 		return b.String()
 	}
-	detailH := 0
-	if h >= 16 {
-		detailH = min(8, h/3)
-	}
+	detailH := detailRowsFor(h)
 	rows := listRowsFor(h)
 	offset := clampOffset(m.offset, m.cursor, rows)
 	count := fmt.Sprintf("%d of %d", m.cursor+1, m.res.Total)
@@ -423,7 +420,7 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 			badges += "DNC "
 		}
 		if o, ok := m.outcomes[id]; ok {
-			badges += strings.ReplaceAll(string(o), "_", " ")
+			badges += outcomeText(o)
 		}
 		line := pad(e.Name, nameW) + " " + pad(m.phone(e.Phone), phoneW) + " " + pad(e.Company, compW) + " " + pad(local, timeW) + " " + badges
 		if i == m.cursor {

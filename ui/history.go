@@ -132,7 +132,7 @@ func (m historyModel) view(st Styles, w, h int) string {
 		if known {
 			tot = total.String()
 		}
-		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], 16) + " " + pad(strings.ReplaceAll(string(c.Outcome), "_", " "), 11) + " " +
+		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], 16) + " " + pad(outcomeText(c.Outcome), 11) + " " +
 			pad(legText(c, dialer.AgentLeg), legW) + " " + pad(legText(c, dialer.ContactLeg), legW) + " " + tot
 		if i == m.cursor {
 			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")

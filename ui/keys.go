@@ -45,6 +45,11 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
+// hint is a binding shown in help under its own keys' names.
+func hint(keys, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+}
+
 // keyHelp is a help.KeyMap for one screen.
 type keyHelp struct {
 	short []key.Binding

@@ -189,9 +189,9 @@ func (m settingsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (settin
 
 func (m settingsModel) keyHelp(k KeyMap) help.KeyMap {
 	if m.editing {
-		return keyHelp{short: []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")), k.Cancel}}
+		return keyHelp{short: []key.Binding{k.Save, k.Cancel}}
 	}
-	return keyHelp{short: []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "edit")), k.Up, k.Down, k.NextTab, k.Help, k.Quit}}
+	return keyHelp{short: []key.Binding{hint("enter", "edit"), k.Up, k.Down, k.NextTab, k.Help, k.Quit}}
 }
 
 func (m settingsModel) view(st Styles, w int) string {

@@ -28,6 +28,9 @@ func pad(s string, w int) string {
 	return s + strings.Repeat(" ", w-n)
 }
 
+// outcomeText is a call's outcome in words: "no answer", not "no_answer".
+func outcomeText(o dialer.Outcome) string { return strings.ReplaceAll(string(o), "_", " ") }
+
 // nationalFormat shows a number as people write it: "(415) 555-2671" at
 // home, "+44 20 7946 0958" abroad.
 func nationalFormat(e164 string) string {

@@ -1,9 +1,13 @@
 package ui
 
 import (
+	"slices"
 	"testing"
 
+	"charm.land/bubbles/v2/key"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dialer-dev/dialer/dialer"
 )
 
 // padLoop is pad as it was first written: one space at a time.
@@ -27,5 +31,37 @@ func TestPadMatchesLoop(t *testing.T) {
 				t.Errorf("pad(%q, %d) = %q, want %q", s, w, got, want)
 			}
 		}
+	}
+}
+
+func TestSharedBindingsRenderAsTheHandWrittenOnes(t *testing.T) {
+	k := DefaultKeyMap()
+	for _, c := range []struct {
+		got  key.Binding
+		keys string
+		desc string
+	}{{k.Save, "enter", "save"}, {k.Cancel, "esc", "cancel"}} {
+		want := hint(c.keys, c.desc)
+		if !slices.Equal(c.got.Keys(), want.Keys()) || c.got.Help() != want.Help() || c.got.Enabled() != want.Enabled() {
+			t.Errorf("%v/%v, want %v/%v", c.got.Keys(), c.got.Help(), want.Keys(), want.Help())
+		}
+	}
+}
+
+func TestDetailRowsFor(t *testing.T) {
+	for h := 0; h <= 100; h++ {
+		detailH := 0 // the rule as contacts' view and listRowsFor each wrote it
+		if h >= 16 {
+			detailH = min(8, h/3)
+		}
+		if detailRowsFor(h) != detailH || listRowsFor(h) != max(1, h-2-detailH) {
+			t.Errorf("h=%d: detail %d, list %d", h, detailRowsFor(h), listRowsFor(h))
+		}
+	}
+}
+
+func TestOutcomeText(t *testing.T) {
+	if got := outcomeText(dialer.Outcome("no_answer")); got != "no answer" {
+		t.Errorf("outcomeText(no_answer) = %q", got)
 	}
 }
