@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -38,5 +39,44 @@ func BenchmarkContactsView(b *testing.B) {
 				_ = mm.View()
 			}
 		})
+	}
+}
+
+// BenchmarkNumbersView draws the inventory screen, a frame of 36 rows.
+func BenchmarkNumbersView(b *testing.B) {
+	var ns []dialer.Number
+	for i := range 60 {
+		ns = append(ns, dialer.Number{ID: int64(i + 1), PhoneNumber: fmt.Sprintf("+1415555%04d", i), Status: dialer.StatusActive,
+			Kind: dialer.OnDemand, AreaCode: "415", ServesAreaCode: "415", Region: "CA"})
+	}
+	m := New(Deps{Agent: dialer.Agent{Name: "A", Phone: "+12025550199"}, Context: context.Background()})
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	mm, _ = mm.Update(numbersMsg{numbers: ns, max: 100})
+	mm, _ = mm.Update(tea.KeyPressMsg{Code: tea.KeyTab})
+	if s := mm.View().Content; !strings.Contains(s, "(415) 555-0001") {
+		b.Fatalf("not the numbers screen:\n%s", s)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = mm.View()
+	}
+}
+
+// BenchmarkCallView draws a live call's frame (the spinner redraws it).
+func BenchmarkCallView(b *testing.B) {
+	m := New(Deps{Agent: dialer.Agent{Name: "A", Phone: "+12025550199"}, Context: context.Background()})
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	c := newCall(startCallMsg{contact: dialer.Contact{ID: 1, Name: "Walter Skinner", Phone: "+12125550143"}}, m.d)
+	c.stage = stageLive
+	c.preview = previewMsg{area: dialer.Phone{E164: "+12125550143", AreaCode: "212"}}
+	c.number = &dialer.Number{PhoneNumber: "+12125550100", ServesAreaCode: "212"}
+	root := mm.(Model)
+	root.call = &c
+	if s := root.View().Content; !strings.Contains(s, "(212) 555-0100") {
+		b.Fatalf("not the call screen:\n%s", s)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = root.View()
 	}
 }

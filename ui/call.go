@@ -48,6 +48,7 @@ type callModel struct {
 	record    *dialer.Call
 	pick      int
 	quitAfter bool
+	phones    phoneCache // the numbers shown, formatted once (the spinner redraws often)
 }
 
 type previewMsg struct {
@@ -96,7 +97,7 @@ func newCall(start startCallMsg, d Deps) callModel {
 	r.SetWidth(60)
 	n.SetWidth(60)
 	f.SetWidth(60)
-	return callModel{contact: start.contact, reason: r, notes: n, field: f, spin: spinner.New(spinner.WithSpinner(spinner.Dot))}
+	return callModel{contact: start.contact, reason: r, notes: n, field: f, spin: spinner.New(spinner.WithSpinner(spinner.Dot)), phones: phoneCache{}}
 }
 
 func (m callModel) init(d Deps) tea.Cmd {
@@ -370,7 +371,7 @@ func (m callModel) keyHelp(k KeyMap) help.KeyMap {
 func (m callModel) view(st Styles, w, h int, now time.Time) string {
 	var b strings.Builder
 	c := m.contact
-	b.WriteString(st.Title.Render("Call "+c.Label()) + "  " + nationalFormat(m.preview.area.E164OrRaw(c.Phone)))
+	b.WriteString(st.Title.Render("Call "+c.Label()) + "  " + m.phones.format(m.preview.area.E164OrRaw(c.Phone)))
 	if c.Company != "" {
 		b.WriteString(st.Muted.Render(" · " + c.Company))
 	}
@@ -392,7 +393,7 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 				if !p.reuse.Local() || p.reuse.AreaCode != p.area.AreaCode {
 					local = " (not local: none was available in " + p.area.AreaCode + ")"
 				}
-				b.WriteString("Caller ID: " + st.Title.Render(nationalFormat(p.reuse.PhoneNumber)) + ", reserved for area code " + p.area.AreaCode + local + ". No fee.\n")
+				b.WriteString("Caller ID: " + st.Title.Render(m.phones.format(p.reuse.PhoneNumber)) + ", reserved for area code " + p.area.AreaCode + local + ". No fee.\n")
 			} else {
 				b.WriteString("A new local number for area code " + p.area.AreaCode + " will be bought: fee " + st.Money.Render(p.fee.String()) + ", once.\n")
 			}
@@ -414,7 +415,7 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 		b.WriteString(m.message + "\n")
 		switch {
 		case m.number != nil && m.number.PhoneNumber != "":
-			b.WriteString(st.Muted.Render("Caller ID ") + nationalFormat(m.number.PhoneNumber) + "\n")
+			b.WriteString(st.Muted.Render("Caller ID ") + m.phones.format(m.number.PhoneNumber) + "\n")
 		case m.number != nil:
 			b.WriteString(st.Muted.Render("Caller ID: buying a local number for area code "+m.number.ServesAreaCode+"…") + "\n")
 		}

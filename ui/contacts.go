@@ -35,7 +35,7 @@ type contactsModel struct {
 	rows      int // rows of contacts on screen (listRowsFor the body)
 
 	cache    map[int64]dialer.Contact // contacts of rows shown, for badges and details
-	phones   map[string]string        // formatted phone numbers: libphonenumber is slow per frame
+	phones   phoneCache               // formatted phone numbers: libphonenumber is slow per frame
 	outcomes map[int64]dialer.Outcome // each shown contact's last call
 	zones    map[int64][]*time.Location
 	detail   *contactDetail
@@ -53,7 +53,7 @@ func newContacts(d Deps) contactsModel {
 	in.Placeholder = "type to search name, company or number"
 	in.SetWidth(60)
 	in.Focus() // type to filter from the first key
-	m := contactsModel{input: in, filtering: true, cache: map[int64]dialer.Contact{}, zones: map[int64][]*time.Location{}, phones: map[string]string{}, outcomes: map[int64]dialer.Outcome{},
+	m := contactsModel{input: in, filtering: true, cache: map[int64]dialer.Contact{}, zones: map[int64][]*time.Location{}, phones: phoneCache{}, outcomes: map[int64]dialer.Outcome{},
 		hours: dialer.DefaultSettings().CallingHours,
 		rows:  listRowsFor(24 - 4)} // an 80x24 terminal until its size is known
 	if d.Index != nil {
@@ -422,7 +422,7 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 		if o, ok := m.outcomes[id]; ok {
 			badges += outcomeText(o)
 		}
-		line := pad(e.Name, nameW) + " " + pad(m.phone(e.Phone), phoneW) + " " + pad(e.Company, compW) + " " + pad(local, timeW) + " " + badges
+		line := pad(e.Name, nameW) + " " + pad(m.phones.format(e.Phone), phoneW) + " " + pad(e.Company, compW) + " " + pad(local, timeW) + " " + badges
 		if i == m.cursor {
 			b.WriteString(st.Selected.Render(pad(line, w)))
 		} else {
@@ -437,20 +437,6 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 		b.WriteString(m.detailView(st, w, detailH))
 	}
 	return b.String()
-}
-
-// phone formats a number once; the map is shared by every copy of the
-// model, and bounded.
-func (m contactsModel) phone(e164 string) string {
-	if f, ok := m.phones[e164]; ok {
-		return f
-	}
-	if len(m.phones) > 4096 {
-		clear(m.phones)
-	}
-	f := nationalFormat(e164)
-	m.phones[e164] = f
-	return f
 }
 
 func (m contactsModel) entry(id int64) (search.Entry, bool) {

@@ -20,6 +20,7 @@ type numbersModel struct {
 	status int // index into numberFilters
 	cursor int
 	loaded bool
+	phones phoneCache // the rows' numbers, formatted once
 }
 
 var numberFilters = []dialer.NumberStatus{"", dialer.StatusActive, dialer.StatusPending, dialer.StatusPastDue,
@@ -120,9 +121,9 @@ func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
 	offset := max(0, m.cursor-rows+1)
 	for i := offset; i < len(shown) && i < offset+rows; i++ {
 		n := shown[i]
-		phone := nationalFormat(n.PhoneNumber)
-		if n.PhoneNumber == "" {
-			phone = "(buying " + n.ServesAreaCode + ")"
+		phone := "(buying " + n.ServesAreaCode + ")"
+		if n.PhoneNumber != "" {
+			phone = m.phones.format(n.PhoneNumber)
 		}
 		locality := n.Locality
 		if info, ok := nanp.Lookup(n.AreaCode); ok && locality == "" && len(info.Localities) > 0 {

@@ -79,6 +79,7 @@ func New(d Deps) Model {
 	m := Model{d: d, keys: DefaultKeyMap(), st: NewStyles(true), help: help.New(), w: 80, h: 24}
 	m.help.Styles = help.DefaultStyles(true)
 	m.contacts = newContacts(d)
+	m.numbers = numbersModel{phones: phoneCache{}}
 	m.settings = newSettings(d)
 	if d.Agent.Phone == "" {
 		m.setup = newSetup()

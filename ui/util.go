@@ -31,6 +31,25 @@ func pad(s string, w int) string {
 // outcomeText is a call's outcome in words: "no answer", not "no_answer".
 func outcomeText(o dialer.Outcome) string { return strings.ReplaceAll(string(o), "_", " ") }
 
+// phoneCache formats each number once: libphonenumber is too slow for
+// every row of every frame. A map, it is shared by every copy of the model
+// that holds it, and bounded. A nil one formats every time.
+type phoneCache map[string]string
+
+func (c phoneCache) format(e164 string) string {
+	if f, ok := c[e164]; ok {
+		return f
+	}
+	f := nationalFormat(e164)
+	if c != nil {
+		if len(c) > 4096 {
+			clear(c)
+		}
+		c[e164] = f
+	}
+	return f
+}
+
 // nationalFormat shows a number as people write it: "(415) 555-2671" at
 // home, "+44 20 7946 0958" abroad.
 func nationalFormat(e164 string) string {

@@ -65,3 +65,18 @@ func TestOutcomeText(t *testing.T) {
 		t.Errorf("outcomeText(no_answer) = %q", got)
 	}
 }
+
+func TestPhoneCacheFormatsAsNationalFormat(t *testing.T) {
+	c := phoneCache{}
+	for _, n := range []string{"+14155552671", "+442079460958", "not a number", "", "+14155552671"} {
+		if got, want := c.format(n), nationalFormat(n); got != want {
+			t.Errorf("format(%q) = %q, want %q", n, got, want)
+		}
+		if got, want := phoneCache(nil).format(n), nationalFormat(n); got != want {
+			t.Errorf("nil cache: format(%q) = %q, want %q", n, got, want)
+		}
+	}
+	if len(c) != 4 {
+		t.Errorf("%d numbers cached, want 4", len(c))
+	}
+}
