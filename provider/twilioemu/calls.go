@@ -624,6 +624,27 @@ func (s *Server) toCallJSON(c *call) callJSON {
 	return j
 }
 
+// programParam reads a call's program from the Url (fetched TwiML, with
+// Method) or the Twiml parameter, Url first. Neither gives a nil program
+// and code 0; an invalid one gives the Twilio error code and message.
+func programParam(f url.Values) (p *program, code int, msg string) {
+	switch {
+	case f.Get("Url") != "":
+		u, err := url.Parse(f.Get("Url"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, 21205, "Url is not a valid URL: " + f.Get("Url")
+		}
+		return &program{fetch: true, url: u.String(), method: orDefault(f.Get("Method"), "POST")}, 0, ""
+	case f.Get("Twiml") != "":
+		verbs, err := parseTwiML(f.Get("Twiml"))
+		if err != nil {
+			return nil, 12100, "Document parse failure: " + err.Error()
+		}
+		return &program{verbs: verbs}, 0, ""
+	}
+	return nil, 0, ""
+}
+
 // handleCreateCall serves POST Calls.json.
 func (s *Server) handleCreateCall(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
@@ -636,22 +657,12 @@ func (s *Server) handleCreateCall(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 21213, "No 'From' number is specified")
 		return
 	}
-	var prog *program
+	prog, code, msg := programParam(f)
 	switch {
-	case f.Get("Url") != "":
-		u, err := url.Parse(f.Get("Url"))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			writeError(w, 21205, "Url is not a valid URL: "+f.Get("Url"))
-			return
-		}
-		prog = &program{fetch: true, url: u.String(), method: orDefault(f.Get("Method"), "POST")}
-	case f.Get("Twiml") != "":
-		verbs, err := parseTwiML(f.Get("Twiml"))
-		if err != nil {
-			writeError(w, 12100, "Document parse failure: "+err.Error())
-			return
-		}
-		prog = &program{verbs: verbs}
+	case code != 0:
+		writeError(w, code, msg)
+		return
+	case prog != nil:
 	case f.Get("ApplicationSid") != "":
 		writeError(w, 21218, "ApplicationSid is not supported by the emulator")
 		return
@@ -744,22 +755,10 @@ func (s *Server) handleFetchCall(w http.ResponseWriter, r *http.Request) {
 // Twiml or Url.
 func (s *Server) handleUpdateCall(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
-	var prog *program
-	switch {
-	case f.Get("Url") != "":
-		u, err := url.Parse(f.Get("Url"))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			writeError(w, 21205, "Url is not a valid URL: "+f.Get("Url"))
-			return
-		}
-		prog = &program{fetch: true, url: u.String(), method: orDefault(f.Get("Method"), "POST")}
-	case f.Get("Twiml") != "":
-		verbs, err := parseTwiML(f.Get("Twiml"))
-		if err != nil {
-			writeError(w, 12100, "Document parse failure: "+err.Error())
-			return
-		}
-		prog = &program{verbs: verbs}
+	prog, code, msg := programParam(f)
+	if code != 0 {
+		writeError(w, code, msg)
+		return
 	}
 	status := f.Get("Status")
 	if status != "" && status != stCompleted && status != stCanceled {

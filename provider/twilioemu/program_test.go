@@ -1,0 +1,73 @@
+package twilioemu
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestCallProgramParams pins the Url/Twiml checks of call create and
+// update: which parameter wins, the error codes and the exact messages,
+// and that they come before the other checks (Status, the call lookup).
+func TestCallProgramParams(t *testing.T) {
+	_, base := emu(t, fast)
+	rc := rest(t, base)
+	from := buy(t, rc, "415")
+	unknown := acct(base) + "/Calls/CA" + strings.Repeat("0", 32) + ".json"
+	type twErr struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+		Status  int    `json:"status"`
+	}
+	call := url.Values{"To": {"+12125550100"}, "From": {from}}
+	with := func(kv ...string) url.Values {
+		f := url.Values{}
+		for k, v := range call {
+			f[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		name    string
+		target  string
+		form    url.Values
+		status  int
+		code    int
+		message string
+	}{
+		{"create: ftp Url", acct(base) + "/Calls.json", with("Url", "ftp://example.com/x"), 400, 21205, "Url is not a valid URL: ftp://example.com/x"},
+		{"create: Url without host", acct(base) + "/Calls.json", with("Url", "http:///x"), 400, 21205, "Url is not a valid URL: http:///x"},
+		{"create: unparsable Url", acct(base) + "/Calls.json", with("Url", "http://[::1"), 400, 21205, "Url is not a valid URL: http://[::1"},
+		{"create: bad Url wins over good Twiml", acct(base) + "/Calls.json", with("Url", "nope", "Twiml", "<Response/>"), 400, 21205, "Url is not a valid URL: nope"},
+		{"create: bad Twiml", acct(base) + "/Calls.json", with("Twiml", "<Response><Say>"), 400, 12100, "Document parse failure: invalid TwiML: XML syntax error on line 1: unexpected EOF"},
+		{"create: ApplicationSid", acct(base) + "/Calls.json", with("ApplicationSid", "AP"+strings.Repeat("1", 32)), 400, 21218, "ApplicationSid is not supported by the emulator"},
+		{"create: bad Twiml wins over ApplicationSid", acct(base) + "/Calls.json", with("Twiml", "<Response><Say>", "ApplicationSid", "AP1"), 400, 12100, "Document parse failure: invalid TwiML: XML syntax error on line 1: unexpected EOF"},
+		{"create: none", acct(base) + "/Calls.json", with(), 400, 21205, "Url parameter is required. Please provide a Url, ApplicationSid or Twiml."},
+		{"update: bad Url before the lookup", unknown, url.Values{"Url": {"nope"}}, 400, 21205, "Url is not a valid URL: nope"},
+		{"update: bad Twiml before the Status check", unknown, url.Values{"Twiml": {"<Response><Say>"}, "Status": {"bogus"}}, 400, 12100, "Document parse failure: invalid TwiML: XML syntax error on line 1: unexpected EOF"},
+		{"update: Status check before the lookup", unknown, url.Values{"Status": {"bogus"}}, 400, 21218, "Invalid Status: bogus (completed or canceled)"},
+		{"update: unknown call", unknown, url.Values{"Twiml": {"<Response/>"}}, 404, 20404, "The requested resource /2010-04-01/Accounts/" + testSID + "/Calls/CA" + strings.Repeat("0", 32) + ".json was not found"},
+	} {
+		var e twErr
+		st := doJSON(t, http.MethodPost, tc.target, tc.form, &e)
+		if st != tc.status || e.Code != tc.code || e.Message != tc.message || e.Status != tc.status {
+			t.Errorf("%s: HTTP %d %+v; want %d, code %d, %q", tc.name, st, e, tc.status, tc.code, tc.message)
+		}
+	}
+
+	// A good Url wins over a bad Twiml, on create and on update.
+	var c callJSON
+	if st := doJSON(t, http.MethodPost, acct(base)+"/Calls.json", with("Twiml", "<Response><Pause length=\"60\"/></Response>"), &c); st != 201 {
+		t.Fatalf("create: HTTP %d", st)
+	}
+	if st := doJSON(t, http.MethodPost, acct(base)+"/Calls/"+c.SID+".json", url.Values{"Url": {"http://127.0.0.1:1/x"}, "Twiml": {"<Response><Say>"}}, nil); st != 200 {
+		t.Errorf("update with a good Url and a bad Twiml: HTTP %d", st)
+	}
+	if st := doJSON(t, http.MethodPost, acct(base)+"/Calls/"+c.SID+".json", url.Values{"Status": {"completed"}}, nil); st != 200 {
+		t.Errorf("hang up: HTTP %d", st)
+	}
+}
