@@ -318,6 +318,7 @@ func (p *Provider) CreateCall(ctx context.Context, req dialer.CallRequest) (dial
 	return answer(o, c, err, callInfo)
 }
 
+// wholeSeconds rounds d up to whole seconds, at least 1.
 func wholeSeconds(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)
 	return max(s, 1)

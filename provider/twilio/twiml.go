@@ -19,14 +19,6 @@ const defaultHold = 10 * time.Minute
 // statusEvents are the call progress events sent to a status callback.
 var statusEvents = []string{"initiated", "ringing", "answered", "completed"}
 
-func seconds(d time.Duration) string {
-	s := int64((d + time.Second - 1) / time.Second)
-	if s < 1 {
-		s = 1
-	}
-	return strconv.FormatInt(s, 10)
-}
-
 // callTwiML is the TwiML a created call runs once answered: <Say> the
 // text, then <Gather> one digit, or <Dial> the other party, or <Pause>
 // silently while the program decides (the webhook-free bridge). Built
@@ -46,7 +38,7 @@ func callTwiML(req dialer.CallRequest) (string, error) {
 		}
 		el := twiml.VoiceGather{Input: "dtmf", NumDigits: "1", Action: g.ActionURL, Method: "POST"}
 		if g.Timeout > 0 {
-			el.Timeout = seconds(g.Timeout)
+			el.Timeout = strconv.Itoa(wholeSeconds(g.Timeout))
 		}
 		if g.Prompt != "" {
 			el.InnerElements = []twiml.Element{twiml.VoiceSay{Message: g.Prompt}}
@@ -63,7 +55,7 @@ func callTwiML(req dialer.CallRequest) (string, error) {
 		if hold <= 0 {
 			hold = defaultHold
 		}
-		verbs = append(verbs, twiml.VoicePause{Length: seconds(hold)})
+		verbs = append(verbs, twiml.VoicePause{Length: strconv.Itoa(wholeSeconds(hold))})
 	}
 	return render(verbs)
 }
@@ -95,7 +87,7 @@ func dialVerb(d dialer.Dial) (twiml.Element, error) {
 	}
 	dial := twiml.VoiceDial{CallerId: d.CallerID, InnerElements: []twiml.Element{num}}
 	if d.RingTimeout > 0 {
-		dial.Timeout = seconds(d.RingTimeout)
+		dial.Timeout = strconv.Itoa(wholeSeconds(d.RingTimeout))
 	}
 	return dial, nil
 }
