@@ -79,7 +79,7 @@ func TestMergeSpecsClash(t *testing.T) {
 
 func TestUndeclaredAgainstTwilioSpec(t *testing.T) {
 	e := Require(t)
-	specs, err := PrepareSpecs(e.SpecDir, t.TempDir())
+	specs, err := sharedSpecs(e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func alive(pid int) bool {
 // Close kills Prism by its process group.
 func TestPrismStops(t *testing.T) {
 	e := Require(t)
-	specs, err := PrepareSpecs(e.SpecDir, t.TempDir())
+	specs, err := sharedSpecs(e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ func TestHelperHoldPrism(t *testing.T) {
 		t.Skip("helper process only")
 	}
 	e := Require(t)
-	specs, err := PrepareSpecs(e.SpecDir, t.TempDir())
+	specs, err := sharedSpecs(e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,5 +381,26 @@ func TestPrismDiesWithTestBinary(t *testing.T) {
 			t.Fatalf("prism %d outlived its killed test binary", pid)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The specs are prepared once per test binary and shared.
+func TestSharedSpecsPreparedOnce(t *testing.T) {
+	e := Require(t)
+	a, err := sharedSpecs(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sharedSpecs(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Error("specs prepared twice")
+	}
+	for _, f := range []string{a.APIPath, a.PricingPath} {
+		if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
+			t.Errorf("prepared spec %s: %v", f, err)
+		}
 	}
 }

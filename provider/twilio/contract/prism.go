@@ -151,10 +151,13 @@ func StopAll() {
 	wg.Wait()
 	shared.mu.Lock()
 	shared.mocks, shared.err, shared.done = nil, nil, false
+	shared.specsMu.Lock()
+	shared.specs = nil
 	if shared.dir != "" {
 		os.RemoveAll(shared.dir)
 		shared.dir = ""
 	}
+	shared.specsMu.Unlock()
 	shared.mu.Unlock()
 }
 
@@ -175,12 +178,43 @@ func (m *Mocks) Logs() string {
 	return "--- prism api ---\n" + m.API.Logs() + "\n--- prism pricing ---\n" + m.Pricing.Logs()
 }
 
+// shared is what a test binary starts once and StopAll ends: the
+// prepared specs (in dir) and the mocks.
 var shared struct {
-	mu    sync.Mutex
+	mu    sync.Mutex // guards done, mocks and err; taken before specsMu
 	done  bool
-	dir   string
 	mocks *Mocks
 	err   error
+
+	// specsMu guards dir and specs only, so that StartProxies does not
+	// wait for SharedMocks to start Prism.
+	specsMu sync.Mutex
+	dir     string
+	specs   *Specs
+}
+
+// sharedSpecs prepares Twilio's specs once per test binary (parsing them
+// takes a while) into a temporary folder that StopAll removes. A failure
+// is not kept: the next call tries again.
+func sharedSpecs(e *Env) (*Specs, error) {
+	shared.specsMu.Lock()
+	defer shared.specsMu.Unlock()
+	if shared.specs != nil {
+		return shared.specs, nil
+	}
+	if shared.dir == "" {
+		dir, err := os.MkdirTemp("", "dialer-contract-")
+		if err != nil {
+			return nil, err
+		}
+		shared.dir = dir
+	}
+	specs, err := PrepareSpecs(e.SpecDir, shared.dir)
+	if err != nil {
+		return nil, err
+	}
+	shared.specs = specs
+	return specs, nil
 }
 
 // SharedMocks starts the static-example Prism mocks once per test binary
@@ -202,12 +236,7 @@ func SharedMocks(t testing.TB) *Mocks {
 }
 
 func startMocks(e *Env) (*Mocks, error) {
-	dir, err := os.MkdirTemp("", "dialer-contract-")
-	if err != nil {
-		return nil, err
-	}
-	shared.dir = dir
-	specs, err := PrepareSpecs(e.SpecDir, dir)
+	specs, err := sharedSpecs(e)
 	if err != nil {
 		return nil, err
 	}
@@ -253,11 +282,12 @@ func (p *Proxies) Logs() string {
 
 // StartProxies starts `prism proxy` for the API and pricing specs in
 // front of upstream (e.g. the emulator's base URL). They stop at the end
-// of the test (and in StopAll).
+// of the test (and in StopAll); the specs they serve are prepared once per
+// test binary (call StopAll from TestMain).
 func StartProxies(t testing.TB, upstream string) *Proxies {
 	t.Helper()
 	e := Require(t)
-	specs, err := PrepareSpecs(e.SpecDir, t.TempDir())
+	specs, err := sharedSpecs(e)
 	if err != nil {
 		t.Fatal(err)
 	}
