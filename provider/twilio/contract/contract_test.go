@@ -164,6 +164,31 @@ func TestProxyAcceptsSpecExamples(t *testing.T) {
 		t.Error("no violations seen at all: is the proxy validating responses?")
 	}
 	rec.Verify(t)
+	if m.label != "prism" || p.label != "prism proxy" {
+		t.Errorf("Logs labels %q and %q, want prism and prism proxy", m.label, p.label)
+	}
+}
+
+// Logs names both servers of a pair, as it always has.
+func TestPairLogs(t *testing.T) {
+	srv := func(out string) *Server {
+		s := &Server{logs: newTail(1 << 10)}
+		s.logs.Write([]byte(out))
+		return s
+	}
+	for _, tc := range []struct {
+		p    *Pair
+		want string
+	}{
+		{&Mocks{API: srv("a1\na2\n"), Pricing: srv("p1\n"), label: "prism"},
+			"--- prism api ---\na1\na2\n\n--- prism pricing ---\np1\n"},
+		{&Proxies{API: srv(""), Pricing: srv("p"), label: "prism proxy"},
+			"--- prism proxy api ---\n\n--- prism proxy pricing ---\np"},
+	} {
+		if got := tc.p.Logs(); got != tc.want {
+			t.Errorf("Logs %q, want %q", got, tc.want)
+		}
+	}
 }
 
 // A server that breaks the spec is caught.
@@ -402,5 +427,32 @@ func TestSharedSpecsPreparedOnce(t *testing.T) {
 		if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
 			t.Errorf("prepared spec %s: %v", f, err)
 		}
+	}
+}
+
+// When one server of a pair fails to start, the other is closed too and
+// the first failure (the API's) is returned.
+func TestStartPairClosesBothOnFailure(t *testing.T) {
+	e := Require(t)
+	specs, err := sharedSpecs(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		registry.mu.Lock()
+		defer registry.mu.Unlock()
+		return len(registry.servers)
+	}
+	before := count()
+	bad := &Specs{APIPath: filepath.Join(t.TempDir(), "missing.json"), PricingPath: specs.PricingPath}
+	p, err := startPair(e, bad, "prism", "mock")
+	if err == nil || p != nil {
+		t.Fatalf("started with a missing spec: %v", err)
+	}
+	if !strings.Contains(err.Error(), "prism (api mock) exited before listening") {
+		t.Errorf("error %v; want the API mock's", err)
+	}
+	if n := count(); n != before {
+		t.Errorf("%d Prism servers left running, want %d", n, before)
 	}
 }

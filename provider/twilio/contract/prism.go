@@ -161,21 +161,60 @@ func StopAll() {
 	shared.mu.Unlock()
 }
 
-// Mocks are Prism mock servers for api.twilio.com and pricing.twilio.com.
-type Mocks struct {
+// Pair is two Prism servers of one kind (mocks or proxies), one for
+// api.twilio.com and one for pricing.twilio.com.
+type Pair struct {
 	Specs        *Specs
 	API, Pricing *Server
+	label        string // names the servers in Logs: "prism", "prism proxy"
 }
 
-// BaseURLs maps Twilio hosts to the mocks, for the adapter's
+// Mocks are Prism mock servers for api.twilio.com and pricing.twilio.com.
+type Mocks = Pair
+
+// Proxies are Prism proxies in front of one upstream server that serves
+// both api.twilio.com and pricing.twilio.com paths (the emulator). Each
+// validates requests and the upstream's responses against Twilio's spec
+// and reports problems in the sl-violations response header, which a
+// Recorder turns into test failures.
+type Proxies = Pair
+
+// BaseURLs maps Twilio hosts to the servers, for the adapter's
 // Config.BaseURLs.
-func (m *Mocks) BaseURLs() map[string]string {
-	return map[string]string{"api.twilio.com": m.API.URL, "pricing.twilio.com": m.Pricing.URL}
+func (p *Pair) BaseURLs() map[string]string {
+	return map[string]string{"api.twilio.com": p.API.URL, "pricing.twilio.com": p.Pricing.URL}
 }
 
-// Logs is both mocks' recent output.
-func (m *Mocks) Logs() string {
-	return "--- prism api ---\n" + m.API.Logs() + "\n--- prism pricing ---\n" + m.Pricing.Logs()
+// Logs is both servers' recent output.
+func (p *Pair) Logs() string {
+	return "--- " + p.label + " api ---\n" + p.API.Logs() + "\n--- " + p.label + " pricing ---\n" + p.Pricing.Logs()
+}
+
+// startPair runs `prism <mode> <spec> <args...>` for the API and the
+// pricing spec at once, as "api <mode>" and "pricing <mode>". When either
+// fails, both are closed and the API's error wins.
+func startPair(e *Env, specs *Specs, label, mode string, args ...string) (*Pair, error) {
+	p := &Pair{Specs: specs, label: label}
+	var errAPI, errPricing error
+	var wg sync.WaitGroup
+	start := func(host, spec string) (*Server, error) {
+		return Start(e, host+" "+mode, append([]string{mode, spec}, args...)...)
+	}
+	wg.Go(func() { p.API, errAPI = start("api", specs.APIPath) })
+	wg.Go(func() { p.Pricing, errPricing = start("pricing", specs.PricingPath) })
+	wg.Wait()
+	if errAPI != nil || errPricing != nil {
+		for _, s := range []*Server{p.API, p.Pricing} {
+			if s != nil {
+				s.Close()
+			}
+		}
+		if errAPI != nil {
+			return nil, errAPI
+		}
+		return nil, errPricing
+	}
+	return p, nil
 }
 
 // shared is what a test binary starts once and StopAll ends: the
@@ -240,44 +279,7 @@ func startMocks(e *Env) (*Mocks, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Mocks{Specs: specs}
-	var errAPI, errPricing error
-	var wg sync.WaitGroup
-	wg.Go(func() { m.API, errAPI = Start(e, "api mock", "mock", specs.APIPath) })
-	wg.Go(func() { m.Pricing, errPricing = Start(e, "pricing mock", "mock", specs.PricingPath) })
-	wg.Wait()
-	if errAPI != nil || errPricing != nil {
-		for _, s := range []*Server{m.API, m.Pricing} {
-			if s != nil {
-				s.Close()
-			}
-		}
-		if errAPI != nil {
-			return nil, errAPI
-		}
-		return nil, errPricing
-	}
-	return m, nil
-}
-
-// Proxies are Prism proxies in front of one upstream server that serves
-// both api.twilio.com and pricing.twilio.com paths (the emulator). Each
-// validates requests and the upstream's responses against Twilio's spec
-// and reports problems in the sl-violations response header, which a
-// Recorder turns into test failures.
-type Proxies struct {
-	Specs        *Specs
-	API, Pricing *Server
-}
-
-// BaseURLs maps Twilio hosts to the proxies.
-func (p *Proxies) BaseURLs() map[string]string {
-	return map[string]string{"api.twilio.com": p.API.URL, "pricing.twilio.com": p.Pricing.URL}
-}
-
-// Logs is both proxies' recent output.
-func (p *Proxies) Logs() string {
-	return "--- prism proxy api ---\n" + p.API.Logs() + "\n--- prism proxy pricing ---\n" + p.Pricing.Logs()
+	return startPair(e, specs, "prism", "mock")
 }
 
 // StartProxies starts `prism proxy` for the API and pricing specs in
@@ -291,23 +293,12 @@ func StartProxies(t testing.TB, upstream string) *Proxies {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxies{Specs: specs}
-	var errAPI, errPricing error
-	var wg sync.WaitGroup
-	wg.Go(func() { p.API, errAPI = Start(e, "api proxy", "proxy", specs.APIPath, upstream) })
-	wg.Go(func() { p.Pricing, errPricing = Start(e, "pricing proxy", "proxy", specs.PricingPath, upstream) })
-	wg.Wait()
-	for _, s := range []*Server{p.API, p.Pricing} {
-		if s != nil {
-			t.Cleanup(s.Close)
-		}
+	p, err := startPair(e, specs, "prism proxy", "proxy", upstream)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if errAPI != nil {
-		t.Fatal(errAPI)
-	}
-	if errPricing != nil {
-		t.Fatal(errPricing)
-	}
+	t.Cleanup(p.API.Close)
+	t.Cleanup(p.Pricing.Close)
 	return p
 }
 
