@@ -373,8 +373,7 @@ func (s *Server) handleBuyNumber(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusCreated, j)
 			return
 		}
-		num, err := phonenumbers.Parse(phone, "")
-		if err != nil || !strings.HasPrefix(phone, "+") || !phonenumbers.IsValidNumber(num) {
+		if _, ok := phoneCountry(phone); !ok {
 			s.mu.Unlock()
 			writeError(w, 21421, fmt.Sprintf("The phone number %s is invalid.", phone))
 			return

@@ -71,3 +71,31 @@ func TestCallProgramParams(t *testing.T) {
 		t.Errorf("hang up: HTTP %d", st)
 	}
 }
+
+// TestBuyByNumberChecks pins the checks of a purchase by exact number.
+func TestBuyByNumberChecks(t *testing.T) {
+	_, base := emu(t, nil)
+	type twErr struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	for _, tc := range []struct {
+		phone   string
+		code    int
+		message string
+	}{
+		{"14155550123", 21421, "The phone number 14155550123 is invalid."},
+		{"+1415", 21421, "The phone number +1415 is invalid."},
+		{"+1415555012x", 21421, "The phone number +1415555012x is invalid."},
+		{"+10005550123", 21421, "The phone number +10005550123 is invalid."},
+		{"+14155550123", 21422, "The phone number +14155550123 is not available."},
+		{" +14155550123 ", 21422, "The phone number +14155550123 is not available."},
+		{"+442071838750", 21422, "The phone number +442071838750 is not available."},
+	} {
+		var e twErr
+		st := doJSON(t, http.MethodPost, acct(base)+"/IncomingPhoneNumbers.json", url.Values{"PhoneNumber": {tc.phone}}, &e)
+		if st != 400 || e.Code != tc.code || e.Message != tc.message {
+			t.Errorf("%q: HTTP %d %+v; want code %d, %q", tc.phone, st, e, tc.code, tc.message)
+		}
+	}
+}
