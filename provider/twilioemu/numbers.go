@@ -27,7 +27,6 @@ const (
 // poolNumber is a number an area code offers.
 type poolNumber struct {
 	E164     string
-	AreaCode string
 	Country  string
 	Region   string
 	Locality string
@@ -89,7 +88,7 @@ func (s *Server) poolLocked(code string) ([]poolNumber, bool) {
 			locality = ac.Localities[0]
 		}
 		seen[e164] = true
-		pool = append(pool, poolNumber{E164: e164, AreaCode: code, Country: ac.Country, Region: ac.Region, Locality: locality})
+		pool = append(pool, poolNumber{E164: e164, Country: ac.Country, Region: ac.Region, Locality: locality})
 	}
 	s.pools[code] = pool
 	return pool, true
@@ -363,7 +362,7 @@ func (s *Server) handleBuyNumber(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 21421, "")
 		return
 	case phone == MagicValid:
-		pick = poolNumber{E164: phone, AreaCode: "500", Country: "US"}
+		pick = poolNumber{E164: phone, Country: "US"}
 	case phone != "":
 		if existing := s.byPhone[phone]; existing != nil {
 			// Twilio has been seen to answer 201 for a number the account
@@ -424,10 +423,6 @@ func (s *Server) handleBuyNumber(w http.ResponseWriter, r *http.Request) {
 		VoiceMethod:          orDefault(f.Get("VoiceMethod"), "POST"),
 		StatusCallback:       f.Get("StatusCallback"),
 		StatusCallbackMethod: orDefault(f.Get("StatusCallbackMethod"), "POST"),
-		AreaCode:             pick.AreaCode,
-		Country:              pick.Country,
-		Region:               pick.Region,
-		Locality:             pick.Locality,
 		Created:              now,
 		Updated:              now,
 	}

@@ -3,8 +3,12 @@ package twilioemu
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dialer-dev/dialer/dialer"
 )
 
 // TestCallProgramParams pins the Url/Twiml checks of call create and
@@ -97,5 +101,51 @@ func TestBuyByNumberChecks(t *testing.T) {
 		if st != 400 || e.Code != tc.code || e.Message != tc.message {
 			t.Errorf("%q: HTTP %d %+v; want code %d, %q", tc.phone, st, e, tc.code, tc.message)
 		}
+	}
+}
+
+// TestOldStateFileLoads: a state file written before numbers lost their
+// unused area_code, country, region and locality keys still loads.
+func TestOldStateFileLoads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "emulator.json")
+	old := `{
+  "version": 1,
+  "account_sid": "` + testSID + `",
+  "balance": "18.85",
+  "counters": {"PN": 1},
+  "consumed": ["+14155550172"],
+  "numbers": [
+    {
+      "sid": "PN0000000000000000000000000000000a",
+      "seq": 1,
+      "phone_number": "+14155550172",
+      "friendly_name": "old",
+      "voice_url": "",
+      "voice_method": "POST",
+      "status_callback": "",
+      "status_callback_method": "POST",
+      "area_code": "415",
+      "country": "US",
+      "region": "CA",
+      "locality": "San Francisco",
+      "created": "2025-01-02T03:04:05Z",
+      "updated": "2025-01-02T03:04:05Z"
+    }
+  ],
+  "calls": null,
+  "clock": "2025-01-02T03:04:05Z"
+}
+`
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, base := emu(t, func(c *Config) { c.StatePath = path })
+	nums, err := rest(t, base).Api.ListIncomingPhoneNumber(nil)
+	if err != nil || len(nums) != 1 || *nums[0].Sid != "PN0000000000000000000000000000000a" ||
+		*nums[0].PhoneNumber != "+14155550172" || *nums[0].FriendlyName != "old" {
+		t.Fatalf("numbers from an old state file: %v %v", nums, err)
+	}
+	if b := balance(t, base); b != dialer.MustAmount("18.85") {
+		t.Errorf("balance %s", b)
 	}
 }

@@ -42,10 +42,6 @@ type numberRec struct {
 	VoiceMethod          string    `json:"voice_method"`
 	StatusCallback       string    `json:"status_callback"`
 	StatusCallbackMethod string    `json:"status_callback_method"`
-	AreaCode             string    `json:"area_code"`
-	Country              string    `json:"country"`
-	Region               string    `json:"region"`
-	Locality             string    `json:"locality"`
 	Created              time.Time `json:"created"`
 	Updated              time.Time `json:"updated"`
 }
