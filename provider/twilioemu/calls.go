@@ -738,14 +738,11 @@ func (s *Server) handleCreateCall(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleFetchCall(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.settleLocked(s.clk.now())
-	c := lookup(s.calls, r)
+	c := lockFind(s, s.calls, w, r)
 	if c == nil {
-		s.mu.Unlock()
-		notFound(w, r)
 		return
 	}
+	s.settleLocked(s.clk.now())
 	j := s.toCallJSON(c)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, j)
@@ -765,14 +762,11 @@ func (s *Server) handleUpdateCall(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 21218, "Invalid Status: "+status+" (completed or canceled)")
 		return
 	}
-	s.mu.Lock()
-	s.settleLocked(s.clk.now())
-	c := lookup(s.calls, r)
+	c := lockFind(s, s.calls, w, r)
 	if c == nil {
-		s.mu.Unlock()
-		notFound(w, r)
 		return
 	}
+	s.settleLocked(s.clk.now())
 	if c.ended() || c.done == nil {
 		s.mu.Unlock()
 		writeError(w, 21220, "")

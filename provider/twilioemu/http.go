@@ -361,3 +361,16 @@ func lookup[T any](m map[string]*T, r *http.Request) *T {
 	}
 	return m[sid]
 }
+
+// lockFind locks s.mu and finds the resource a request's {sid} names in m
+// (s.calls or s.numbers, maps New makes once). Found, it returns it with
+// s.mu held; not found, it unlocks, answers 404 and returns nil.
+func lockFind[T any](s *Server, m map[string]*T, w http.ResponseWriter, r *http.Request) *T {
+	s.mu.Lock()
+	v := lookup(m, r)
+	if v == nil {
+		s.mu.Unlock()
+		notFound(w, r)
+	}
+	return v
+}

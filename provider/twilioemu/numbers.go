@@ -453,11 +453,8 @@ func orDefault(v, def string) string {
 }
 
 func (s *Server) handleFetchNumber(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	n := lookup(s.numbers, r)
+	n := lockFind(s, s.numbers, w, r)
 	if n == nil {
-		s.mu.Unlock()
-		notFound(w, r)
 		return
 	}
 	j := s.toNumberJSON(n)
@@ -466,11 +463,8 @@ func (s *Server) handleFetchNumber(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUpdateNumber(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	n := lookup(s.numbers, r)
+	n := lockFind(s, s.numbers, w, r)
 	if n == nil {
-		s.mu.Unlock()
-		notFound(w, r)
 		return
 	}
 	f := r.PostForm
@@ -494,11 +488,8 @@ func (s *Server) handleUpdateNumber(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeleteNumber(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	n := lookup(s.numbers, r)
+	n := lockFind(s, s.numbers, w, r)
 	if n == nil {
-		s.mu.Unlock()
-		notFound(w, r)
 		return
 	}
 	delete(s.numbers, n.SID)
