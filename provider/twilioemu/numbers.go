@@ -433,7 +433,6 @@ func (s *Server) handleBuyNumber(w http.ResponseWriter, r *http.Request) {
 	s.byPhone[n.PhoneNumber] = n
 	if pick.E164 != MagicValid {
 		s.consumed[pick.E164] = true
-		s.st.Consumed = append(s.st.Consumed, pick.E164)
 	}
 	s.st.Balance -= monthlyPrices[pick.Country]["local"]
 	j := s.toNumberJSON(n)

@@ -5,10 +5,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/dialer-dev/dialer/dialer"
+	api "github.com/twilio/twilio-go/rest/api/v2010"
 )
 
 // TestCallProgramParams pins the Url/Twiml checks of call create and
@@ -147,5 +149,77 @@ func TestOldStateFileLoads(t *testing.T) {
 	}
 	if b := balance(t, base); b != dialer.MustAmount("18.85") {
 		t.Errorf("balance %s", b)
+	}
+}
+
+// TestStateFileConsumed pins how the state file lists the pool numbers
+// ever sold: null when none, sorted, released ones kept, the magic test
+// number left out, and the list survives a reload.
+func TestStateFileConsumed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "emulator.json")
+	s, err := New(Config{AccountSID: testSID, AuthToken: testToken, Seed: 3, StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumed := func() string {
+		t.Helper()
+		if err := s.Save(); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := strings.Index(string(b), `"consumed": `)
+		j := strings.Index(string(b), `"numbers": `)
+		if i < 0 || j < i {
+			t.Fatalf("state file %s", b)
+		}
+		return strings.TrimSpace(string(b[i:j]))
+	}
+	if got := consumed(); got != `"consumed": null,` {
+		t.Errorf("nothing sold: %s", got)
+	}
+	base, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := rest(t, base)
+	var sold []string
+	for _, ac := range []string{"415", "212", "303", "415"} {
+		sold = append(sold, buy(t, rc, ac))
+	}
+	if _, err := rc.Api.CreateIncomingPhoneNumber((&api.CreateIncomingPhoneNumberParams{}).SetPhoneNumber(MagicValid)); err != nil {
+		t.Fatal(err)
+	}
+	nums, err := rc.Api.ListIncomingPhoneNumber(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.Api.DeleteIncomingPhoneNumber(*nums[0].Sid, nil); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(sold)
+	want := "\"consumed\": [\n    \"" + strings.Join(sold, "\",\n    \"") + "\"\n  ],"
+	if got := consumed(); got != want {
+		t.Errorf("consumed\n%s\nwant\n%s", got, want)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = New(Config{AccountSID: testSID, AuthToken: testToken, Seed: 3, StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range sold {
+		if s.availableLocked(n) {
+			t.Errorf("%s for sale again after a reload", n)
+		}
+	}
+	if got := consumed(); got != want {
+		t.Errorf("after a reload, consumed\n%s\nwant\n%s", got, want)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

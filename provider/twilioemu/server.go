@@ -204,9 +204,6 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	for _, e := range s.st.Consumed {
-		s.consumed[e] = true
-	}
 	start := time.Now().UTC()
 	if s.st.Clock.After(start) {
 		start = s.st.Clock

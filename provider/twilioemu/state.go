@@ -18,9 +18,9 @@ import (
 
 const stateVersion = 1
 
-// state is what survives a restart. In memory it holds the balance,
-// counters and pool consumption; numbers and calls live in Server maps and
-// are copied in at Save.
+// state is what survives a restart. In memory it holds the balance and
+// counters; numbers, calls and pool consumption live in Server's fields
+// and are copied in at Save.
 type state struct {
 	Version    int               `json:"version"`
 	AccountSID string            `json:"account_sid"`
@@ -104,6 +104,9 @@ func (s *Server) load(path string) error {
 		s.numbers[n.SID] = &n
 		s.byPhone[n.PhoneNumber] = &n
 	}
+	for _, e := range st.Consumed {
+		s.consumed[e] = true
+	}
 	for _, rec := range st.Calls {
 		c := &call{callRec: rec}
 		s.calls[c.SID] = c
@@ -113,7 +116,7 @@ func (s *Server) load(path string) error {
 		}
 	}
 	sort.Slice(s.order, func(i, j int) bool { return s.order[i].Seq < s.order[j].Seq })
-	st.Numbers, st.Calls = nil, nil
+	st.Numbers, st.Calls, st.Consumed = nil, nil, nil
 	s.st = st
 	return nil
 }
@@ -136,7 +139,9 @@ func (s *Server) Save() error {
 	for k, v := range s.st.Counters {
 		st.Counters[k] = v
 	}
-	st.Consumed = append([]string(nil), s.st.Consumed...)
+	for e := range s.consumed {
+		st.Consumed = append(st.Consumed, e) // nil (JSON null) when none
+	}
 	for _, n := range s.numbers {
 		st.Numbers = append(st.Numbers, *n)
 	}
