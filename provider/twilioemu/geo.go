@@ -87,10 +87,11 @@ func keypad(r rune) rune {
 	return 0
 }
 
-// containsPattern reports whether digits (an E.164 number without "+")
-// contains pattern: digits, letters (keypad digits) and '*' (any digit).
-func containsPattern(digits, pattern string) bool {
-	p := make([]rune, 0, len(pattern))
+// compilePattern reads a Contains pattern: digits, letters (keypad
+// digits) and '*' (any digit); '+' is skipped. ok is false when the
+// pattern holds anything else: then it matches no number.
+func compilePattern(pattern string) (p []rune, ok bool) {
+	p = make([]rune, 0, len(pattern))
 	for _, r := range pattern {
 		switch {
 		case r >= '0' && r <= '9', r == '*':
@@ -99,9 +100,15 @@ func containsPattern(digits, pattern string) bool {
 			p = append(p, keypad(r))
 		case r == '+':
 		default:
-			return false
+			return nil, false
 		}
 	}
+	return p, true
+}
+
+// matchPattern reports whether digits (an E.164 number without "+")
+// contains the compiled pattern p. An empty p matches every number.
+func matchPattern(digits string, p []rune) bool {
 	if len(p) == 0 {
 		return true
 	}

@@ -198,10 +198,12 @@ func (s *Server) handleAvailableLocal(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	// Filters the emulator has no data for match nothing.
-	noData := f.Get("InPostalCode") != "" || f.Get("InRateCenter") != "" || f.Get("InLata") != "" ||
-		truthy(f.Get("FaxEnabled")) || f.Get("NearLatLong") != ""
 	contains := f.Get("Contains")
+	pattern, patternOK := compilePattern(contains)
+	// Filters the emulator has no data for match nothing; so does a
+	// Contains pattern no number can hold.
+	noData := f.Get("InPostalCode") != "" || f.Get("InRateCenter") != "" || f.Get("InLata") != "" ||
+		truthy(f.Get("FaxEnabled")) || f.Get("NearLatLong") != "" || !patternOK
 	locality := f.Get("InLocality")
 	region := f.Get("InRegion")
 
@@ -223,7 +225,7 @@ func (s *Server) handleAvailableLocal(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 			if !s.availableLocked(p.E164) ||
-				(contains != "" && !containsPattern(p.E164[1:], contains)) ||
+				(contains != "" && !matchPattern(p.E164[1:], pattern)) ||
 				(locality != "" && !strings.EqualFold(locality, p.Locality)) {
 				continue
 			}
@@ -502,11 +504,12 @@ func (s *Server) handleListNumbers(w http.ResponseWriter, r *http.Request) {
 	size, page := pageParams(r)
 	f := r.Form
 	phone := strings.TrimPrefix(f.Get("PhoneNumber"), "+")
+	pattern, patternOK := compilePattern(phone)
 	name := f.Get("FriendlyName")
 	s.mu.Lock()
 	var all []*numberRec
 	for _, n := range s.numbers {
-		if phone != "" && !containsPattern(n.PhoneNumber[1:], phone) {
+		if phone != "" && (!patternOK || !matchPattern(n.PhoneNumber[1:], pattern)) {
 			continue
 		}
 		if name != "" && n.FriendlyName != name {

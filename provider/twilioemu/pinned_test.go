@@ -223,3 +223,95 @@ func TestStateFileConsumed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// containsPatternBefore is the Contains matcher as it was before patterns
+// were compiled once per request: the reference for TestPatternMatching.
+func containsPatternBefore(digits, pattern string) bool {
+	p := make([]rune, 0, len(pattern))
+	for _, r := range pattern {
+		switch {
+		case r >= '0' && r <= '9', r == '*':
+			p = append(p, r)
+		case keypad(r) != 0:
+			p = append(p, keypad(r))
+		case r == '+':
+		default:
+			return false
+		}
+	}
+	if len(p) == 0 {
+		return true
+	}
+	for i := 0; i+len(p) <= len(digits); i++ {
+		ok := true
+		for j, r := range p {
+			if r != '*' && rune(digits[i+j]) != r {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPatternMatching(t *testing.T) {
+	numbers := []string{"14155550172", "12125550143", "16045550100", "15005550006", "1415", ""}
+	patterns := []string{"", "+", "++", "4", "415", "+1415", "1415555017", "14155550172", "141555501720",
+		"*", "**5*", "555****", "***********", "************", "CAT", "cat", "Ä", "4-1", "415 ", " ", "-",
+		"+-", "5*5", "JKL", "2125550143", "0", "9", "*0*", "ab*", "xyz", "é4"}
+	for _, pat := range patterns {
+		p, ok := compilePattern(pat)
+		for _, n := range numbers {
+			got := ok && matchPattern(n, p)
+			if want := containsPatternBefore(n, pat); got != want {
+				t.Errorf("%q in %q: %v, was %v", pat, n, got, want)
+			}
+		}
+	}
+}
+
+// TestSearchContains pins Contains searches and the PhoneNumber filter of
+// the owned-number list, invalid patterns included.
+func TestSearchContains(t *testing.T) {
+	_, base := emu(t, nil)
+	rc := rest(t, base)
+	owned := buy(t, rc, "415")
+	count := func(path string, q url.Values, key string) int {
+		t.Helper()
+		var page map[string]any
+		if st := doJSON(t, http.MethodGet, acct(base)+path, q, &page); st != 200 {
+			t.Fatalf("%s %v: HTTP %d", path, q, st)
+		}
+		list, ok := page[key].([]any)
+		if !ok {
+			t.Fatalf("%s %v: no %s list in %v", path, q, key, page)
+		}
+		return len(list)
+	}
+	for _, tc := range []struct {
+		contains string
+		want     int
+	}{
+		{"", 19}, {"+", 19}, {"415", 19}, {"+1415", 19}, {"*", 19}, {"1415*****", 19}, {owned[2:], 0},
+		{"55", 3}, {"5*5", 2}, {"2", 9}, {"A", 9}, {"**0*", 7}, {"ABC", 0},
+		{"4-1", 0}, {"é", 0}, {"99999999999", 0},
+	} {
+		got := count("/AvailablePhoneNumbers/US/Local.json", url.Values{"AreaCode": {"415"}, "Contains": {tc.contains}, "PageSize": {"100"}}, "available_phone_numbers")
+		if got != tc.want {
+			t.Errorf("Contains %q: %d numbers, want %d", tc.contains, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		phone string
+		want  int
+	}{
+		{owned, 1}, {owned[1:], 1}, {owned[5:], 1}, {"415***", 1}, {"+", 1}, {"212", 0}, {"4-1", 0}, {"#1", 0},
+	} {
+		if got := count("/IncomingPhoneNumbers.json", url.Values{"PhoneNumber": {tc.phone}}, "incoming_phone_numbers"); got != tc.want {
+			t.Errorf("PhoneNumber %q: %d numbers, want %d", tc.phone, got, tc.want)
+		}
+	}
+}
