@@ -38,7 +38,6 @@ const (
 type Provider struct {
 	accountSID string
 	creds      *client.Credentials
-	override   bool
 	t          *transport
 }
 
@@ -65,14 +64,12 @@ func New(cfg Config) (*Provider, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	override := fallback != nil || len(hosts) > 0
 	return &Provider{
 		accountSID: cfg.AccountSID,
 		creds:      client.NewCredentials(cfg.username(), cfg.password()),
-		override:   override,
 		t: &transport{
 			base:     base,
-			override: override,
+			override: fallback != nil || len(hosts) > 0,
 			fallback: fallback,
 			hosts:    hosts,
 			timeout:  timeout,
@@ -102,7 +99,7 @@ func (p *Provider) session(ctx context.Context) *session {
 	}
 	c.SetAccountSid(p.accountSID)
 	rh := client.NewRequestHandler(c)
-	if p.override {
+	if p.t.override {
 		// TWILIO_EDGE / TWILIO_REGION would rewrite hosts to
 		// api.<edge>.<region>.twilio.com before the transport maps them.
 		rh.Edge, rh.Region = "", ""

@@ -56,3 +56,26 @@ func TestDurationsRoundUpToWholeSeconds(t *testing.T) {
 		t.Errorf("wholeSeconds(-1s) = %d, want 1", got)
 	}
 }
+
+// With a base URL, TWILIO_EDGE and TWILIO_REGION must not rewrite hosts
+// (the transport maps the plain ones); without, twilio-go's default stays.
+func TestOverrideIgnoresEdgeAndRegion(t *testing.T) {
+	t.Setenv("TWILIO_EDGE", "sydney")
+	t.Setenv("TWILIO_REGION", "au1")
+	for _, tc := range []struct {
+		name         string
+		edit         func(*Config)
+		edge, region string
+	}{
+		{"BaseURL", nil, "", ""},
+		{"BaseURLs", func(c *Config) {
+			c.BaseURL, c.BaseURLs = "", map[string]string{"api.twilio.com": "http://127.0.0.1:1"}
+		}, "", ""},
+		{"Twilio itself", func(c *Config) { c.BaseURL = "" }, "sydney", "au1"},
+	} {
+		p := newTestProvider(t, "http://127.0.0.1:1", tc.edit)
+		if s := p.session(context.Background()); s.rh.Edge != tc.edge || s.rh.Region != tc.region {
+			t.Errorf("%s: edge %q region %q, want %q %q", tc.name, s.rh.Edge, s.rh.Region, tc.edge, tc.region)
+		}
+	}
+}
