@@ -148,6 +148,18 @@ func checkSID(re interface{ MatchString(string) bool }, what, sid string) error 
 	return nil
 }
 
+// checkE164 refuses v unless it is an E.164 number. what names v at the
+// start of the message ("the caller ID"); empty, the message starts with v.
+func checkE164(what, v string) error {
+	if e164Re.MatchString(v) {
+		return nil
+	}
+	if what != "" {
+		what += " "
+	}
+	return invalid("%s%q is not in E.164 form such as +14155550100", what, v)
+}
+
 // SearchNumbers lists local voice-capable numbers available to buy.
 func (p *Provider) SearchNumbers(ctx context.Context, q dialer.NumberQuery) ([]dialer.AvailableNumber, error) {
 	country := strings.ToUpper(strings.TrimSpace(q.Country))
@@ -176,8 +188,8 @@ func (p *Provider) SearchNumbers(ctx context.Context, q dialer.NumberQuery) ([]d
 		params.SetInPostalCode(q.PostalCode)
 	}
 	if q.NearNumber != "" {
-		if !e164Re.MatchString(q.NearNumber) {
-			return nil, invalid("near number %q is not in E.164 form such as +14155550100", q.NearNumber)
+		if err := checkE164("near number", q.NearNumber); err != nil {
+			return nil, err
 		}
 		params.SetNearNumber(q.NearNumber)
 	}
@@ -217,8 +229,8 @@ func (p *Provider) BuyNumber(ctx context.Context, req dialer.BuyRequest) (dialer
 		}
 		params.SetAreaCode(req.AreaCode)
 	default:
-		if !e164Re.MatchString(req.PhoneNumber) {
-			return dialer.OwnedNumber{}, invalid("%q is not in E.164 form such as +14155550100", req.PhoneNumber)
+		if err := checkE164("", req.PhoneNumber); err != nil {
+			return dialer.OwnedNumber{}, err
 		}
 		params.SetPhoneNumber(req.PhoneNumber)
 	}
@@ -284,11 +296,11 @@ func (p *Provider) ListNumbers(ctx context.Context) ([]dialer.OwnedNumber, error
 // CreateCall rings req.To from req.From with inline TwiML (see callTwiML).
 // Only a 429 is retried; otherwise an unknown outcome is EUNAVAILABLE.
 func (p *Provider) CreateCall(ctx context.Context, req dialer.CallRequest) (dialer.CallInfo, error) {
-	if !e164Re.MatchString(req.To) {
-		return dialer.CallInfo{}, invalid("the number to call %q is not in E.164 form such as +14155550100", req.To)
+	if err := checkE164("the number to call", req.To); err != nil {
+		return dialer.CallInfo{}, err
 	}
-	if !e164Re.MatchString(req.From) {
-		return dialer.CallInfo{}, invalid("the caller ID %q is not in E.164 form such as +14155550100", req.From)
+	if err := checkE164("the caller ID", req.From); err != nil {
+		return dialer.CallInfo{}, err
 	}
 	doc, err := callTwiML(req)
 	if err != nil {
@@ -495,13 +507,13 @@ type voiceNumber struct {
 // (Pricing v2). Of the outbound prices, the one whose origination prefix
 // best matches `from` wins, then "ALL", then the highest.
 func (p *Provider) VoiceRate(ctx context.Context, to, from string) (dialer.Money, error) {
-	if !e164Re.MatchString(to) {
-		return dialer.Money{}, invalid("%q is not in E.164 form such as +14155550100", to)
+	if err := checkE164("", to); err != nil {
+		return dialer.Money{}, err
 	}
 	q := url.Values{}
 	if from != "" {
-		if !e164Re.MatchString(from) {
-			return dialer.Money{}, invalid("%q is not in E.164 form such as +14155550100", from)
+		if err := checkE164("", from); err != nil {
+			return dialer.Money{}, err
 		}
 		q.Set("OriginationNumber", from)
 	}

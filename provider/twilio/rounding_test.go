@@ -2,7 +2,9 @@ package twilio
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,3 +81,40 @@ func TestOverrideIgnoresEdgeAndRegion(t *testing.T) {
 		}
 	}
 }
+
+// Every E.164 check refuses with its own wording, as EINVALID, before any
+// request.
+func TestE164Checks(t *testing.T) {
+	var requests atomic.Int32
+	srv := fakeTwilio(t, func(w http.ResponseWriter, r *http.Request) { requests.Add(1) })
+	p := newTestProvider(t, srv.URL, nil)
+	ctx := context.Background()
+	const bad, ok = "4155550100", "+14155550100"
+	form := " is not in E.164 form such as +14155550100"
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"search near", second(p.SearchNumbers(ctx, dialer.NumberQuery{Country: "US", NearNumber: bad})), `near number "4155550100"` + form},
+		{"buy", second(p.BuyNumber(ctx, dialer.BuyRequest{PhoneNumber: "+0123"})), `"+0123"` + form},
+		{"call to", second(p.CreateCall(ctx, dialer.CallRequest{To: bad, From: ok})), `the number to call "4155550100"` + form},
+		{"call from", second(p.CreateCall(ctx, dialer.CallRequest{To: ok, From: ""})), `the caller ID ""` + form},
+		{"call dial to", second(p.CreateCall(ctx, dialer.CallRequest{To: ok, From: ok, Dial: &dialer.Dial{To: "+1 415"}})), `the number to dial "+1 415"` + form},
+		{"call dial caller ID", second(p.CreateCall(ctx, dialer.CallRequest{To: ok, From: ok, Dial: &dialer.Dial{To: ok, CallerID: bad}})), `the caller ID "4155550100"` + form},
+		{"update dial to", second(p.UpdateCall(ctx, testCallSID, dialer.CallUpdate{Dial: &dialer.Dial{To: ""}})), `the number to dial ""` + form},
+		{"update dial caller ID", second(p.UpdateCall(ctx, testCallSID, dialer.CallUpdate{Dial: &dialer.Dial{To: ok, CallerID: "+"}})), `the caller ID "+"` + form},
+		{"rate to", second(p.VoiceRate(ctx, bad, ok)), `"4155550100"` + form},
+		{"rate from", second(p.VoiceRate(ctx, ok, "+1415555010x")), `"+1415555010x"` + form},
+	} {
+		var de *dialer.Error
+		if !errors.As(tc.err, &de) || de.Kind != dialer.EINVALID || de.Message != tc.want || de.Err != nil {
+			t.Errorf("%s: %#v, want EINVALID %q", tc.name, tc.err, tc.want)
+		}
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

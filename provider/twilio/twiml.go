@@ -70,11 +70,13 @@ func dialTwiML(d dialer.Dial) (string, error) {
 }
 
 func dialVerb(d dialer.Dial) (twiml.Element, error) {
-	if !e164Re.MatchString(d.To) {
-		return nil, dialer.Errorf(dialer.EINVALID, "the number to dial %q is not in E.164 form such as +14155550100", d.To)
+	if err := checkE164("the number to dial", d.To); err != nil {
+		return nil, err
 	}
-	if d.CallerID != "" && !e164Re.MatchString(d.CallerID) {
-		return nil, dialer.Errorf(dialer.EINVALID, "the caller ID %q is not in E.164 form such as +14155550100", d.CallerID)
+	if d.CallerID != "" {
+		if err := checkE164("the caller ID", d.CallerID); err != nil {
+			return nil, err
+		}
 	}
 	num := twiml.VoiceNumber{PhoneNumber: d.To}
 	if d.MachineDetection {
