@@ -67,17 +67,17 @@ func runTUI(ctx context.Context, e *env) error {
 // agent profile, the search index (built in the background: ready closes
 // when it holds every contact) and the background housekeeping.
 func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, error) {
-	if a.back.sandbox {
-		if err := seedDemo(ctx, a); err != nil {
+	count, err := a.db.CountContacts(ctx)
+	if err != nil {
+		return ui.Model{}, nil, err
+	}
+	if a.back.sandbox && count == 0 {
+		if count, err = seedDemo(ctx, a); err != nil {
 			return ui.Model{}, nil, err
 		}
 	}
 	agent, err := loadAgent(e)
 	if err != nil && dialer.ErrorKind(err) != dialer.ENOTFOUND {
-		return ui.Model{}, nil, err
-	}
-	count, err := a.db.CountContacts(ctx)
-	if err != nil {
 		return ui.Model{}, nil, err
 	}
 	ix, dir := search.New(count), search.NewDirectory(count)
@@ -164,20 +164,17 @@ var demoContacts = []dialer.Contact{
 	{Name: "John Carmack", Phone: "+12145550175", Company: "Fast Inverse Games"},
 }
 
-func seedDemo(ctx context.Context, a *app) error {
-	n, err := a.db.CountContacts(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
+// seedDemo writes the demo contacts and returns how many.
+func seedDemo(ctx context.Context, a *app) (int, error) {
 	now := time.Now().UTC()
 	for _, c := range demoContacts {
 		c.CreatedAt, c.UpdatedAt = now, now
 		if _, err := a.db.CreateContact(ctx, c); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	a.log.Info("demo contacts seeded", "count", len(demoContacts))
-	return nil
+	return len(demoContacts), nil
 }
 
 // heapLiveMB is the Go heap that the last garbage collection found live.
