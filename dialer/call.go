@@ -34,6 +34,19 @@ type Calls struct {
 	BalanceEvery time.Duration
 	// RingTimeout is how long each phone rings (30 s).
 	RingTimeout time.Duration
+	// RequestTimeout bounds each provider request while a call is
+	// followed (10 s).
+	RequestTimeout time.Duration
+	// StopWithin is how long an ending call waits for the provider to
+	// confirm the end once a stop was asked (hang-up, Ctrl-C, the timer)
+	// before it records what it knows (3 s).
+	StopWithin time.Duration
+	// GiveUpAfter is how long polls may fail in a row before the session
+	// stops the call and records it as ended, end unconfirmed (1 min).
+	GiveUpAfter time.Duration
+	// WriteRetryFor is how long a failing database write during a call is
+	// retried, e.g. while another program holds the database's lock (1 min).
+	WriteRetryFor time.Duration
 
 	mu      sync.Mutex
 	live    map[string]*Session // by agent-leg SID, for webhooks
@@ -429,12 +442,18 @@ func (s *Session) place(ctx context.Context) (Call, error) {
 	info, err := c.Provider.CreateCall(ctx, req)
 	if rerr := <-recorded; rerr != nil {
 		if err == nil {
-			c.Provider.UpdateCall(wctx, info.SID, CallUpdate{Hangup: true})
+			hctx, cancel := context.WithTimeout(wctx, durOr(c.StopWithin, 3*time.Second))
+			c.Provider.UpdateCall(hctx, info.SID, CallUpdate{Hangup: true})
+			cancel()
 		}
 		return Call{}, Wrap(ErrorKind(rerr), rerr, "the call could not be recorded, so it was not placed")
 	}
 	if err != nil {
-		c.Store.FinishCall(wctx, call.ID, OutcomeAgentFailed, ErrorMessage(err), c.now())
+		if werr := s.write("record the failed call", time.Time{}, func(wctx context.Context) error {
+			return c.Store.FinishCall(wctx, call.ID, OutcomeAgentFailed, ErrorMessage(err), c.now())
+		}); werr != nil {
+			return call, Wrap(ErrorKind(werr), werr, ErrorMessage(err)+"; and the failed call could not be recorded")
+		}
 		call, _ = c.Store.Call(wctx, call.ID)
 		return call, err
 	}
@@ -457,15 +476,30 @@ func ringingMessage(r Reservation, a Agent) string {
 	return m + "…"
 }
 
+// unknownEnd is the end reason of a call whose end the provider never
+// confirmed: the program stopped following it, and backfill repairs it.
+func unknownEnd(id int64, unreachable bool) string {
+	what := "the provider did not confirm the end"
+	if unreachable {
+		what = "provider unreachable"
+	}
+	return fmt.Sprintf("%s; the call may still be live at Twilio: check it with `dialer calls show %d`", what, id)
+}
+
 // follow polls the call (and takes pushes) until it has ended, steering it
 // as the agent asks, and records every leg as it changes.
+//
+// Every way out is bounded. A stop (the agent hangs up, Ctrl-C, the
+// hang-up timer, a negative balance) makes one bounded hang-up attempt and
+// then waits at most StopWithin for the provider to confirm the end; polls
+// that fail for GiveUpAfter stop the call the same way. A call whose end
+// was never confirmed is recorded as ended with OutcomeUnknown and a
+// reason, and the session returns EUNAVAILABLE; Repair later records the
+// real end.
 func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Call, error) {
 	c, o := s.c, s.o
-	wctx := context.WithoutCancel(ctx)
 	agent := Leg{Role: AgentLeg, SID: agentInfo.SID, To: o.Agent.Phone, Status: agentInfo.Status}
 	var contact *Leg
-	c.rate(ctx, &agent, s.callerID)
-	c.Store.SaveLeg(wctx, call.ID, agent)
 
 	var (
 		phase         = PhaseRingingAgent
@@ -477,10 +511,19 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		interval      = durOr(c.PollInterval, time.Second)
 		maxInterval   = durOr(c.MaxPollInterval, 4*time.Second)
 		balEvery      = durOr(c.BalanceEvery, 20*time.Second)
+		reqTimeout    = durOr(c.RequestTimeout, 10*time.Second)
+		stopWithin    = durOr(c.StopWithin, 3*time.Second)
+		giveUpAfter   = durOr(c.GiveUpAfter, time.Minute)
 		negativeSince time.Time
+		stopBy        time.Time // when a stop was asked: the latest moment to record the end
+		failingSince  time.Time // first of the polls failing in a row
+		lastFailLog   time.Time
+		unreachable   bool // the last poll got no answer
+		saveErr       error
 		timer         = time.NewTimer(interval)
 		balTick       = time.NewTicker(balEvery)
 		stopAt        <-chan time.Time
+		ctxDone       = ctx.Done()
 	)
 	defer timer.Stop()
 	defer balTick.Stop()
@@ -489,24 +532,54 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		defer t.Stop()
 		stopAt = t.C
 	}
-	hangup := func(reason string) {
-		if endReason == "" {
-			endReason = reason
+	// bounded is a context for one provider request: RequestTimeout, and
+	// once stopping, no later than the stop deadline.
+	bounded := func(d time.Duration) (context.Context, context.CancelFunc) {
+		if !stopBy.IsZero() {
+			d = min(d, max(time.Until(stopBy), 50*time.Millisecond))
 		}
-		if hangupSent {
+		return context.WithTimeout(context.WithoutCancel(ctx), d)
+	}
+	rctx, cancel := bounded(3 * time.Second) // a rate is nice to have, never worth a wait
+	c.rate(rctx, &agent, s.callerID)
+	cancel()
+	if err := s.write("save the agent's leg", stopBy, func(wctx context.Context) error { return c.Store.SaveLeg(wctx, call.ID, agent) }); err != nil {
+		saveErr = err
+	}
+
+	tryHangup := func() {
+		if hangupSent || agent.Status.Ended() {
 			return
 		}
-		if _, err := c.Provider.UpdateCall(wctx, agent.SID, CallUpdate{Hangup: true}); err != nil && ErrorKind(err) != ECALLENDED {
+		hctx, cancel := bounded(reqTimeout)
+		_, err := c.Provider.UpdateCall(hctx, agent.SID, CallUpdate{Hangup: true})
+		cancel()
+		if err != nil && ErrorKind(err) != ECALLENDED {
 			c.log().Warn("hang up failed", "sid", agent.SID, "err", err)
-			return // tried again at the next poll
+			return // tried again at the next poll, until the stop deadline
 		}
 		hangupSent = true
 	}
-	saveLegs := func() {
-		c.Store.SaveLeg(wctx, call.ID, agent)
-		if contact != nil {
-			c.Store.SaveLeg(wctx, call.ID, *contact)
+	stop := func(reason string) {
+		if endReason == "" {
+			endReason = reason
 		}
+		if stopBy.IsZero() {
+			stopBy = time.Now().Add(stopWithin)
+			ctxDone = nil // asked once is enough
+		}
+		tryHangup()
+	}
+	saveLegs := func() error {
+		return s.write("save the call's legs", stopBy, func(wctx context.Context) error {
+			if err := c.Store.SaveLeg(wctx, call.ID, agent); err != nil {
+				return err
+			}
+			if contact != nil {
+				return c.Store.SaveLeg(wctx, call.ID, *contact)
+			}
+			return nil
+		})
 	}
 	setPhase := func(p Phase, msg string) {
 		if p != phase {
@@ -514,24 +587,56 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 			s.emit(Event{Phase: p, Message: msg, Legs: legsOf(agent, contact)})
 		}
 	}
+	// finish records the end; a write that fails after its retries ends
+	// the session with an error saying the record needs repair.
+	finish := func(out Outcome, reason string, sessionErr error) (Call, error) {
+		err := saveLegs()
+		if err == nil {
+			err = s.write("record the call's end", stopBy, func(wctx context.Context) error {
+				return c.Store.FinishCall(wctx, call.ID, out, reason, c.now())
+			})
+		}
+		if err == nil {
+			err = saveErr
+		}
+		if err != nil {
+			c.log().Error("call record not saved", "call", call.ID, "err", err)
+			call.Legs, call.Outcome, call.EndReason, call.EndedAt = legsOf(agent, contact), out, reason, c.now()
+			return call, Wrap(ErrorKind(err), err, fmt.Sprintf("the call ended, but its record could not be saved; `dialer calls backfill` repairs call %d once the database is free", call.ID))
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reqTimeout)
+		defer cancel()
+		rec, err := c.Store.Call(rctx, call.ID)
+		if err != nil {
+			return call, err
+		}
+		return rec, sessionErr
+	}
 
 	for {
 		polled := false
 		select {
-		case <-ctx.Done():
-			hangup("stopped by the program")
+		case <-ctxDone:
+			stop("stopped by the program")
 		case <-s.hangup:
-			hangup("agent hung up")
+			stop("agent hung up")
 		case <-stopAt:
-			hangup("hang-up timer")
+			stop("hang-up timer")
 		case <-s.confirm:
 			confirmed = true
 		case <-s.wake:
 		case <-balTick.C:
-			bal, err := c.Balance(ctx, 0)
+			if !stopBy.IsZero() {
+				continue
+			}
+			bctx, cancel := bounded(reqTimeout)
+			bal, err := c.Balance(bctx, 0)
+			cancel()
 			switch {
 			case err != nil:
-				c.log().Warn("balance check failed", "err", err)
+				if ErrorKind(err) != EBALANCEUNKNOWN {
+					c.log().Warn("balance check failed", "err", err)
+				}
 			case bal.Amount < 0 && negativeSince.IsZero():
 				negativeSince = time.Now()
 				s.emit(Event{Phase: phase, Message: fmt.Sprintf("The balance is %s: the call ends in %s.", bal, s.set.BalanceGrace), Legs: legsOf(agent, contact)})
@@ -539,7 +644,7 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 				negativeSince = time.Time{}
 			}
 			if !negativeSince.IsZero() && time.Since(negativeSince) >= s.set.BalanceGrace {
-				hangup("balance negative")
+				stop("balance negative")
 			}
 			continue
 		case <-timer.C:
@@ -547,22 +652,54 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		}
 
 		changed := false
-		info, err := c.Provider.FetchCall(wctx, agent.SID)
-		if err != nil {
-			c.log().Warn("poll failed", "sid", agent.SID, "err", err)
-		} else {
+		pctx, cancel := bounded(reqTimeout)
+		info, err := c.Provider.FetchCall(pctx, agent.SID)
+		cancel()
+		switch {
+		case err != nil && ErrorKind(err) == ENOTFOUND:
+			// The provider has no such call (a sandbox emulator that
+			// stopped without saving it): nothing more will be learnt.
+			c.log().Warn("the provider has no record of the call", "sid", agent.SID)
+			unreachable = true
+			stop("the provider no longer knows the call")
+			stopBy = time.Now()
+		case err != nil:
+			unreachable = true
+			now := time.Now()
+			if failingSince.IsZero() {
+				failingSince = now
+			}
+			if now.Sub(lastFailLog) >= 30*time.Second {
+				lastFailLog = now
+				c.log().Warn("poll failed", "sid", agent.SID, "failing_for", now.Sub(failingSince).Round(time.Second), "err", err)
+			}
+			if stopBy.IsZero() && now.Sub(failingSince) >= giveUpAfter {
+				c.log().Error("the provider stopped answering; giving up on the call", "sid", agent.SID, "after", giveUpAfter)
+				stop("")
+			}
+		default:
+			if !failingSince.IsZero() {
+				c.log().Info("the provider answers again", "sid", agent.SID, "after", time.Since(failingSince).Round(time.Second))
+			}
+			unreachable, failingSince, lastFailLog = false, time.Time{}, time.Time{}
 			changed = applyInfo(&agent, info) || changed
 		}
 		if agent.Status == CallInProgress || agent.Status == CallCompleted {
 			answered = true // a completed call was answered, even between two polls
+		}
+		if !stopBy.IsZero() && !agent.Status.Ended() && err == nil {
+			tryHangup() // an earlier attempt failed: the provider answers again
 		}
 		s.mu.Lock()
 		if s.keypadDialed {
 			dialed = true
 		}
 		s.mu.Unlock()
-		if answered && !dialed && confirmed && !hangupSent && agent.Status == CallInProgress {
-			if _, err := c.Provider.UpdateCall(wctx, agent.SID, CallUpdate{Dial: ptr(s.dial())}); err != nil {
+		if answered && !dialed && confirmed && stopBy.IsZero() && agent.Status == CallInProgress {
+			dctx, cancel := bounded(reqTimeout)
+			_, err := c.Provider.UpdateCall(dctx, agent.SID, CallUpdate{Dial: ptr(s.dial())})
+			cancel()
+			if err != nil {
 				c.log().Warn("dialing the contact failed", "err", err)
 				s.emit(Event{Phase: phase, Message: "Could not dial the contact: " + ErrorMessage(err), Legs: legsOf(agent, contact)})
 				confirmed = false
@@ -570,12 +707,16 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 				dialed = true
 			}
 		}
-		if dialed {
-			kids, err := c.Provider.ChildCalls(wctx, agent.SID)
+		if dialed && err == nil {
+			kctx, cancel := bounded(reqTimeout)
+			kids, err := c.Provider.ChildCalls(kctx, agent.SID)
+			cancel()
 			if err == nil && len(kids) > 0 {
 				if contact == nil {
 					contact = &Leg{Role: ContactLeg, SID: kids[0].SID, To: s.area.E164}
-					c.rate(ctx, contact, s.callerID)
+					rctx, cancel := bounded(3 * time.Second)
+					c.rate(rctx, contact, s.callerID)
+					cancel()
 				}
 				changed = applyInfo(contact, kids[0]) || changed
 			}
@@ -583,8 +724,12 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		// The contact's leg was looked at in this same pass, after the
 		// agent's: once both have ended (or the contact never rang), done.
 		done := agent.Status.Ended() && (contact == nil || contact.Status.Ended() || !dialed)
-		if changed || done {
-			saveLegs()
+		if changed && !done {
+			if err := saveLegs(); err != nil {
+				saveErr = err // said at the end; the last save may still succeed
+			} else {
+				saveErr = nil
+			}
 		}
 		switch {
 		case agent.Status.Ended():
@@ -606,18 +751,35 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 			s.emit(Event{Phase: phase, Legs: legsOf(agent, contact)})
 		}
 		if done {
+			saveErr = nil // the final save below writes every leg again
 			out := outcome(agent, contact, answered)
-			if err := c.Store.FinishCall(wctx, call.ID, out, endReason, c.now()); err != nil {
-				return call, err
+			if out == OutcomeAgentNoAnswer && endReason != "" && agent.Status != CallFailed {
+				out = OutcomeCanceled // the program hung up while the agent's phone rang
 			}
-			return c.Store.Call(wctx, call.ID)
+			return finish(out, endReason, nil)
 		}
-		if polled {
-			if changed {
-				interval = durOr(c.PollInterval, time.Second)
-			} else {
-				interval = min(interval*3/2, maxInterval)
+		if !stopBy.IsZero() && !time.Now().Before(stopBy) {
+			// The end was asked for and the provider has not confirmed it
+			// in time: record what is known and say so.
+			reason := unknownEnd(call.ID, unreachable)
+			if endReason != "" {
+				reason = endReason + "; " + reason
 			}
+			return finish(OutcomeUnknown, reason, Errorf(EUNAVAILABLE, "%s", unknownEnd(call.ID, unreachable)))
+		}
+		switch {
+		case !stopBy.IsZero():
+			interval = min(durOr(c.PollInterval, time.Second), 250*time.Millisecond)
+		case !polled:
+		case err != nil:
+			interval = min(max(interval*2, time.Second), 8*time.Second)
+		case changed:
+			interval = durOr(c.PollInterval, time.Second)
+		default:
+			interval = min(interval*3/2, maxInterval)
+		}
+		if !stopBy.IsZero() {
+			interval = max(min(interval, time.Until(stopBy)), time.Millisecond)
 		}
 		if !timer.Stop() && !polled {
 			select {
@@ -626,6 +788,44 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 			}
 		}
 		timer.Reset(interval)
+	}
+}
+
+// write runs one database write of a call in progress, retrying a failure
+// that may pass (a database locked by another writer) for WriteRetryFor;
+// once the call is stopping (stopBy set), no longer than a few seconds past
+// the stop. It returns the last error; nothing is dropped silently.
+func (s *Session) write(what string, stopBy time.Time, fn func(context.Context) error) error {
+	c := s.c
+	deadline := time.Now().Add(durOr(c.WriteRetryFor, time.Minute))
+	if !stopBy.IsZero() && stopBy.Add(2*time.Second).Before(deadline) {
+		deadline = stopBy.Add(2 * time.Second)
+	}
+	wait := 20 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		err := fn(ctx)
+		cancel()
+		if err == nil {
+			if attempt > 1 {
+				c.log().Info("database write succeeded after retries", "what", what, "attempts", attempt)
+			}
+			return nil
+		}
+		switch ErrorKind(err) {
+		case EINVALID, ECONFLICT, ENOTFOUND:
+			c.log().Error("database write refused", "what", what, "err", err)
+			return err
+		}
+		if time.Now().Add(wait).After(deadline) {
+			c.log().Error("database write failed", "what", what, "attempts", attempt, "err", err)
+			return err
+		}
+		if attempt == 1 {
+			c.log().Warn("database write failed; retrying", "what", what, "err", err)
+		}
+		time.Sleep(wait)
+		wait = min(wait*2, time.Second)
 	}
 }
 
@@ -764,11 +964,113 @@ func (c *Calls) Backfill(ctx context.Context) (int, error) {
 	return filled, nil
 }
 
-// RunBackfill backfills now and then every interval until ctx ends.
+// Repair records the real end of calls left open: calls whose process
+// died, whose last write failed, or whose end the provider did not
+// confirm (OutcomeUnknown). It asks the provider for their legs and, once
+// the provider says every leg has ended, records the legs, the outcome and
+// the end. A call the provider still reports live is left for later, and
+// so is one this process is following. It returns how many it repaired.
+func (c *Calls) Repair(ctx context.Context) (int, error) {
+	open, err := c.Store.OpenCalls(ctx, 200)
+	if err != nil {
+		return 0, err
+	}
+	repaired := 0
+	for _, call := range open {
+		agent, ok := call.Leg(AgentLeg)
+		if !ok || agent.SID == "" {
+			continue // never reached the provider, or its SID was never saved
+		}
+		c.mu.Lock()
+		live := c.live[agent.SID] != nil
+		c.mu.Unlock()
+		if live {
+			continue
+		}
+		ok, err := c.repair(ctx, call, agent)
+		if err != nil {
+			if ErrorKind(err) == ECANCELED || ctx.Err() != nil {
+				return repaired, err
+			}
+			c.log().Warn("repair", "call", call.ID, "err", err)
+			continue
+		}
+		if ok {
+			repaired++
+		}
+	}
+	return repaired, nil
+}
+
+func (c *Calls) repair(ctx context.Context, call Call, agent Leg) (bool, error) {
+	info, err := c.Provider.FetchCall(ctx, agent.SID)
+	if err != nil {
+		return false, err
+	}
+	applyInfo(&agent, info)
+	if !agent.Status.Ended() {
+		return false, nil // still live at the provider
+	}
+	var contact *Leg
+	if l, ok := call.Leg(ContactLeg); ok {
+		contact = &l
+	}
+	kids, err := c.Provider.ChildCalls(ctx, agent.SID)
+	if err != nil {
+		return false, err
+	}
+	if len(kids) > 0 {
+		if contact == nil {
+			contact = &Leg{Role: ContactLeg, SID: kids[0].SID, To: kids[0].To}
+		}
+		applyInfo(contact, kids[0])
+		if !contact.Status.Ended() {
+			return false, nil
+		}
+	}
+	if err := c.Store.SaveLeg(ctx, call.ID, agent); err != nil {
+		return false, err
+	}
+	if contact != nil {
+		if err := c.Store.SaveLeg(ctx, call.ID, *contact); err != nil {
+			return false, err
+		}
+	}
+	answered := agent.Status == CallCompleted || agent.Duration > 0
+	out := outcome(agent, contact, answered)
+	reason := call.EndReason
+	if i := strings.Index(reason, "provider unreachable"); i >= 0 {
+		reason = reason[:i] + "the provider was unreachable; its record of the end was fetched later"
+	} else if i := strings.Index(reason, "the provider did not confirm the end"); i >= 0 {
+		reason = reason[:i] + "the provider confirmed the end later"
+	} else if reason == "" {
+		reason = "the end was fetched from the provider later"
+	}
+	end := agent.EndedAt
+	if contact != nil && contact.EndedAt.After(end) {
+		end = contact.EndedAt
+	}
+	if end.IsZero() {
+		end = c.now()
+	}
+	ok, err := c.Store.RepairCall(ctx, call.ID, out, reason, end)
+	if ok {
+		c.log().Info("call repaired", "call", call.ID, "outcome", out)
+	}
+	return ok, err
+}
+
+// RunBackfill repairs open calls and backfills prices now and then every
+// interval until ctx ends.
 func (c *Calls) RunBackfill(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		if n, err := c.Repair(ctx); err != nil && ctx.Err() == nil {
+			c.log().Warn("repair failed", "err", err)
+		} else if n > 0 {
+			c.log().Info("open calls repaired", "calls", n)
+		}
 		if n, err := c.Backfill(ctx); err != nil && ctx.Err() == nil {
 			c.log().Warn("backfill failed", "err", err)
 		} else if n > 0 {

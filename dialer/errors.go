@@ -30,6 +30,7 @@ const (
 	EPURCHASEUNKNOWN Kind = "purchase_unknown"      // the provider did not say whether a purchase happened
 	EREFUSED         Kind = "refused"               // a policy refuses the call: do-not-call, balance, daily cap
 	EHOURS           Kind = "outside_calling_hours" // outside the callee's calling hours; overridable with a reason
+	EBALANCEUNKNOWN  Kind = "balance_unknown"       // the provider does not say the balance (a subaccount)
 )
 
 // Error is an error with a kind and a sentence a user understands.

@@ -208,6 +208,9 @@ const (
 	OutcomeNotDialed     Outcome = "not_dialed"      // the agent answered but the contact was never dialed
 	OutcomeAgentNoAnswer Outcome = "agent_no_answer" // the agent's phone was not answered: the contact was never dialed
 	OutcomeAgentFailed   Outcome = "agent_failed"    // the agent's phone could not be rung
+	// OutcomeUnknown: the program stopped following the call before the
+	// provider confirmed its end (unreachable); backfill repairs it.
+	OutcomeUnknown Outcome = "unknown"
 )
 
 // Total adds the legs' prices. known is false while any leg is unpriced.

@@ -150,6 +150,12 @@ type CallStore interface {
 	SetDisposition(ctx context.Context, id int64, disposition string) error
 	// FinishCall records how the call ended.
 	FinishCall(ctx context.Context, id int64, outcome Outcome, endReason string, endedAt time.Time) error
+	// OpenCalls lists, oldest first, calls whose end is not known for
+	// sure: never finished, or finished with OutcomeUnknown.
+	OpenCalls(ctx context.Context, limit int) ([]Call, error)
+	// RepairCall records the real end of an open call. It changes nothing
+	// (and reports false) when the call is no longer open.
+	RepairCall(ctx context.Context, id int64, outcome Outcome, endReason string, endedAt time.Time) (bool, error)
 	// Call returns one call with its legs.
 	Call(ctx context.Context, id int64) (Call, error)
 	// Calls lists calls with their legs, newest first.

@@ -116,6 +116,28 @@ func (s *DB) FinishCall(ctx context.Context, id int64, outcome dialer.Outcome, e
 		string(outcome), endReason, fmtTime(endedAt), id)
 }
 
+// OpenCalls lists calls whose end is not known for sure, oldest first.
+func (s *DB) OpenCalls(ctx context.Context, limit int) ([]dialer.Call, error) {
+	if limit <= 0 {
+		limit = 200
+	}
+	return s.calls(ctx, " WHERE ended_at IS NULL OR outcome = ? ORDER BY id LIMIT ?", []any{string(dialer.OutcomeUnknown), limit})
+}
+
+// RepairCall records the real end of a call that is still open.
+func (s *DB) RepairCall(ctx context.Context, id int64, outcome dialer.Outcome, endReason string, endedAt time.Time) (bool, error) {
+	err := s.updateOne(ctx, errNotOpen,
+		"UPDATE calls SET outcome = ?, end_reason = ?, ended_at = ? WHERE id = ? AND (ended_at IS NULL OR outcome = ?)",
+		string(outcome), endReason, fmtTime(endedAt), id, string(dialer.OutcomeUnknown))
+	if errors.Is(err, errNotOpen) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// errNotOpen is RepairCall's "no open call with that id".
+var errNotOpen = errors.New("call not open")
+
 // Call returns one call with its legs.
 func (s *DB) Call(ctx context.Context, id int64) (dialer.Call, error) {
 	cs, err := s.calls(ctx, " WHERE id = ?", []any{id})

@@ -277,14 +277,28 @@ func callsCmd() *command {
 			},
 		},
 		{
-			name: "backfill", summary: "Fetch prices the provider has set since the calls ended.", args: "",
+			name: "backfill", summary: "Record the real end of calls left open, and fetch prices set since calls ended.", args: "",
 			run: func(ctx context.Context, e *env, _ any, args []string) error {
 				a, closeAll, err := openApp(ctx, e)
 				if err != nil {
 					return err
 				}
 				defer closeAll()
-				n, err := a.calls().Backfill(ctx)
+				calls := a.calls()
+				fixed, err := calls.Repair(ctx)
+				if err != nil {
+					return err
+				}
+				open, err := a.db.OpenCalls(ctx, 0)
+				if err != nil {
+					return err
+				}
+				if fixed > 0 || len(open) > 0 {
+					if _, err := fmt.Fprintf(e.stdout, "Recorded the end of %d open calls; %d still open (live at the provider, or it cannot be reached).\n", fixed, len(open)); err != nil {
+						return err
+					}
+				}
+				n, err := calls.Backfill(ctx)
 				if err != nil {
 					return err
 				}
