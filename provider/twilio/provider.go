@@ -204,8 +204,19 @@ func (p *Provider) SearchNumbers(ctx context.Context, q dialer.NumberQuery) ([]d
 		return nil, mapError(o, err)
 	}
 	out := make([]dialer.AvailableNumber, 0, len(list))
+	skipped := 0
 	for _, n := range list {
-		out = append(out, availableNumber(n))
+		a := availableNumber(n)
+		// The spec lets phone_number be null: a row without a number
+		// one could buy is no offer.
+		if !e164Re.MatchString(a.PhoneNumber) {
+			skipped++
+			continue
+		}
+		out = append(out, a)
+	}
+	if skipped > 0 {
+		p.t.log.Warn("number search: rows without a usable phone number skipped", "skipped", skipped, "kept", len(out))
 	}
 	return out, nil
 }
@@ -424,12 +435,22 @@ func (p *Provider) ChildCalls(ctx context.Context, parentSID string) ([]dialer.C
 	return out, nil
 }
 
-// Balance is the account's balance.
+// Balance is the account's balance. Twilio's spec lets balance (and
+// currency) be null, as it is for subaccounts: that is EBALANCEUNKNOWN,
+// not an unreadable answer.
 func (p *Provider) Balance(ctx context.Context) (dialer.Money, error) {
 	o := op{what: "read the account balance", thing: "account"}
 	b, err := p.session(ctx).api.FetchBalance(nil)
 	if err != nil {
 		return dialer.Money{}, mapError(o, err)
+	}
+	switch {
+	case b == nil || strings.TrimSpace(str(b.Balance)) == "":
+		return dialer.Money{}, dialer.Errorf(dialer.EBALANCEUNKNOWN,
+			"Twilio does not tell this account's balance (it does not for subaccounts)")
+	case strings.TrimSpace(str(b.Currency)) == "":
+		return dialer.Money{}, dialer.Errorf(dialer.EBALANCEUNKNOWN,
+			"Twilio tells this account's balance without its currency")
 	}
 	m, err := dialer.ParseMoney(str(b.Balance), str(b.Currency))
 	if err != nil {
