@@ -488,6 +488,9 @@ func (p *Provider) NumberMonthlyPrice(ctx context.Context, country string) (dial
 		if np.NumberType != "local" {
 			continue
 		}
+		if strings.TrimSpace(pc.PriceUnit) == "" { // null: the spec allows it
+			return dialer.Money{}, dialer.Errorf(dialer.ENOTFOUND, "Twilio lists the price of local numbers in %s without its currency", iso)
+		}
 		price := np.CurrentPrice
 		if !price.Valid {
 			price = np.BasePrice
@@ -573,6 +576,9 @@ func (p *Provider) VoiceRate(ctx context.Context, to, from string) (dialer.Money
 	}
 	if bestScore < 0 {
 		return dialer.Money{}, dialer.Errorf(dialer.ENOTFOUND, "Twilio lists no outbound rate to %s", to)
+	}
+	if strings.TrimSpace(vn.PriceUnit) == "" { // null: the spec allows it
+		return dialer.Money{}, dialer.Errorf(dialer.ENOTFOUND, "Twilio lists the outbound rate to %s without its currency", to)
 	}
 	m, err := dialer.ParseMoney(best, vn.PriceUnit)
 	if err != nil {
