@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
 )
@@ -125,5 +126,45 @@ func TestSearchSkipsRowsWithoutANumber(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].PhoneNumber != "+14155550123" || !got[0].Voice {
 		t.Errorf("got %+v, want only +14155550123", got)
+	}
+}
+
+// next_page_uri may be absolute (the spec's format is "uri"): ListNumbers
+// follows it by its Page and PageToken. One that leads nowhere new is an
+// unreadable answer, not an endless loop nor a "no such resource".
+func TestListNumbersPaging(t *testing.T) {
+	base := "/2010-04-01/Accounts/" + testAccountSID + "/IncomingPhoneNumbers.json"
+	for _, tc := range []struct {
+		name, next string
+		want       int         // numbers listed; -1: an error
+		kind       dialer.Kind // when want is -1
+	}{
+		{"absolute", "https://api.twilio.com" + base + "?PageSize=1000&Page=1&PageToken=PAabc", 2, ""},
+		{"relative", base + "?PageSize=1000&Page=1&PageToken=PAabc", 2, ""},
+		{"the same page again", base + "?PageSize=1000&Page=0", -1, dialer.EINTERNAL},
+		{"no page named", "https://example.com/elsewhere", -1, dialer.EINTERNAL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := fakeTwilio(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != base {
+					twilioError(w, 404, 20404, "The requested resource "+r.URL.Path+" was not found")
+					return
+				}
+				if r.URL.Query().Get("Page") == "1" && r.URL.Query().Get("PageToken") == "PAabc" {
+					writeJSON(w, 200, `{"incoming_phone_numbers": [`+numberJSON("PN1123456789abcdef0123456789abcdef", "+14155550002", "b")+`], "next_page_uri": null}`)
+					return
+				}
+				writeJSON(w, 200, `{"incoming_phone_numbers": [`+numberJSON(testNumberSID, "+14155550001", "a")+`], "next_page_uri": "`+tc.next+`"}`)
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			got, err := newTestProvider(t, srv.URL, nil).ListNumbers(ctx)
+			switch {
+			case tc.want >= 0 && (err != nil || len(got) != tc.want):
+				t.Errorf("got %d numbers, %v; want %d", len(got), err, tc.want)
+			case tc.want < 0 && (kindOf(err) != tc.kind || !strings.Contains(dialer.ErrorMessage(err), "next_page_uri")):
+				t.Errorf("got %d numbers, %v (kind %s); want %s naming next_page_uri", len(got), err, dialer.ErrorKind(err), tc.kind)
+			}
+		})
 	}
 }

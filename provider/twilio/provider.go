@@ -284,24 +284,49 @@ func (p *Provider) ReleaseNumber(ctx context.Context, sid string) error {
 	return mapError(op{what: "release number " + sid, thing: "number"}, err)
 }
 
+// maxPages bounds how many pages ListNumbers follows (1000 numbers each).
+const maxPages = 100
+
 // ListNumbers lists every number the account owns, following all pages.
+// It follows next_page_uri by its Page and PageToken (twilio-go's List
+// would append an absolute URI, which the spec allows, to the host), and
+// refuses a list it cannot finish rather than return part of it: a
+// number missing from the list is taken for a number gone.
 func (p *Provider) ListNumbers(ctx context.Context) ([]dialer.OwnedNumber, error) {
 	params := &openapi.ListIncomingPhoneNumberParams{}
 	params.SetPageSize(1000)
 	o := op{what: "list the account's numbers"}
-	list, err := p.session(ctx).api.ListIncomingPhoneNumber(params)
-	if err != nil {
-		return nil, mapError(o, err)
-	}
-	out := make([]dialer.OwnedNumber, 0, len(list))
-	for i := range list {
-		n, err := ownedNumber(&list[i])
+	s := p.session(ctx)
+	var out []dialer.OwnedNumber
+	seen := map[string]bool{}
+	token, page := "", ""
+	for range maxPages {
+		resp, err := s.api.PageIncomingPhoneNumber(params, token, page)
 		if err != nil {
 			return nil, mapError(o, err)
 		}
-		out = append(out, n)
+		for i := range resp.IncomingPhoneNumbers {
+			n, err := ownedNumber(&resp.IncomingPhoneNumbers[i])
+			if err != nil {
+				return nil, mapError(o, err)
+			}
+			out = append(out, n)
+		}
+		next := strings.TrimSpace(str(resp.NextPageUri))
+		if next == "" {
+			return out, nil
+		}
+		u, err := url.Parse(next)
+		if err == nil {
+			token, page = u.Query().Get("PageToken"), u.Query().Get("Page")
+		}
+		key := token + "\x00" + page
+		if err != nil || (token == "" && page == "") || seen[key] {
+			return nil, mapError(o, fmt.Errorf("next_page_uri %q does not lead to a new page", next))
+		}
+		seen[key] = true
 	}
-	return out, nil
+	return nil, mapError(o, fmt.Errorf("more than %d pages of numbers", maxPages))
 }
 
 // CreateCall rings req.To from req.From with inline TwiML (see callTwiML).
