@@ -2,6 +2,7 @@ package twilio
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -233,5 +234,78 @@ func TestContractSpecAllowedAnswers(t *testing.T) {
 	rec.Reset()
 	if !strings.Contains(probs, "response.body.available_phone_numbers") {
 		t.Errorf("a null list was not reported; problems: %q", probs)
+	}
+}
+
+// Answers Prism generates from the spec's schemas with a fixed seed: any
+// nullable field may be null and strings hold arbitrary text. Whatever
+// comes, the adapter must not crash, and what it cannot use it must say it
+// could not read (or, for a null balance or price, that Twilio does not
+// tell it), never blame the caller's input.
+func TestContractGeneratedAnswers(t *testing.T) {
+	m := contract.StartDynamicMocks(t, 7)
+	rec := contract.NewRecorder(http.DefaultTransport, m.Specs)
+	rec.IgnoreResponse = true // generated, not a server under test
+	p, err := New(Config{AccountSID: testAccountSID, AuthToken: testAuthToken, BaseURLs: m.BaseURLs(),
+		HTTPClient: &http.Client{Transport: rec}, Timeout: 10 * time.Second, Retry: RetryPolicy{MaxAttempts: 1}, Logger: testLogger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	name := "renamed"
+	calls := []struct {
+		name string
+		call func() (any, error)
+	}{
+		{"SearchNumbers", func() (any, error) {
+			return p.SearchNumbers(ctx, dialer.NumberQuery{Country: "US", AreaCode: "415", Limit: 5})
+		}},
+		{"BuyNumber", func() (any, error) { return p.BuyNumber(ctx, dialer.BuyRequest{Country: "US", AreaCode: "415"}) }},
+		{"UpdateNumber", func() (any, error) {
+			return p.UpdateNumber(ctx, testNumberSID, dialer.NumberUpdate{FriendlyName: &name})
+		}},
+		{"ListNumbers", func() (any, error) { return p.ListNumbers(ctx) }},
+		{"CreateCall", func() (any, error) {
+			return p.CreateCall(ctx, dialer.CallRequest{To: "+14155550100", From: "+14155550199", Say: "Hi", Hold: time.Minute})
+		}},
+		{"FetchCall", func() (any, error) { return p.FetchCall(ctx, testCallSID) }},
+		{"UpdateCall", func() (any, error) { return p.UpdateCall(ctx, testCallSID, dialer.CallUpdate{Hangup: true}) }},
+		{"ChildCalls", func() (any, error) { return p.ChildCalls(ctx, testCallSID) }},
+		{"Balance", func() (any, error) { return p.Balance(ctx) }},
+		{"NumberMonthlyPrice", func() (any, error) { return p.NumberMonthlyPrice(ctx, "US") }},
+		{"VoiceRate", func() (any, error) { return p.VoiceRate(ctx, "+14155550100", "+14155550199") }},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			v, err := c.call()
+			record(err)
+			rec.Verify(t) // the requests still follow the spec
+			if err == nil {
+				t.Logf("read: %+v", v)
+				return
+			}
+			msg := dialer.ErrorMessage(err)
+			t.Logf("%s: %s", dialer.ErrorKind(err), msg)
+			var de *dialer.Error
+			if !errors.As(err, &de) || strings.Contains(msg, "\n") {
+				t.Fatalf("not one sentence of a *dialer.Error: %#v", err)
+			}
+			switch k := dialer.ErrorKind(err); k {
+			case dialer.EINTERNAL, dialer.EUNAVAILABLE:
+				if !strings.Contains(msg, "Twilio's answer could not be read") || !strings.Contains(msg, "(") {
+					t.Errorf("%s without what could not be read: %q", k, msg)
+				}
+			case dialer.EBALANCEUNKNOWN, dialer.ENOTFOUND:
+				if !strings.HasPrefix(msg, "Twilio ") {
+					t.Errorf("%s: %q", k, msg)
+				}
+			default:
+				t.Errorf("kind %s for a generated answer: %q", k, msg)
+			}
+		})
+	}
+	if n := len(rec.Exchanges()); n < len(calls) {
+		t.Errorf("%d requests for %d calls", n, len(calls))
 	}
 }
