@@ -69,6 +69,7 @@ func (a *answers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestContractSpecAllowedAnswers(t *testing.T) {
 	contract.Require(t)
+	t.Parallel() // Prism's start-up overlaps the other response test's
 	script := &answers{bodies: map[string]string{}}
 	up := httptest.NewServer(script)
 	t.Cleanup(up.Close)
@@ -243,6 +244,8 @@ func TestContractSpecAllowedAnswers(t *testing.T) {
 // could not read (or, for a null balance or price, that Twilio does not
 // tell it), never blame the caller's input.
 func TestContractGeneratedAnswers(t *testing.T) {
+	contract.Require(t)
+	t.Parallel()
 	m := contract.StartDynamicMocks(t, 7)
 	rec := contract.NewRecorder(http.DefaultTransport, m.Specs)
 	rec.IgnoreResponse = true // generated, not a server under test
