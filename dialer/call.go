@@ -51,7 +51,10 @@ type Calls struct {
 	mu      sync.Mutex
 	live    map[string]*Session // by agent-leg SID, for webhooks
 	balance Money
+	balErr  error // an EBALANCEUNKNOWN answer, cached like a balance
 	balAt   time.Time
+	// balUnknownSaid: the log has said once that the balance is unknown.
+	balUnknownSaid bool
 }
 
 // CallOptions says whom to call and how.
@@ -170,11 +173,13 @@ func (c *Calls) checkPolicies(ctx context.Context, o CallOptions, set Settings, 
 	if err := c.checkHours(p, who, set.CallingHours, o.OverrideReason); err != nil {
 		return err
 	}
-	bal, err := c.Balance(ctx, time.Minute)
-	if err != nil {
+	// An unknown balance (a subaccount's, say) is no reason to refuse:
+	// the balance guard is skipped (Balance logs it once).
+	switch bal, err := c.Balance(ctx, time.Minute); {
+	case ErrorKind(err) == EBALANCEUNKNOWN:
+	case err != nil:
 		return err
-	}
-	if bal.Amount <= 0 {
+	case bal.Amount <= 0:
 		return Errorf(EREFUSED, "the account balance is %s; add funds before calling", bal)
 	}
 	if set.DailyCallCap > 0 {
@@ -258,23 +263,31 @@ func loadLocation(name string) (*time.Location, error) {
 }
 
 // Balance is the account balance, from a cache younger than maxAge or
-// from the provider.
+// from the provider. When the provider does not tell it (EBALANCEUNKNOWN),
+// that answer is cached the same way and logged once per Calls.
 func (c *Calls) Balance(ctx context.Context, maxAge time.Duration) (Money, error) {
 	c.mu.Lock()
 	if !c.balAt.IsZero() && time.Since(c.balAt) < maxAge {
-		b := c.balance
+		b, err := c.balance, c.balErr
 		c.mu.Unlock()
-		return b, nil
+		return b, err
 	}
 	c.mu.Unlock()
 	b, err := c.Provider.Balance(ctx)
-	if err != nil {
+	if err != nil && ErrorKind(err) != EBALANCEUNKNOWN {
 		return b, err
 	}
 	c.mu.Lock()
-	c.balance, c.balAt = b, time.Now()
+	c.balance, c.balErr, c.balAt = b, err, time.Now()
+	say := err != nil && !c.balUnknownSaid
+	if say {
+		c.balUnknownSaid = true
+	}
 	c.mu.Unlock()
-	return b, nil
+	if say {
+		c.log().Warn("the account balance is unknown: calls go ahead without the balance check", "reason", ErrorMessage(err))
+	}
+	return b, err
 }
 
 // KeypadDigits is the webhook's question when the agent pressed a key on

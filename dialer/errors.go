@@ -30,7 +30,7 @@ const (
 	EPURCHASEUNKNOWN Kind = "purchase_unknown"      // the provider did not say whether a purchase happened
 	EREFUSED         Kind = "refused"               // a policy refuses the call: do-not-call, balance, daily cap
 	EHOURS           Kind = "outside_calling_hours" // outside the callee's calling hours; overridable with a reason
-	EBALANCEUNKNOWN  Kind = "balance_unknown"       // the provider does not say the balance (a subaccount)
+	EBALANCEUNKNOWN  Kind = "balance_unknown"       // the provider does not tell the balance (a subaccount, say)
 )
 
 // Error is an error with a kind and a sentence a user understands.
@@ -138,6 +138,8 @@ func KindSentence(k Kind) string {
 		return "The call is not allowed."
 	case EHOURS:
 		return "It is outside calling hours where the contact is."
+	case EBALANCEUNKNOWN:
+		return "The provider does not tell the account balance, so it cannot be checked."
 	case EPURCHASEUNKNOWN:
 		return "The provider did not confirm the purchase; it will be checked before anything is charged."
 	}

@@ -46,7 +46,8 @@ type CallProvider interface {
 
 // PricingProvider tells what things cost.
 type PricingProvider interface {
-	// Balance is the account's remaining balance.
+	// Balance is the account's remaining balance; an error of kind
+	// EBALANCEUNKNOWN when the provider does not tell it (a subaccount's).
 	Balance(ctx context.Context) (Money, error)
 	// NumberMonthlyPrice is the monthly price of a local number in country.
 	NumberMonthlyPrice(ctx context.Context, country string) (Money, error)

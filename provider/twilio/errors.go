@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/twilio/twilio-go/client"
 
@@ -43,9 +45,8 @@ func mapError(o op, err error) error {
 	if err == nil {
 		return nil
 	}
-	var de *dialer.Error
-	if errors.As(err, &de) {
-		return err
+	if _, ok := err.(*dialer.Error); ok {
+		return err // already says what went wrong
 	}
 	var tre *client.TwilioRestError
 	if errors.As(err, &tre) {
@@ -73,12 +74,44 @@ func mapError(o op, err error) error {
 		}
 		return &dialer.Error{Kind: dialer.EUNAVAILABLE, Message: fmt.Sprintf("Could not %s: Twilio could not be reached; try again in a moment", o.what), Err: err}
 	}
+	// A response arrived (2xx) but could not be read, or a value in it
+	// (err says which; it may wrap a *dialer.Error such as an amount that
+	// does not parse): the sentence says what was being done and keeps
+	// what was wrong on its first line.
+	detail := unreadableDetail(err)
+	cause := unreadable{err}
 	if o.acts {
-		// A response arrived (2xx) but could not be read: the action
-		// probably happened; the caller must look before repeating it.
-		return &dialer.Error{Kind: dialer.EUNAVAILABLE, Message: o.unknownSentence(), Err: err}
+		// The action probably happened; the caller must look before
+		// repeating it.
+		return &dialer.Error{Kind: dialer.EUNAVAILABLE, Message: fmt.Sprintf("%s (Twilio's answer could not be read: %s)", o.unknownSentence(), detail), Err: cause}
 	}
-	return &dialer.Error{Kind: dialer.EINTERNAL, Message: fmt.Sprintf("Could not %s: Twilio's answer could not be read", o.what), Err: err}
+	return &dialer.Error{Kind: dialer.EINTERNAL, Message: fmt.Sprintf("Could not %s: Twilio's answer could not be read (%s)", o.what, detail), Err: cause}
+}
+
+// unreadable holds what was wrong with an answer without unwrapping to
+// it: the sentence already says it (bounded), and dialer.ErrorMessage
+// would otherwise add a *dialer.Error inside it again, in full.
+type unreadable struct{ err error }
+
+func (u unreadable) Error() string { return u.err.Error() }
+
+// maxDetail bounds how much of an unreadable answer's description a
+// message repeats.
+const maxDetail = 200
+
+// unreadableDetail describes what in Twilio's answer could not be read,
+// on one line and at most maxDetail bytes (the values it quotes come from
+// the response).
+func unreadableDetail(err error) string {
+	d := strings.Join(strings.Fields(err.Error()), " ")
+	if len(d) > maxDetail {
+		cut := maxDetail
+		for cut > 0 && !utf8.RuneStart(d[cut]) {
+			cut--
+		}
+		d = d[:cut] + "…"
+	}
+	return d
 }
 
 func (o op) unknownSentence() string {

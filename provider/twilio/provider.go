@@ -204,8 +204,19 @@ func (p *Provider) SearchNumbers(ctx context.Context, q dialer.NumberQuery) ([]d
 		return nil, mapError(o, err)
 	}
 	out := make([]dialer.AvailableNumber, 0, len(list))
+	skipped := 0
 	for _, n := range list {
-		out = append(out, availableNumber(n))
+		a := availableNumber(n)
+		// The spec lets phone_number be null: a row without a number
+		// one could buy is no offer.
+		if !e164Re.MatchString(a.PhoneNumber) {
+			skipped++
+			continue
+		}
+		out = append(out, a)
+	}
+	if skipped > 0 {
+		p.t.log.Warn("number search: rows without a usable phone number skipped", "skipped", skipped, "kept", len(out))
 	}
 	return out, nil
 }
@@ -273,24 +284,49 @@ func (p *Provider) ReleaseNumber(ctx context.Context, sid string) error {
 	return mapError(op{what: "release number " + sid, thing: "number"}, err)
 }
 
+// maxPages bounds how many pages ListNumbers follows (1000 numbers each).
+const maxPages = 100
+
 // ListNumbers lists every number the account owns, following all pages.
+// It follows next_page_uri by its Page and PageToken (twilio-go's List
+// would append an absolute URI, which the spec allows, to the host), and
+// refuses a list it cannot finish rather than return part of it: a
+// number missing from the list is taken for a number gone.
 func (p *Provider) ListNumbers(ctx context.Context) ([]dialer.OwnedNumber, error) {
 	params := &openapi.ListIncomingPhoneNumberParams{}
 	params.SetPageSize(1000)
 	o := op{what: "list the account's numbers"}
-	list, err := p.session(ctx).api.ListIncomingPhoneNumber(params)
-	if err != nil {
-		return nil, mapError(o, err)
-	}
-	out := make([]dialer.OwnedNumber, 0, len(list))
-	for i := range list {
-		n, err := ownedNumber(&list[i])
+	s := p.session(ctx)
+	var out []dialer.OwnedNumber
+	seen := map[string]bool{}
+	token, page := "", ""
+	for range maxPages {
+		resp, err := s.api.PageIncomingPhoneNumber(params, token, page)
 		if err != nil {
 			return nil, mapError(o, err)
 		}
-		out = append(out, n)
+		for i := range resp.IncomingPhoneNumbers {
+			n, err := ownedNumber(&resp.IncomingPhoneNumbers[i])
+			if err != nil {
+				return nil, mapError(o, err)
+			}
+			out = append(out, n)
+		}
+		next := strings.TrimSpace(str(resp.NextPageUri))
+		if next == "" {
+			return out, nil
+		}
+		u, err := url.Parse(next)
+		if err == nil {
+			token, page = u.Query().Get("PageToken"), u.Query().Get("Page")
+		}
+		key := token + "\x00" + page
+		if err != nil || (token == "" && page == "") || seen[key] {
+			return nil, mapError(o, fmt.Errorf("next_page_uri %q does not lead to a new page", next))
+		}
+		seen[key] = true
 	}
-	return out, nil
+	return nil, mapError(o, fmt.Errorf("more than %d pages of numbers", maxPages))
 }
 
 // CreateCall rings req.To from req.From with inline TwiML (see callTwiML).
@@ -424,12 +460,22 @@ func (p *Provider) ChildCalls(ctx context.Context, parentSID string) ([]dialer.C
 	return out, nil
 }
 
-// Balance is the account's balance.
+// Balance is the account's balance. Twilio's spec lets balance (and
+// currency) be null, as it is for subaccounts: that is EBALANCEUNKNOWN,
+// not an unreadable answer.
 func (p *Provider) Balance(ctx context.Context) (dialer.Money, error) {
 	o := op{what: "read the account balance", thing: "account"}
 	b, err := p.session(ctx).api.FetchBalance(nil)
 	if err != nil {
 		return dialer.Money{}, mapError(o, err)
+	}
+	switch {
+	case b == nil || strings.TrimSpace(str(b.Balance)) == "":
+		return dialer.Money{}, dialer.Errorf(dialer.EBALANCEUNKNOWN,
+			"Twilio does not tell this account's balance (it does not for subaccounts)")
+	case strings.TrimSpace(str(b.Currency)) == "":
+		return dialer.Money{}, dialer.Errorf(dialer.EBALANCEUNKNOWN,
+			"Twilio tells this account's balance without its currency")
 	}
 	m, err := dialer.ParseMoney(str(b.Balance), str(b.Currency))
 	if err != nil {
@@ -466,6 +512,9 @@ func (p *Provider) NumberMonthlyPrice(ctx context.Context, country string) (dial
 	for _, np := range pc.PhoneNumberPrices {
 		if np.NumberType != "local" {
 			continue
+		}
+		if strings.TrimSpace(pc.PriceUnit) == "" { // null: the spec allows it
+			return dialer.Money{}, dialer.Errorf(dialer.ENOTFOUND, "Twilio lists the price of local numbers in %s without its currency", iso)
 		}
 		price := np.CurrentPrice
 		if !price.Valid {
@@ -552,6 +601,9 @@ func (p *Provider) VoiceRate(ctx context.Context, to, from string) (dialer.Money
 	}
 	if bestScore < 0 {
 		return dialer.Money{}, dialer.Errorf(dialer.ENOTFOUND, "Twilio lists no outbound rate to %s", to)
+	}
+	if strings.TrimSpace(vn.PriceUnit) == "" { // null: the spec allows it
+		return dialer.Money{}, dialer.Errorf(dialer.ENOTFOUND, "Twilio lists the outbound rate to %s without its currency", to)
 	}
 	m, err := dialer.ParseMoney(best, vn.PriceUnit)
 	if err != nil {

@@ -14,6 +14,7 @@ type controlRequest struct {
 	N         int    `json:"n"`
 	LatencyMS int64  `json:"latency_ms"`
 	Latency   string `json:"latency"` // Go duration, e.g. "250ms"; wins over latency_ms
+	On        bool   `json:"on"`
 }
 
 // controlRoutes serves the fault controls for standalone use. See the
@@ -74,6 +75,12 @@ func (s *Server) controlRoutes() http.Handler {
 	mux.HandleFunc("POST /_emulator/purchase-after-drop", func(w http.ResponseWriter, r *http.Request) {
 		s.PurchaseAfterDrop()
 		ok(w)
+	})
+	mux.HandleFunc("POST /_emulator/null-balance", func(w http.ResponseWriter, r *http.Request) {
+		if req, good := body(w, r); good {
+			s.SetNullBalance(req.On)
+			ok(w)
+		}
 	})
 	mux.HandleFunc("GET /_emulator/requests", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"requests": s.Requests()})

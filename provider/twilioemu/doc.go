@@ -198,9 +198,11 @@
 // closes its TCP connection unanswered and does nothing; Go's transport
 // retries an idempotent request on a reused connection once, so GETs
 // usually recover transparently), PurchaseAfterDrop() (the next purchase
-// happens, then the connection closes unanswered), Requests() and
-// ResetRequests(). Faults hit API requests in this order: drop, 5xx, rate
-// limit; latency applies to each. FailNextPurchase answers the code's HTTP
+// happens, then the connection closes unanswered), SetNullBalance(on)
+// (until cleared, the Balance resource answers "balance": null, as Twilio
+// does for subaccounts; the balance still changes underneath), Requests()
+// and ResetRequests(). Faults hit API requests in this order: drop, 5xx,
+// rate limit; latency applies to each. FailNextPurchase answers the code's HTTP
 // status: 401 for 20003, 403 for 10002, 429 for 20429, 400 otherwise.
 //
 // Over HTTP, for standalone use, with the same basic auth (never faulted or
@@ -212,6 +214,7 @@
 //	POST /_emulator/latency               {"latency": "250ms"} or {"latency_ms": 250}
 //	POST /_emulator/drop-next-connection
 //	POST /_emulator/purchase-after-drop
+//	POST /_emulator/null-balance          {"on": true}; {"on": false} (or {}) clears it
 //	GET  /_emulator/requests              {"requests": [{"method", "path", "params", "status"}]}
 //	POST /_emulator/reset-requests
 //	POST /_emulator/save                  writes the state file (no-op without StatePath)

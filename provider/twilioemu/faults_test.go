@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -450,5 +451,44 @@ func TestNumbersSavedBeforeTheAnswer(t *testing.T) {
 	}
 	if got := owned(); len(got) != 0 {
 		t.Fatalf("after the release the state file holds %v", got)
+	}
+}
+
+// The null-balance control answers "balance": null (a subaccount) until
+// cleared; the balance underneath still moves.
+func TestNullBalance(t *testing.T) {
+	_, base := emu(t, nil)
+	control := func(body string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/_emulator/null-balance", strings.NewReader(body))
+		req.SetBasicAuth(testSID, testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("null-balance %s: HTTP %d", body, resp.StatusCode)
+		}
+	}
+	balance := func() map[string]*string {
+		t.Helper()
+		var b map[string]*string
+		if st := doJSON(t, "GET", acct(base)+"/Balance.json", nil, &b); st != 200 {
+			t.Fatalf("balance: HTTP %d", st)
+		}
+		return b
+	}
+	control(`{"on": true}`)
+	b := balance()
+	if v, present := b["balance"]; !present || v != nil || b["currency"] == nil || *b["currency"] != "USD" {
+		t.Errorf("with null-balance on: %v, want balance null and currency USD", b)
+	}
+	if st := doJSON(t, "POST", acct(base)+"/IncomingPhoneNumbers.json", url.Values{"AreaCode": {"415"}}, nil); st != 201 {
+		t.Fatalf("buy: HTTP %d", st)
+	}
+	control(`{}`)
+	if b := balance(); b["balance"] == nil || *b["balance"] != "18.85" {
+		t.Errorf("after clearing: %v, want 18.85 (20.00 less one number)", b)
 	}
 }

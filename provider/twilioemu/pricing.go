@@ -33,12 +33,16 @@ func (s *Server) settleLocked(now time.Time) {
 func (s *Server) handleBalance(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.settleLocked(s.clk.now())
-	bal := s.st.Balance
+	bal, null := s.st.Balance, s.faults.nullBalance
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{
-		"account_sid": s.cfg.AccountSID,
-		"balance":     bal.String(),
-		"currency":    "USD",
+	var shown *string // null: what Twilio sends for a subaccount
+	if !null {
+		shown = new(bal.String())
+	}
+	writeJSON(w, http.StatusOK, map[string]*string{
+		"account_sid": &s.cfg.AccountSID,
+		"balance":     shown,
+		"currency":    new("USD"),
 	})
 }
 

@@ -131,6 +131,7 @@ type faults struct {
 	drop           bool
 	purchaseDrop   bool
 	fail5xxCounter int
+	nullBalance    bool // Balance answers "balance": null until cleared
 }
 
 // New validates cfg, loads the state file if there is one, and returns a
@@ -349,6 +350,15 @@ func (s *Server) DropNextConnection() {
 func (s *Server) PurchaseAfterDrop() {
 	s.mu.Lock()
 	s.faults.purchaseDrop = true
+	s.mu.Unlock()
+}
+
+// SetNullBalance makes the Balance resource answer "balance": null, as
+// Twilio does for a subaccount, until called again with false. The
+// balance itself still changes as calls and numbers are charged.
+func (s *Server) SetNullBalance(on bool) {
+	s.mu.Lock()
+	s.faults.nullBalance = on
 	s.mu.Unlock()
 }
 

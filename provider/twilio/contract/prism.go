@@ -302,6 +302,28 @@ func StartProxies(t testing.TB, upstream string) *Proxies {
 	return p
 }
 
+// StartDynamicMocks starts Prism mocks that generate each answer from the
+// spec's schemas (`prism mock -d --seed seed`) instead of serving its
+// examples: any nullable field may be null, and strings hold arbitrary
+// text whatever their format. One seed gives one answer per operation,
+// the same on every run. They stop at the end of the test (and in
+// StopAll).
+func StartDynamicMocks(t testing.TB, seed int) *Mocks {
+	t.Helper()
+	e := Require(t)
+	specs, err := sharedSpecs(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := startPair(e, specs, "prism dynamic", "mock", "-d", "--seed", strconv.Itoa(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.API.Close)
+	t.Cleanup(p.Pricing.Close)
+	return p
+}
+
 // tail keeps the last n bytes written.
 type tail struct {
 	mu  sync.Mutex
