@@ -330,6 +330,17 @@ func TestBoughtNumberElsewhereIsReported(t *testing.T) {
 		if len(warned) != 1 || warned[0].Message != r.Warning {
 			t.Errorf("warnings told %+v, want the reservation's", warned)
 		}
+		// A dedicated number bought by area code: the command line says so.
+		n, err := e.res.BuyDedicated(context.Background(), dialer.DedicatedRequest{AreaCode: "415"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := dialer.Misplaced(n, "415"); !strings.HasPrefix(n.PhoneNumber, "+1628") || !strings.Contains(w, "628") {
+			t.Errorf("dedicated %s: warning %q", n.PhoneNumber, w)
+		}
+		if w := dialer.Misplaced(n, "628"); w != "" {
+			t.Errorf("a number in the area code asked for: warning %q", w)
+		}
 	})
 	t.Run("state", func(t *testing.T) {
 		// 415 has no numbers; the fallback buys elsewhere in California, but
