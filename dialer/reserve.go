@@ -502,14 +502,15 @@ func (r *Reservations) Reconcile(ctx context.Context) (ReconcileResult, error) {
 			res.Vanished = append(res.Vanished, n)
 		case n.Status != StatusPending || adopted[n.ID]:
 		case now.Sub(n.CreatedAt) > r.stale():
-			err := r.Store.FailNumber(ctx, n.ID, "the purchase never completed")
+			const reason = "the purchase never completed and the provider has no number bought for it; nothing was charged"
+			err := r.Store.FailNumber(ctx, n.ID, reason)
 			if ErrorKind(err) == ECONFLICT {
 				continue // it completed meanwhile
 			}
 			if err != nil {
 				return res, err
 			}
-			n.Status = StatusFailed
+			n.Status, n.FailureReason = StatusFailed, reason
 			res.Abandoned = append(res.Abandoned, n)
 		default:
 			if gone, why := n.Owner.Gone(); gone {

@@ -276,7 +276,11 @@ func numbersReconcileCmd() *command {
 				fmt.Fprintf(e.stdout, "Marked %s released: the provider no longer has it.\n", n.PhoneNumber)
 			}
 			for _, n := range res.Abandoned {
-				fmt.Fprintf(e.stdout, "Marked purchase %d (%s) failed: it never completed; nothing was charged.\n", n.ID, purchaseArea(n))
+				why := n.FailureReason
+				if why == "" {
+					why = "it never completed; nothing was charged"
+				}
+				fmt.Fprintf(e.stdout, "Marked purchase %d (%s) failed: %s.\n", n.ID, purchaseArea(n), why)
 			}
 			for _, o := range res.Released {
 				fmt.Fprintf(e.stdout, "Released %s: bought by dialer but not wanted.\n", o.PhoneNumber)
