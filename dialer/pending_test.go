@@ -87,6 +87,18 @@ func (e *emuEnv) purchases() int {
 	return n
 }
 
+// requests counts the requests the emulator answered with method on a
+// path ending in base.
+func (e *emuEnv) requests(method, base string) int {
+	n := 0
+	for _, r := range e.emu.Requests() {
+		if r.Method == method && path.Base(r.Path) == base {
+			n++
+		}
+	}
+	return n
+}
+
 func (e *emuEnv) numbers(t *testing.T, st ...dialer.NumberStatus) []dialer.Number {
 	t.Helper()
 	ns, err := e.db.Numbers(context.Background(), dialer.NumberFilter{Statuses: st})
@@ -188,6 +200,9 @@ func TestAcquireSettlesThePurchaseOfAGoneProcessAtOnce(t *testing.T) {
 				if strings.Contains(s, "Waiting") {
 					t.Errorf("waited for a purchase whose process is gone: %q", s)
 				}
+			}
+			if lists := e.requests("GET", "IncomingPhoneNumbers.json"); !c.asked && lists != 0 {
+				t.Errorf("asked the provider %d times about a purchase that never reached it", lists)
 			}
 			if got := e.purchases(); got != c.purchases {
 				t.Errorf("%d purchases at the provider, want %d", got, c.purchases)
@@ -377,4 +392,23 @@ func TestBoughtNumberElsewhereIsReported(t *testing.T) {
 			t.Errorf("local purchase: %+v, %v", r, err)
 		}
 	})
+}
+
+// The purchase is recorded as asked before the provider is asked: a process
+// killed while asking leaves a purchase that only the provider can settle.
+func TestPurchaseIsMarkedAskedBeforeTheProviderIsAsked(t *testing.T) {
+	var e *emuEnv
+	var seen []dialer.Number
+	e = newEmuEnv(t, twilioemu.Config{}, func(r *http.Request) {
+		if r.Method == http.MethodPost && path.Base(r.URL.Path) == "IncomingPhoneNumbers.json" {
+			seen = append(seen, e.numbers(t, dialer.StatusPending)...)
+		}
+	})
+	r, err := e.res.Acquire(context.Background(), contact("+14155550100"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0].ID != r.Number.ID || seen[0].AskedAt.IsZero() || seen[0].Owner != dialer.Self() {
+		t.Errorf("while the provider was asked, pending %+v; want number %d asked, owned by this process", seen, r.Number.ID)
+	}
 }
