@@ -409,8 +409,8 @@ func (s *Session) run(ctx context.Context) {
 
 func (s *Session) place(ctx context.Context) (Call, error) {
 	c, o, area := s.c, s.o, s.area
-	res, err := c.Numbers.AcquireArea(ctx, area, s.set, func(n Number) {
-		s.emit(Event{Phase: PhaseProvisioning, Number: &n, Message: "Getting a local number for area code " + area.AreaCode + "…"})
+	res, err := c.Numbers.AcquireArea(ctx, area, s.set, func(p Pending) {
+		s.emit(Event{Phase: PhaseProvisioning, Number: &p.Number, Message: p.Message})
 	})
 	if err != nil {
 		return Call{}, err // nothing dialed; a failed purchase charged nothing

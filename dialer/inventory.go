@@ -3,6 +3,8 @@ package dialer
 import (
 	"context"
 	"time"
+
+	"github.com/dialer-dev/dialer/dialer/nanp"
 )
 
 // DedicatedRequest asks for a number a supervisor keeps until canceled: any
@@ -37,13 +39,19 @@ func (r *Reservations) BuyDedicated(ctx context.Context, req DedicatedRequest) (
 	}
 	p, err := r.Store.StartPurchase(ctx, PurchaseRequest{
 		Country: req.Country, AreaCode: req.AreaCode, PhoneNumber: req.PhoneNumber,
-		Now: r.now(), MaxNumbers: set.MaxNumbers,
+		Now: r.now(), MaxNumbers: set.MaxNumbers, Owner: Self(),
 	})
 	if err != nil {
 		return Number{}, err
 	}
 	bctx, cancel := context.WithTimeout(ctx, r.purchaseTimeout())
 	defer cancel()
+	if err := r.Store.MarkAsked(bctx, p.ID, r.now()); err != nil {
+		if ferr := r.Store.FailNumber(context.WithoutCancel(ctx), p.ID, ErrorMessage(err)); ferr != nil {
+			r.log().Warn("purchase not started and not marked failed", "number_id", p.ID, "err", ferr)
+		}
+		return Number{}, err
+	}
 	buy := BuyRequest{Country: req.Country, FriendlyName: Tag(r.Store.InstanceID(), p.ID)}
 	if req.PhoneNumber != "" {
 		buy.PhoneNumber = req.PhoneNumber
@@ -52,7 +60,22 @@ func (r *Reservations) BuyDedicated(ctx context.Context, req DedicatedRequest) (
 	}
 	owned, err := r.Provider.BuyNumber(bctx, buy)
 	res, err := r.settle(ctx, p, owned, err, set)
+	if err == nil && req.PhoneNumber == "" {
+		if w := misplaced(res.Number, req.AreaCode, nanp.AreaCode{}); w != "" {
+			r.log().Warn("number bought is not where it was asked for", "number_id", res.Number.ID,
+				"phone", res.Number.PhoneNumber, "asked_area_code", req.AreaCode)
+		}
+	}
 	return res.Number, err
+}
+
+// Misplaced says how dedicated number n, bought for area code asked, is
+// not in it; "" when it is (or when it was bought by its exact number).
+func Misplaced(n Number, asked string) string {
+	if asked == "" {
+		return ""
+	}
+	return misplaced(n, asked, nanp.AreaCode{})
 }
 
 // Release gives a number back to the provider now and marks it released:

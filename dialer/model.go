@@ -100,6 +100,12 @@ type Number struct {
 	LastUsedAt       time.Time
 	BillingPeriodEnd time.Time // canceling: released at the provider then
 	ReleasedAt       time.Time
+
+	// Owner is the process that bought (or is buying) the number, when it
+	// recorded itself; AskedAt is when it asked the provider to buy, zero
+	// while it has not.
+	Owner   Owner
+	AskedAt time.Time
 }
 
 // Local reports whether the number is in the area code it serves.

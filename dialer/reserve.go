@@ -22,7 +22,9 @@ type Reservations struct {
 	Logger   *slog.Logger // nil: discard
 
 	// StalePending is how old a pending purchase must be before a waiter or
-	// a reconcile pass may decide it never completed. Zero: 5 minutes.
+	// a reconcile pass may decide it never completed, whatever its process
+	// is doing. Zero: twice PurchaseTimeout (asking, then recording) and 15
+	// s. A purchase whose process is provably gone is settled at once.
 	StalePending time.Duration
 	// PurchaseTimeout bounds one purchase at the provider. Zero: 60 s.
 	PurchaseTimeout time.Duration
@@ -36,11 +38,25 @@ type Reservation struct {
 	// Local is false when the number is not in the contact's area code (no
 	// number was available there; one elsewhere in the region was bought).
 	Local bool
+	// Warning, when not empty, says the number bought is not where it was
+	// asked for: not in the area code (or, bought elsewhere in the region,
+	// not in the state or province).
+	Warning string
+}
+
+// Pending is what Acquire reports while a caller ID is being bought: this
+// caller's purchase, another's it waits for, or a warning about the number
+// bought. Message is the sentence for the screen.
+type Pending struct {
+	Number  Number // the pending number (the bought one for a warning)
+	Waiting bool   // another caller's purchase: this one waits for it
+	Warning bool   // the number bought is not where it was asked for
+	Message string
 }
 
 const (
 	tagPrefix           = "dialer:"
-	defaultStalePending = 5 * time.Minute
+	staleMargin         = 15 * time.Second
 	defaultPurchaseTime = 60 * time.Second
 	waitMin, waitMax    = 10 * time.Millisecond, 250 * time.Millisecond
 	fallbackCandidates  = 5
@@ -50,7 +66,7 @@ func (r *Reservations) now() time.Time    { return nowUTC(r.Clock) }
 func (r *Reservations) log() *slog.Logger { return logOr(r.Logger) }
 
 func (r *Reservations) stale() time.Duration {
-	return durOr(r.StalePending, defaultStalePending)
+	return durOr(r.StalePending, 2*r.purchaseTimeout()+staleMargin)
 }
 
 // Tag is the friendly name a number bought for local id carries, so that a
@@ -79,8 +95,9 @@ func ParseTag(name string) (instance string, id int64, ok bool) {
 // Acquire returns the caller ID for a call to c: the active number reserved
 // for c's area code, its reservation extended, or a newly bought one with its
 // fee charged once. onPending, if not nil, is called when a purchase starts
-// (this caller's or another's it waits for): the UI's spinner.
-func (r *Reservations) Acquire(ctx context.Context, c Contact, onPending func(Number)) (Reservation, error) {
+// (this caller's or another's it waits for), and when the number bought is
+// not where it was asked for: the UI's spinner and its warnings.
+func (r *Reservations) Acquire(ctx context.Context, c Contact, onPending func(Pending)) (Reservation, error) {
 	area, err := LocalArea(c)
 	if err != nil {
 		return Reservation{}, err
@@ -94,7 +111,7 @@ func (r *Reservations) Acquire(ctx context.Context, c Contact, onPending func(Nu
 
 // AcquireArea is Acquire for a number LocalArea has already read, under
 // settings already loaded: the Call key's path does each once.
-func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings, onPending func(Number)) (Reservation, error) {
+func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings, onPending func(Pending)) (Reservation, error) {
 	wait := waitMin
 	told := false
 	for {
@@ -105,6 +122,7 @@ func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings
 			Now:          now,
 			ReserveUntil: now.Add(set.Reservation()),
 			MaxNumbers:   set.MaxNumbers,
+			Owner:        Self(),
 		})
 		if err != nil {
 			return Reservation{}, err
@@ -114,12 +132,20 @@ func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings
 			return Reservation{Number: cl.Number, Local: cl.Number.AreaCode == area.AreaCode}, nil
 		case ClaimBuy:
 			if onPending != nil {
-				onPending(cl.Number)
+				onPending(Pending{Number: cl.Number, Message: "Getting a local number for area code " + area.AreaCode + "…"})
 			}
-			return r.buy(ctx, area, cl.Number, set)
+			return r.buy(ctx, area, cl.Number, set, onPending)
 		case ClaimWait:
+			if gone, why := cl.Number.Owner.Gone(); gone {
+				// Its process died mid-purchase: settle it now, then claim
+				// again (the number it bought, or a purchase of our own).
+				if _, err := r.settleAbandoned(ctx, cl.Number, why, set); err != nil {
+					return Reservation{}, Wrap(ErrorKind(err), err, "An interrupted purchase of a number for area code "+area.AreaCode+" could not be checked with the provider")
+				}
+				continue
+			}
 			if onPending != nil && !told {
-				onPending(cl.Number)
+				onPending(Pending{Number: cl.Number, Waiting: true, Message: r.waitMessage(cl.Number, area.AreaCode, now)})
 				told = true
 			}
 			if now.Sub(cl.Number.CreatedAt) > r.stale() {
@@ -142,10 +168,37 @@ func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings
 	}
 }
 
+// waitMessage says what a caller waits for, and for how long at most: the
+// purchase's own bound, after which it is given up on.
+func (r *Reservations) waitMessage(p Number, areaCode string, now time.Time) string {
+	left := max(p.CreatedAt.Add(r.stale()).Sub(now), time.Second)
+	secs := int((left + time.Second - 1) / time.Second)
+	who := "another dialer process"
+	switch me := Self(); {
+	case !p.Owner.Known():
+	case p.Owner == me:
+		who = "another call in this dialer process"
+	case p.Owner.Machine == me.Machine:
+		who = fmt.Sprintf("another dialer process (pid %d)", p.Owner.PID)
+	default:
+		who = fmt.Sprintf("a dialer process on another machine (pid %d)", p.Owner.PID)
+	}
+	return fmt.Sprintf("Waiting for %s to finish buying a number for area code %s (up to %d s)…", who, areaCode, secs)
+}
+
 // buy buys the number of the pending record p and activates it.
-func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settings) (Reservation, error) {
+func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settings, onPending func(Pending)) (Reservation, error) {
 	bctx, cancel := context.WithTimeout(ctx, r.purchaseTimeout())
 	defer cancel()
+	// Recorded before asking: should this process die now, another knows
+	// whether only the provider can tell if the number was bought.
+	if err := r.Store.MarkAsked(bctx, p.ID, r.now()); err != nil {
+		// Not asked: nothing was bought.
+		if ferr := r.Store.FailNumber(context.WithoutCancel(ctx), p.ID, ErrorMessage(err)); ferr != nil {
+			r.log().Warn("purchase not started and not marked failed", "number_id", p.ID, "err", ferr)
+		}
+		return Reservation{}, err
+	}
 	tag := Tag(r.Store.InstanceID(), p.ID)
 	owned, err := r.Provider.BuyNumber(bctx, BuyRequest{Country: area.Country, AreaCode: area.AreaCode, FriendlyName: tag})
 	local := true
@@ -169,10 +222,45 @@ func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settin
 	if err != nil {
 		return Reservation{}, err
 	}
-	res.Local = local
+	res.Local = local && res.Number.AreaCode == area.AreaCode
 	r.log().Info("number bought", "number_id", res.Number.ID, "phone", res.Number.PhoneNumber,
-		"serves", area.AreaCode, "local", local, "region", region.Region)
+		"serves", area.AreaCode, "local", res.Local, "region", region.Region)
+	if res.Warning = misplaced(res.Number, area.AreaCode, region); res.Warning != "" {
+		r.log().Warn("number bought is not where it was asked for", "number_id", res.Number.ID,
+			"phone", res.Number.PhoneNumber, "asked_area_code", area.AreaCode, "asked_region", region.Region)
+		if onPending != nil {
+			onPending(Pending{Number: res.Number, Warning: true, Message: res.Warning})
+		}
+	}
 	return res, nil
+}
+
+// misplaced says how number n, bought for areaCode (or, when region is
+// set, elsewhere in region), is not where it was asked for; "" when it is.
+func misplaced(n Number, areaCode string, region nanp.AreaCode) string {
+	if region.Region == "" {
+		if n.AreaCode == areaCode {
+			return ""
+		}
+		return fmt.Sprintf("Warning: the provider sold %s for area code %s, but it is in %s; calls from it do not show a local number.",
+			n.PhoneNumber, areaCode, areaCodeOrUnknown(n.AreaCode))
+	}
+	if info, ok := nanp.Lookup(n.AreaCode); ok && info.Country == region.Country && info.Region == region.Region {
+		return ""
+	}
+	where := "an unknown area code"
+	if info, ok := nanp.Lookup(n.AreaCode); ok {
+		where = fmt.Sprintf("area code %s (%s)", n.AreaCode, info.RegionName)
+	}
+	return fmt.Sprintf("Warning: the provider sold %s for area code %s (elsewhere in %s), but it is in %s; calls from it do not show a number from the contact's state.",
+		n.PhoneNumber, areaCode, region.RegionName, where)
+}
+
+func areaCodeOrUnknown(ac string) string {
+	if ac == "" {
+		return "an unknown area code"
+	}
+	return "area code " + ac
 }
 
 // buyInRegion buys a number elsewhere in the area code's state or province.
@@ -281,13 +369,61 @@ func (r *Reservations) activate(ctx context.Context, p Number, o OwnedNumber, se
 	return Reservation{Number: n, Bought: true, Fee: ch, Local: n.Local()}, nil
 }
 
+// settleAbandoned settles pending number p whose process is gone (why says
+// how that is known): failed, nothing charged, if it never asked the
+// provider; else adopted (its fee charged once) if the provider has the
+// number bought under its tag, failed if not. It returns p as it is now.
+// An error leaves p pending: the provider could not be asked.
+func (r *Reservations) settleAbandoned(ctx context.Context, p Number, why string, set Settings) (Number, error) {
+	if !p.AskedAt.IsZero() {
+		owned, found, err := r.findTagged(ctx, p.ID)
+		if err != nil {
+			r.log().Warn("interrupted purchase left pending: the provider could not be asked", "number_id", p.ID, "why", why, "err", err)
+			return p, err
+		}
+		if found {
+			res, err := r.activate(ctx, p, owned, set)
+			if err != nil {
+				return p, err
+			}
+			r.log().Info("interrupted purchase adopted", "number_id", p.ID, "phone", owned.PhoneNumber, "why", why)
+			return res.Number, nil
+		}
+	}
+	reason := "the purchase stopped before the provider was asked (" + why + "); nothing was charged"
+	if !p.AskedAt.IsZero() {
+		reason = "the purchase was interrupted (" + why + ") and the provider has no number bought for it; nothing was charged"
+	}
+	err := r.Store.FailNumber(ctx, p.ID, reason)
+	if ErrorKind(err) == ECONFLICT {
+		// Settled meanwhile by another process.
+		return r.Store.Number(ctx, p.ID)
+	}
+	if err != nil {
+		return p, err
+	}
+	r.log().Info("interrupted purchase marked failed", "number_id", p.ID, "why", why, "asked", !p.AskedAt.IsZero())
+	p.Status, p.FailureReason = StatusFailed, reason
+	return p, nil
+}
+
 // ReconcileResult says what a reconcile pass found and did.
 type ReconcileResult struct {
-	Adopted   []Number      // bought at the provider, recorded only now (and charged once)
-	Released  []OwnedNumber // ours at the provider but not wanted locally: given back
-	Vanished  []Number      // recorded as ours, gone at the provider: marked released
-	Abandoned []Number      // stale pending purchases that never happened: marked failed
-	Unmanaged []OwnedNumber // at the provider, not bought by this installation: left alone
+	Adopted   []Number          // bought at the provider, recorded only now (and charged once)
+	Released  []OwnedNumber     // ours at the provider but not wanted locally: given back
+	Vanished  []Number          // recorded as ours, gone at the provider: marked released
+	Abandoned []Number          // stale pending purchases that never happened: marked failed
+	Unmanaged []OwnedNumber     // at the provider, not bought by this installation: left alone
+	Pending   []PendingPurchase // purchases still in flight: left pending
+}
+
+// PendingPurchase is a purchase a reconcile pass left pending, and why.
+type PendingPurchase struct {
+	Number Number
+	Age    time.Duration // since it started
+	// Why says what it waits for, e.g. "started 12 s ago by a running
+	// dialer process (pid 1234)".
+	Why string
 }
 
 // Reconcile compares the provider's numbers with the inventory: purchases
@@ -364,19 +500,64 @@ func (r *Reservations) Reconcile(ctx context.Context) (ReconcileResult, error) {
 			}
 			n.Status, n.ReleasedAt = StatusReleased, now
 			res.Vanished = append(res.Vanished, n)
-		case n.Status == StatusPending && !adopted[n.ID] && now.Sub(n.CreatedAt) > r.stale():
-			err := r.Store.FailNumber(ctx, n.ID, "the purchase never completed")
+		case n.Status != StatusPending || adopted[n.ID]:
+		case now.Sub(n.CreatedAt) > r.stale():
+			const reason = "the purchase never completed and the provider has no number bought for it; nothing was charged"
+			err := r.Store.FailNumber(ctx, n.ID, reason)
 			if ErrorKind(err) == ECONFLICT {
 				continue // it completed meanwhile
 			}
 			if err != nil {
 				return res, err
 			}
-			n.Status = StatusFailed
+			n.Status, n.FailureReason = StatusFailed, reason
 			res.Abandoned = append(res.Abandoned, n)
+		default:
+			if gone, why := n.Owner.Gone(); gone {
+				// Asked afresh, not from the list above: the process may
+				// have bought the number after the list was read.
+				got, err := r.settleAbandoned(ctx, n, why, set)
+				if err != nil {
+					return res, err
+				}
+				switch got.Status {
+				case StatusActive:
+					res.Adopted = append(res.Adopted, got)
+				case StatusFailed:
+					res.Abandoned = append(res.Abandoned, got)
+				}
+				continue
+			}
+			cur, err := r.Store.Number(ctx, n.ID)
+			if err != nil {
+				return res, err
+			}
+			if cur.Status == StatusPending {
+				res.Pending = append(res.Pending, r.stillPending(cur, now))
+			}
 		}
 	}
 	return res, nil
+}
+
+// stillPending says why reconcile leaves pending purchase n alone.
+func (r *Reservations) stillPending(n Number, now time.Time) PendingPurchase {
+	age := max(now.Sub(n.CreatedAt), 0)
+	left := n.CreatedAt.Add(r.stale()).Sub(now)
+	ago := fmt.Sprintf("started %d s ago", int(age/time.Second))
+	giveUp := fmt.Sprintf("; given up on in %d s if it has not finished", int((left+time.Second-1)/time.Second))
+	var why string
+	switch me := Self(); {
+	case !n.Owner.Known():
+		why = ago + " by a process that did not record itself" + giveUp
+	case n.Owner.PID == me.PID && n.Owner.Machine == me.Machine:
+		why = ago + " by this dialer process"
+	case n.Owner.Machine == me.Machine:
+		why = fmt.Sprintf("%s by a running dialer process (pid %d)", ago, n.Owner.PID)
+	default:
+		why = fmt.Sprintf("%s by a dialer process on another machine (pid %d)%s", ago, n.Owner.PID, giveUp)
+	}
+	return PendingPurchase{Number: n, Age: age, Why: why}
 }
 
 // SweepResult says what a sweep released.

@@ -66,7 +66,7 @@ func TestAcquireConcurrentSameAreaCodeBuysOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			r, err := e.res.Acquire(context.Background(), contact("+13035550123"), func(dialer.Number) {
+			r, err := e.res.Acquire(context.Background(), contact("+13035550123"), func(dialer.Pending) {
 				mu.Lock()
 				pending++
 				mu.Unlock()

@@ -40,6 +40,11 @@ type NumberStore interface {
 	// FailNumber marks a pending number failed: nothing was bought. ECONFLICT
 	// if it is no longer pending.
 	FailNumber(ctx context.Context, id int64, reason string) error
+	// MarkAsked records, before the provider is asked to buy pending number
+	// id, that it is about to be: a pending number never asked can be
+	// marked failed without asking the provider once its owner is gone.
+	// ECONFLICT if it is no longer pending.
+	MarkAsked(ctx context.Context, id int64, at time.Time) error
 	// ExpireReservations moves active on-demand numbers whose reservation
 	// ended before now to canceling, due for release now.
 	ExpireReservations(ctx context.Context, now time.Time) ([]Number, error)
@@ -68,6 +73,7 @@ type ClaimRequest struct {
 	Now          time.Time
 	ReserveUntil time.Time // a reused on-demand number is reserved until then
 	MaxNumbers   int
+	Owner        Owner // the process that will buy, should ClaimNumber say ClaimBuy
 }
 
 // ClaimAction is what ClaimNumber decided.
@@ -92,6 +98,7 @@ type PurchaseRequest struct {
 	PhoneNumber string // the exact number asked for, if any
 	Now         time.Time
 	MaxNumbers  int
+	Owner       Owner // the process buying
 }
 
 // Activation is a completed purchase.

@@ -13,7 +13,8 @@ import (
 const numberCols = `id, phone_number, provider_sid, kind, status, country, area_code,
 	serves_area_code, region, locality, friendly_name, agent_id, is_primary,
 	monthly_price, monthly_currency, failure_reason, created_at, activated_at,
-	reserved_until, last_used_at, billing_period_end, released_at`
+	reserved_until, last_used_at, billing_period_end, released_at,
+	owner_machine, owner_pid, owner_start, asked_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -23,12 +24,14 @@ func scanNumber(row scanner) (dialer.Number, error) {
 		phone, sid, currency                           sql.NullString
 		agent, price                                   sql.NullInt64
 		created, activated, reserved, used, bill, gone sql.NullString
+		asked                                          sql.NullString
 		primary                                        int
 	)
 	err := row.Scan(&n.ID, &phone, &sid, &n.Kind, &n.Status, &n.Country, &n.AreaCode,
 		&n.ServesAreaCode, &n.Region, &n.Locality, &n.FriendlyName, &agent, &primary,
 		&price, &currency, &n.FailureReason, &created, &activated,
-		&reserved, &used, &bill, &gone)
+		&reserved, &used, &bill, &gone,
+		&n.Owner.Machine, &n.Owner.PID, &n.Owner.Start, &asked)
 	if err != nil {
 		return n, err
 	}
@@ -41,7 +44,7 @@ func scanNumber(row scanner) (dialer.Number, error) {
 		dst *time.Time
 		src sql.NullString
 	}{{&n.CreatedAt, created}, {&n.ActivatedAt, activated}, {&n.ReservedUntil, reserved},
-		{&n.LastUsedAt, used}, {&n.BillingPeriodEnd, bill}, {&n.ReleasedAt, gone}} {
+		{&n.LastUsedAt, used}, {&n.BillingPeriodEnd, bill}, {&n.ReleasedAt, gone}, {&n.AskedAt, asked}} {
 		if *f.dst, err = parseTime(f.src); err != nil {
 			return n, err
 		}
@@ -110,8 +113,10 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 		if err := underMaximum(ctx, tx, req.MaxNumbers, "area code "+req.AreaCode); err != nil {
 			return err
 		}
-		n, err = scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at)
-			VALUES ('on_demand', 'pending', ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now)))
+		n, err = scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at,
+			owner_machine, owner_pid, owner_start)
+			VALUES ('on_demand', 'pending', ?, ?, ?, ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now),
+			req.Owner.Machine, req.Owner.PID, req.Owner.Start))
 		cl = dialer.Claim{Action: dialer.ClaimBuy, Number: n}
 		return err
 	})
@@ -148,8 +153,10 @@ func (s *DB) StartPurchase(ctx context.Context, req dialer.PurchaseRequest) (dia
 			return err
 		}
 		var err error
-		n, err = scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, area_code, created_at)
-			VALUES ('dedicated', 'pending', ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now)))
+		n, err = scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, area_code, created_at,
+			owner_machine, owner_pid, owner_start)
+			VALUES ('dedicated', 'pending', ?, ?, ?, ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now),
+			req.Owner.Machine, req.Owner.PID, req.Owner.Start))
 		return err
 	})
 	return n, err
@@ -211,6 +218,26 @@ func (s *DB) FailNumber(ctx context.Context, id int64, reason string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			"UPDATE numbers SET status = 'failed', failure_reason = ? WHERE id = ? AND status = 'pending'", reason, id)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			n, err := getNumber(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			return dialer.Errorf(dialer.ECONFLICT, "number %d is %s, not pending", id, n.Status)
+		}
+		return nil
+	})
+}
+
+// MarkAsked records that the provider is about to be asked for pending
+// number id: from now on only the provider can tell whether it was bought.
+func (s *DB) MarkAsked(ctx context.Context, id int64, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			"UPDATE numbers SET asked_at = ? WHERE id = ? AND status = 'pending'", fmtTime(at), id)
 		if err != nil {
 			return err
 		}

@@ -122,6 +122,9 @@ func numbersBuyCmd() *command {
 			if err != nil {
 				return err
 			}
+			if w := dialer.Misplaced(n, *opts.areaCode); w != "" {
+				fmt.Fprintln(e.stderr, w)
+			}
 			if *opts.json {
 				return writeJSON(e.stdout, toNumberJSON(n))
 			}
@@ -253,9 +256,17 @@ func numbersReconcileCmd() *command {
 					}
 					return out
 				}
+				type pendingJSON struct {
+					numberJSON
+					Why string `json:"why"`
+				}
+				pending := []pendingJSON{}
+				for _, p := range res.Pending {
+					pending = append(pending, pendingJSON{toNumberJSON(p.Number), p.Why})
+				}
 				return writeJSON(e.stdout, map[string]any{
 					"adopted": j(res.Adopted), "vanished": j(res.Vanished), "abandoned": j(res.Abandoned),
-					"released": phones(res.Released), "unmanaged": phones(res.Unmanaged),
+					"released": phones(res.Released), "unmanaged": phones(res.Unmanaged), "pending": pending,
 				})
 			}
 			for _, n := range res.Adopted {
@@ -265,7 +276,11 @@ func numbersReconcileCmd() *command {
 				fmt.Fprintf(e.stdout, "Marked %s released: the provider no longer has it.\n", n.PhoneNumber)
 			}
 			for _, n := range res.Abandoned {
-				fmt.Fprintf(e.stdout, "Marked purchase %d failed: it never completed; nothing was charged.\n", n.ID)
+				why := n.FailureReason
+				if why == "" {
+					why = "it never completed; nothing was charged"
+				}
+				fmt.Fprintf(e.stdout, "Marked purchase %d (%s) failed: %s.\n", n.ID, purchaseArea(n), why)
 			}
 			for _, o := range res.Released {
 				fmt.Fprintf(e.stdout, "Released %s: bought by dialer but not wanted.\n", o.PhoneNumber)
@@ -273,10 +288,34 @@ func numbersReconcileCmd() *command {
 			if k := len(res.Unmanaged); k > 0 {
 				fmt.Fprintf(e.stdout, "Left alone %d numbers the account owns that dialer did not buy.\n", k)
 			}
-			if len(res.Adopted)+len(res.Vanished)+len(res.Abandoned)+len(res.Released) == 0 {
+			switch k := len(res.Pending); {
+			case k == 1:
+				p := res.Pending[0]
+				fmt.Fprintf(e.stdout, "1 purchase still pending: %s, %s.\n", purchaseArea(p.Number), p.Why)
+			case k > 1:
+				fmt.Fprintf(e.stdout, "%d purchases still pending:\n", k)
+				for _, p := range res.Pending {
+					fmt.Fprintf(e.stdout, "  %s, %s.\n", purchaseArea(p.Number), p.Why)
+				}
+			}
+			if len(res.Adopted)+len(res.Vanished)+len(res.Abandoned)+len(res.Released)+len(res.Pending) == 0 {
 				fmt.Fprintln(e.stdout, "The inventory matches the provider.")
 			}
 			return nil
 		},
 	}
+}
+
+// purchaseArea names what a purchase was for: "area code 415", or the
+// exact number asked for.
+func purchaseArea(n dialer.Number) string {
+	switch {
+	case n.ServesAreaCode != "":
+		return "area code " + n.ServesAreaCode
+	case n.AreaCode != "":
+		return "area code " + n.AreaCode
+	case n.PhoneNumber != "":
+		return n.PhoneNumber
+	}
+	return fmt.Sprintf("purchase %d", n.ID)
 }

@@ -2,10 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/store"
 )
 
 // The inventory commands against the sandbox emulator, over HTTP through
@@ -135,5 +140,44 @@ func TestSandboxEmulatorIsSharedBetweenProcesses(t *testing.T) {
 	owned, err := a1.back.provider.ListNumbers(t.Context())
 	if err != nil || len(owned) != 1 || owned[0].PhoneNumber != n.PhoneNumber {
 		t.Errorf("first process's emulator owns %+v, %v; want the number the second bought", owned, err)
+	}
+}
+
+// Reconcile says which purchases it left pending and why, instead of
+// "The inventory matches the provider".
+func TestReconcileReportsPurchasesLeftPending(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := runCLI(t, dir, "numbers", "list"); code != 0 {
+		t.Fatalf("numbers list: %s", errOut)
+	}
+	db, err := store.Open(t.Context(), filepath.Join(dir, "dialer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A purchase by another running process of this machine (the one that
+	// started the test).
+	owner := dialer.Owner{Machine: dialer.Self().Machine, PID: os.Getppid()}
+	_, err = db.ClaimNumber(t.Context(), dialer.ClaimRequest{Country: "US", AreaCode: "415",
+		Now: time.Now().UTC(), MaxNumbers: 10, Owner: owner})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, dir, "numbers", "reconcile")
+	want := fmt.Sprintf("1 purchase still pending: area code 415, started 0 s ago by a running dialer process (pid %d).\n", owner.PID)
+	if code != 0 || out != want {
+		t.Errorf("reconcile: exit %d\nstdout %q\nwant   %q\nstderr %s", code, out, want, errOut)
+	}
+	_, out, _ = runCLI(t, dir, "numbers", "reconcile", "--json")
+	var rec struct {
+		Pending []struct {
+			ServesAreaCode string `json:"serves_area_code"`
+			Status         string `json:"status"`
+			Why            string `json:"why"`
+		} `json:"pending"`
+	}
+	if err := json.Unmarshal([]byte(out), &rec); err != nil || len(rec.Pending) != 1 ||
+		rec.Pending[0].ServesAreaCode != "415" || !strings.Contains(rec.Pending[0].Why, fmt.Sprintf("(pid %d)", owner.PID)) {
+		t.Errorf("reconcile --json: %v\n%s", err, out)
 	}
 }

@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+// A pending purchase keeps who runs it and when it asked the provider;
+// asking is recorded only while it is pending.
+func TestPendingPurchaseKeepsItsOwnerAndWhenItAsked(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	owner := dialer.Owner{Machine: "host/boot/pid:[1]", PID: 4242, Start: "98765"}
+	cl, err := db.ClaimNumber(ctx, dialer.ClaimRequest{Country: "US", AreaCode: "415", Now: t0, MaxNumbers: 10, Owner: owner})
+	if err != nil || cl.Action != dialer.ClaimBuy {
+		t.Fatal(cl, err)
+	}
+	if cl.Number.Owner != owner || !cl.Number.AskedAt.IsZero() {
+		t.Errorf("claimed %+v", cl.Number)
+	}
+	if err := db.MarkAsked(ctx, cl.Number.ID, t0.Add(1500*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.Number(ctx, cl.Number.ID)
+	if err != nil || n.Owner != owner || !n.AskedAt.Equal(t0.Add(1500*time.Millisecond)) {
+		t.Errorf("read back %+v, %v", n, err)
+	}
+	d, err := db.StartPurchase(ctx, dialer.PurchaseRequest{Country: "US", AreaCode: "212", Now: t0, MaxNumbers: 10, Owner: owner})
+	if err != nil || d.Owner != owner {
+		t.Errorf("dedicated purchase %+v, %v", d, err)
+	}
+	if err := db.FailNumber(ctx, cl.Number.ID, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkAsked(ctx, cl.Number.ID, t0); dialer.ErrorKind(err) != dialer.ECONFLICT {
+		t.Errorf("marking a failed purchase asked: %v, want a conflict", err)
+	}
+	if err := db.MarkAsked(ctx, 999, t0); dialer.ErrorKind(err) != dialer.ENOTFOUND {
+		t.Errorf("marking an unknown purchase asked: %v, want not found", err)
+	}
+}
