@@ -151,7 +151,7 @@ func TestCallExitStatusWhenTheAgentDoesNotAnswer(t *testing.T) {
 	c := newCallEnv(t)
 	c.run("", "agent", "set", "--name", "Ann", "--phone", "+12025552222")
 	code, out, errOut := c.run("", "call", "--to", "+12125550143", "--confirm", "auto", "--override-hours", "test runs at any hour")
-	if code != 1 || !strings.Contains(errOut, "not answered") || !strings.Contains(out, "agent no answer") {
+	if code != 1 || !strings.Contains(errOut, "not answered") || !strings.Contains(out, "agent didn't answer") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }
