@@ -179,3 +179,20 @@ func TestCallsListAlignsWideNames(t *testing.T) {
 		}
 	}
 }
+
+// CSV cells lose their control characters first, so that one cannot hide
+// a formula from the guard behind an escape sequence.
+func TestCSVCells(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"Walter", "Walter"},
+		{"=1+1", "'=1+1"},
+		{"\x1b[0m=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"},
+		{"\x07@SUM(A1)", "'@SUM(A1)"},
+		{nasty, "AnnX"},
+		{"two\r\nlines\x1b]0;t\x07", "two\nlines"},
+	} {
+		if got := csvSafe(c.in); got != c.want {
+			t.Errorf("csvSafe(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
