@@ -29,19 +29,55 @@ func Text(s string) string { return clean(s, true) }
 // Width is the cells s takes on a terminal once inert: grapheme clusters
 // (an emoji ZWJ sequence, a CJK character) are measured as a terminal draws
 // them, not counted in bytes or runes.
-func Width(s string) int { return ansi.StringWidth(Line(s)) }
+func Width(s string) int { return width(Line(s)) }
+
+// width is ansi.StringWidth of inert s, without its cost for plain ASCII
+// (most names, every number): View runs on every keystroke.
+func width(s string) int {
+	if plain(s) {
+		return len(s)
+	}
+	return ansi.StringWidth(s)
+}
 
 // Truncate makes s inert on one line and cuts it to at most w cells, ending
 // in "…" when cut.
 func Truncate(s string, w int) string {
+	s, _ = fitIn(s, w)
+	return s
+}
+
+// fitIn is Truncate with the width of what it returns.
+func fitIn(s string, w int) (string, int) {
 	if w <= 0 {
-		return ""
+		return "", 0
 	}
 	s = Line(s)
-	if ansi.StringWidth(s) <= w {
-		return s
+	if n := width(s); n <= w {
+		return s, n
 	}
-	return cut(s, w)
+	s = cut(s, w)
+	return s, ansi.StringWidth(s)
+}
+
+// Pad makes s inert on one line and cuts or pads it to exactly w cells. A
+// wide character that would straddle the edge is cut, and the cell it
+// leaves filled with a space, so the next column starts where it should.
+func Pad(s string, w int) string {
+	s, n := fitIn(s, w)
+	if n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// PadLeft is Pad aligned right: the spaces go in front.
+func PadLeft(s string, w int) string {
+	s, n := fitIn(s, w)
+	if n < w {
+		return strings.Repeat(" ", w-n) + s
+	}
+	return s
 }
 
 // cut shortens inert s, wider than w, to whole grapheme clusters and "…",
@@ -64,32 +100,6 @@ func cut(s string, w int) string {
 		}
 	}
 	return "…"
-}
-
-// Pad makes s inert on one line and cuts or pads it to exactly w cells. A
-// wide character that would straddle the edge is cut, and the cell it
-// leaves filled with a space, so the next column starts where it should.
-func Pad(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	s = Truncate(s, w)
-	if n := ansi.StringWidth(s); n < w {
-		return s + strings.Repeat(" ", w-n)
-	}
-	return s
-}
-
-// PadLeft is Pad aligned right: the spaces go in front.
-func PadLeft(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	s = Truncate(s, w)
-	if n := ansi.StringWidth(s); n < w {
-		return strings.Repeat(" ", w-n) + s
-	}
-	return s
 }
 
 // Plural is n with the word that fits it: Plural(1, "leg", "legs") is
