@@ -70,6 +70,14 @@ func TestCommandsShowStoredTextInert(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Dialing AnnX…") || !strings.Contains(out, "Call ended: answered") {
 		t.Fatalf("call: %d\n%s\n%s", code, out, errOut)
 	}
+	// --json events carry the name as stored, escaped.
+	code, out, errOut = c.run("", "call", "--contact", fmt.Sprint(who.ID), "--confirm", "auto", "--hangup-after", "200ms", "--override-hours", "any hour", "--json")
+	checkInert(t, "call --contact --json", out+errOut)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var last eventJSON
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); code != 0 || err != nil || last.Call == nil || last.Call.Contact.Name != nasty {
+		t.Errorf("call --json: %d %v %+v", code, err, last.Call)
+	}
 	// An error that quotes the name.
 	code, out, errOut = c.run("", "call", "--contact", fmt.Sprint(tollFree.ID), "--confirm", "auto")
 	checkInert(t, "a refused call", out+errOut)
@@ -82,10 +90,10 @@ func TestCommandsShowStoredTextInert(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls, err := db.Calls(ctx, dialer.CallFilter{})
-	if err != nil || len(calls) != 1 {
+	if err != nil || len(calls) != 2 {
 		t.Fatalf("calls %v %v", calls, err)
 	}
-	id := calls[0].ID
+	id := calls[1].ID // the first, newest first
 	if err := db.SetDisposition(ctx, id, "=cmd|' /C calc'!A0\x1b[31m"); err != nil {
 		t.Fatal(err)
 	}
@@ -113,19 +121,19 @@ func TestCommandsShowStoredTextInert(t *testing.T) {
 	checkInert(t, "calls show --json", out)
 	code, out, _ = c.run("", "calls", "list", "--json")
 	var js []callJSON
-	if err := json.Unmarshal([]byte(out), &js); code != 0 || err != nil || len(js) != 1 || js[0].Disposition != j.Disposition {
+	if err := json.Unmarshal([]byte(out), &js); code != 0 || err != nil || len(js) != 2 || js[1].Disposition != j.Disposition || js[0].Disposition != "" {
 		t.Errorf("calls list --json: %d %v %+v", code, err, js)
 	}
 
 	code, out, _ = c.run("", "calls", "export", "--format", "csv")
 	checkInert(t, "calls export", strings.ReplaceAll(out, "\r", ""))
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-	if code != 0 || err != nil || len(rows) != 2 {
+	if code != 0 || err != nil || len(rows) != 3 {
 		t.Fatalf("export: %d %v\n%s", code, err, out)
 	}
 	cell := map[string]string{}
 	for i, h := range rows[0] {
-		cell[h] = rows[1][i]
+		cell[h] = rows[2][i] // oldest last
 	}
 	if cell["contact_name"] != "AnnX" || cell["agent_name"] != "FoxAnnX" || cell["disposition"] != "'=cmd|' /C calc'!A0" || cell["outcome"] != "answered" {
 		t.Errorf("export row %v", cell)
