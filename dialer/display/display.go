@@ -11,6 +11,7 @@
 package display
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -109,17 +110,7 @@ func Plural(n int, one, many string) string {
 	if n == 1 || n == -1 {
 		w = one
 	}
-	return itoa(n) + " " + w
-}
-
-func itoa(n int) string {
-	if n < 0 {
-		return "-" + itoa(-n)
-	}
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
+	return strconv.Itoa(n) + " " + w
 }
 
 // Control reports whether r must never reach a terminal as it is: a C0 or
