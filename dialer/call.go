@@ -910,7 +910,7 @@ func describe(c Call) string {
 	if known {
 		cost = total.String()
 	}
-	msg := fmt.Sprintf("Call ended: %s. Cost so far: %s", strings.ReplaceAll(string(c.Outcome), "_", " "), cost)
+	msg := fmt.Sprintf("Call ended: %s. Cost so far: %s", c.Outcome.Phrase(), cost)
 	if c.EndReason != "" {
 		msg += " (" + c.EndReason + ")"
 	}

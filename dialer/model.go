@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -218,6 +219,25 @@ const (
 	// provider confirmed its end (unreachable); backfill repairs it.
 	OutcomeUnknown Outcome = "unknown"
 )
+
+// Phrase is the outcome in words, the one wording every screen and
+// command shows ("agent didn't answer", never "agent_no_answer"). The
+// Outcome's own value stays what --json and the CSV export write.
+func (o Outcome) Phrase() string {
+	switch o {
+	case OutcomeNoAnswer:
+		return "no answer"
+	case OutcomeNotDialed:
+		return "not dialed"
+	case OutcomeAgentNoAnswer:
+		return "agent didn't answer"
+	case OutcomeAgentFailed:
+		return "agent's phone failed"
+	case "":
+		return "in progress"
+	}
+	return strings.ReplaceAll(string(o), "_", " ")
+}
 
 // Total adds the legs' prices. known is false while any leg is unpriced.
 func (c Call) Total() (total Money, known bool, err error) {

@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
 )
 
 type callStage int
@@ -371,9 +372,11 @@ func (m callModel) keyHelp(k KeyMap) help.KeyMap {
 func (m callModel) view(st Styles, w, h int, now time.Time) string {
 	var b strings.Builder
 	c := m.contact
-	b.WriteString(st.Title.Render("Call "+c.Label()) + "  " + m.phones.format(m.preview.area.E164OrRaw(c.Phone)))
+	// The contact's text, the session's messages (which name the contact)
+	// and errors (which can quote it) are shown inert.
+	b.WriteString(st.Title.Render("Call "+display.Line(c.Label())) + "  " + display.Line(m.phones.format(m.preview.area.E164OrRaw(c.Phone))))
 	if c.Company != "" {
-		b.WriteString(st.Muted.Render(" · " + c.Company))
+		b.WriteString(st.Muted.Render(" · " + display.Line(c.Company)))
 	}
 	b.WriteString("\n\n")
 	switch m.stage {
@@ -381,12 +384,12 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 		p := m.preview
 		switch {
 		case p.err != nil && !p.needReason:
-			b.WriteString(st.ErrorBox.Render(dialer.ErrorMessage(p.err) + "\nNothing was bought or dialed."))
+			b.WriteString(st.ErrorBox.Render(display.Text(dialer.ErrorMessage(p.err)) + "\nNothing was bought or dialed."))
 		case p.area.E164 == "":
 			b.WriteString(st.Muted.Render("Checking…"))
 		default:
 			if p.needReason {
-				b.WriteString(st.Warn.Width(w).Render(dialer.ErrorMessage(p.err)) + "\n")
+				b.WriteString(st.Warn.Width(w).Render(display.Text(dialer.ErrorMessage(p.err))) + "\n")
 			}
 			if p.reuse != nil {
 				local := ""
@@ -401,10 +404,10 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 			b.WriteString(st.Key.Render("enter") + " call   " + st.Key.Render("esc") + " cancel")
 		}
 	case stageReason:
-		b.WriteString(st.Warn.Width(w).Render(dialer.ErrorMessage(m.preview.err)) + "\n\n" + m.reason.View())
+		b.WriteString(st.Warn.Width(w).Render(display.Text(dialer.ErrorMessage(m.preview.err))) + "\n\n" + m.reason.View())
 	case stageFailed:
-		msg := dialer.ErrorMessage(m.err)
-		if m.record == nil {
+		msg := display.Text(dialer.ErrorMessage(m.err))
+		if m.record == nil && !saysWhatWasCharged(m.err) {
 			msg += "\nNothing was charged."
 		}
 		b.WriteString(st.ErrorBox.Width(min(w, 80)).Render(msg))
@@ -412,7 +415,7 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 		if m.phase == dialer.PhaseProvisioning || m.phase == "" {
 			b.WriteString(m.spin.View() + " ")
 		}
-		b.WriteString(m.message + "\n")
+		b.WriteString(display.Line(m.message) + "\n")
 		switch {
 		case m.number != nil && m.number.PhoneNumber != "":
 			b.WriteString(st.Muted.Render("Caller ID ") + m.phones.format(m.number.PhoneNumber) + "\n")
@@ -444,14 +447,26 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 			b.WriteString("\n" + m.field.View())
 		} else {
 			if m.contact.Notes != "" {
-				b.WriteString("\n" + st.Muted.Render("Notes: ") + m.contact.Notes)
+				b.WriteString("\n" + st.Muted.Render("Notes: ") + display.Line(m.contact.Notes))
 			}
 			for _, name := range slices.Sorted(maps.Keys(m.contact.Fields)) {
-				b.WriteString("\n" + st.Muted.Render(name+": ") + m.contact.Fields[name])
+				b.WriteString("\n" + st.Muted.Render(display.Line(name)+": ") + display.Line(m.contact.Fields[name]))
 			}
 		}
 	}
 	return b.String()
+}
+
+// saysWhatWasCharged reports whether err's own sentence already speaks of
+// charges: the organization's maximum says "nothing was charged", an
+// unconfirmed purchase that it is checked before anything is. The failure
+// screen then adds no "Nothing was charged." of its own.
+func saysWhatWasCharged(err error) bool {
+	switch dialer.ErrorKind(err) {
+	case dialer.ELIMIT, dialer.EPURCHASEUNKNOWN:
+		return true
+	}
+	return false
 }
 
 func (m callModel) legLine(st Styles, l dialer.Leg, now time.Time) string {
@@ -463,7 +478,7 @@ func (m callModel) legLine(st Styles, l dialer.Leg, now time.Time) string {
 	if l.Status == dialer.CallInProgress && !l.StartedAt.IsZero() {
 		d = now.Sub(l.StartedAt)
 	}
-	status := string(l.Status)
+	status := display.Line(string(l.Status)) // provider text
 	style := st.Row
 	switch l.Status {
 	case dialer.CallInProgress:

@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
 	"github.com/dialer-dev/dialer/dialer/search"
 )
 
@@ -453,27 +454,28 @@ func (m contactsModel) detailView(st Styles, w, h int) string {
 	c := m.detail.contact
 	var lines []string
 	lines = append(lines, st.Muted.Render(strings.Repeat("─", max(0, w))))
-	head := st.Title.Render(c.Name)
+	// Stored text is shown inert; fit cuts each line to the width.
+	head := st.Title.Render(display.Line(c.Name))
 	if c.Company != "" {
-		head += st.Muted.Render(" · " + c.Company)
+		head += st.Muted.Render(" · " + display.Line(c.Company))
 	}
 	if c.DoNotCall {
 		head += " " + st.Error.Render("do not call")
 	}
 	lines = append(lines, head)
 	if c.Notes != "" {
-		lines = append(lines, "Notes: "+strings.ReplaceAll(c.Notes, "\n", " "))
+		lines = append(lines, "Notes: "+display.Line(c.Notes))
 	}
 	for _, k := range slices.Sorted(maps.Keys(c.Fields)) {
-		lines = append(lines, k+": "+c.Fields[k])
+		lines = append(lines, display.Line(k)+": "+display.Line(c.Fields[k]))
 	}
 	if len(m.detail.calls) == 0 {
 		lines = append(lines, st.Muted.Render("No calls yet."))
 	}
 	for _, call := range m.detail.calls {
-		line := localTime(call.StartedAt) + "  " + string(call.Outcome)
+		line := localTime(call.StartedAt) + "  " + call.Outcome.Phrase()
 		if call.Disposition != "" {
-			line += " (" + call.Disposition + ")"
+			line += " (" + display.Line(call.Disposition) + ")"
 		}
 		for _, l := range call.Legs {
 			line += fmt.Sprintf("  %s %s %s", l.Role, clock(l.Duration), l.Price.StringOr("price pending"))

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
 )
 
 // historyModel is the call history, newest first, with the day's and the
@@ -118,7 +119,7 @@ func (m historyModel) view(st Styles, w, h int) string {
 	var b strings.Builder
 	spend := fmt.Sprintf("Today %s · this month %s in calls, %s in number fees", zeroMoney(m.today), zeroMoney(m.month), zeroMoney(m.fees))
 	if m.pending > 0 {
-		spend += fmt.Sprintf(" · %d calls' prices pending", m.pending)
+		spend += " · " + display.Plural(m.pending, "call's price", "calls' prices") + " pending"
 	}
 	b.WriteString(st.Title.Render(spend) + "\n")
 	legW := 24

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
 )
 
 // settingsModel shows and edits the agent profile and the organization's
@@ -69,7 +70,7 @@ func (m settingsModel) value(i int) string {
 	s := m.set
 	switch i {
 	case 0:
-		return m.agent.Name
+		return display.Line(m.agent.Name)
 	case 1:
 		return m.agent.Phone
 	case 2:

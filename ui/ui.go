@@ -17,6 +17,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
 	"github.com/dialer-dev/dialer/dialer/search"
 )
 
@@ -299,7 +300,7 @@ func (m Model) View() tea.View {
 	case m.quitAsk:
 		b.WriteString(m.st.Warn.Render("A call is live. Hang up and quit? (y/n)"))
 	case m.status != "":
-		b.WriteString(m.st.Muted.Render(truncate(m.status, m.w)))
+		b.WriteString(m.st.Muted.Render(truncate(display.Line(m.status), m.w))) // may quote a contact's name
 	}
 	b.WriteString("\n")
 	if m.fullHelp {
@@ -335,7 +336,7 @@ func (m Model) header() string {
 		}
 	}
 	if m.d.Agent.Name != "" {
-		parts = append(parts, m.st.Muted.Render(m.d.Agent.Name))
+		parts = append(parts, m.st.Muted.Render(display.Line(m.d.Agent.Name)))
 	}
 	return truncate(strings.Join(parts, " "), m.w)
 }

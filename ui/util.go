@@ -2,34 +2,24 @@ package ui
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
 )
 
 func ansiTruncate(s string, w int) string { return ansi.Truncate(s, w, "…") }
 
-// pad cuts or pads plain text to exactly w cells.
-func pad(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	n := ansi.StringWidth(s)
-	if n > w {
-		return ansi.Truncate(s, w, "…")
-	}
-	if n == w {
-		return s
-	}
-	return s + strings.Repeat(" ", w-n)
-}
+// pad makes text inert (display.Line: no escape sequences, controls or
+// bidi overrides from a contact's name reach the terminal) and cuts or pads
+// it to exactly w cells, wide characters included.
+func pad(s string, w int) string { return display.Pad(s, w) }
 
-// outcomeText is a call's outcome in words: "no answer", not "no_answer".
-func outcomeText(o dialer.Outcome) string { return strings.ReplaceAll(string(o), "_", " ") }
+// outcomeText is a call's outcome in words, as everywhere: Outcome.Phrase.
+func outcomeText(o dialer.Outcome) string { return o.Phrase() }
 
 // phoneCache formats each number once: libphonenumber is too slow for
 // every row of every frame. A map, it is shared by every copy of the model

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
 )
 
 // The agent profile belongs to the person at this terminal, so it lives in
@@ -77,7 +78,7 @@ func agentCmd() *command {
 				if err := saveAgent(e, a); err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(e.stdout, "Agent %s, phone %s. Calls ring this phone first.\n", a.Name, a.Phone)
+				_, err = fmt.Fprintf(e.stdout, "Agent %s, phone %s. Calls ring this phone first.\n", display.Line(a.Name), a.Phone)
 				return err
 			},
 		},
@@ -91,7 +92,7 @@ func agentCmd() *command {
 				if *o.(jsonOpt).json {
 					return writeJSON(e.stdout, agentJSON{a.Name, a.Phone})
 				}
-				_, err = fmt.Fprintf(e.stdout, "%s\t%s\n", a.Name, a.Phone)
+				_, err = fmt.Fprintf(e.stdout, "%s\t%s\n", display.Line(a.Name), a.Phone)
 				return err
 			},
 		},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
 	"github.com/dialer-dev/dialer/provider/twilio"
 )
 
@@ -134,13 +135,13 @@ func runCall(ctx context.Context, e *env, o any, args []string) error {
 					j.Call = &cj
 				}
 				b, _ := json.Marshal(j)
-				fmt.Fprintln(e.stdout, string(b))
+				fmt.Fprintln(e.stdout, string(inertJSON(b)))
 			} else {
 				printEvent(e, ev)
 			}
 			if ev.Phase == dialer.PhaseAwaitConfirm && !prompted && mode == dialer.ConfirmTerminal {
 				prompted = true
-				fmt.Fprintf(e.stderr, "Press Enter to dial %s, or type h and Enter to hang up: ", who.Label())
+				fmt.Fprintf(e.stderr, "Press Enter to dial %s, or type h and Enter to hang up: ", display.Line(who.Label()))
 			}
 		case line, ok := <-answers:
 			if !ok {
@@ -170,21 +171,23 @@ func readLines(e *env, out chan<- string) {
 	close(out)
 }
 
+// printEvent writes an event as a line for people. Messages name the
+// contact and carry provider text: they are shown inert.
 func printEvent(e *env, ev dialer.Event) {
 	ts := time.Now().Local().Format("15:04:05")
 	switch {
 	case ev.Message != "":
-		fmt.Fprintf(e.stdout, "%s  %s\n", ts, ev.Message)
+		fmt.Fprintf(e.stdout, "%s  %s\n", ts, display.Line(ev.Message))
 	case len(ev.Legs) > 0:
 		var parts []string
 		for _, l := range ev.Legs {
 			parts = append(parts, fmt.Sprintf("%s %s %s", l.Role, l.Status, l.Duration.Round(time.Second)))
 		}
-		fmt.Fprintf(e.stdout, "%s  %s\n", ts, strings.Join(parts, " · "))
+		fmt.Fprintf(e.stdout, "%s  %s\n", ts, display.Line(strings.Join(parts, " · ")))
 	}
 	if ev.Phase == dialer.PhaseEnded && ev.Call != nil {
 		for _, l := range ev.Call.Legs {
-			fmt.Fprintf(e.stdout, "          %-7s %-11s %6s  rate %s/min  price %s\n", l.Role, l.Status,
+			fmt.Fprintf(e.stdout, "          %s %s %6s  rate %s/min  price %s\n", display.Pad(string(l.Role), 7), display.Pad(string(l.Status), 11),
 				l.Duration.Round(time.Second), l.Rate.StringOr("unknown"), l.Price.StringOr("pending"))
 		}
 	}

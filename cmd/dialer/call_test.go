@@ -129,7 +129,7 @@ func TestCallFromTheCommandLine(t *testing.T) {
 	}
 	code, out, _ = c.run("", "calls", "export", "--format", "csv", "--since", time.Now().Add(-24*time.Hour).Format("2006-01-02"))
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-	if code != 0 || err != nil || len(rows) != 2 || rows[1][10] != "answered" || rows[0][len(rows[0])-2] != "total_price" || rows[1][len(rows[1])-2] != want.Amount.String() {
+	if code != 0 || err != nil || len(rows) != 2 || rows[1][10] != "answered" || rows[0][len(rows[0])-3] != "total_price" || rows[1][len(rows[1])-3] != want.Amount.String() {
 		t.Errorf("export: %d %v\n%s", code, err, out)
 	}
 	if code, _, errOut := c.run("", "calls", "export", "--format", "xlsx"); code != 2 || !strings.Contains(errOut, "csv") {
@@ -151,7 +151,7 @@ func TestCallExitStatusWhenTheAgentDoesNotAnswer(t *testing.T) {
 	c := newCallEnv(t)
 	c.run("", "agent", "set", "--name", "Ann", "--phone", "+12025552222")
 	code, out, errOut := c.run("", "call", "--to", "+12125550143", "--confirm", "auto", "--override-hours", "test runs at any hour")
-	if code != 1 || !strings.Contains(errOut, "not answered") || !strings.Contains(out, "agent no answer") {
+	if code != 1 || !strings.Contains(errOut, "not answered") || !strings.Contains(out, "agent didn't answer") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }

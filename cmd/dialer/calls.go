@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
 )
 
 type contactJSON struct {
@@ -41,6 +41,7 @@ type callJSON struct {
 	CallerID       string      `json:"caller_id"`
 	Confirm        string      `json:"confirm"`
 	Outcome        string      `json:"outcome"`
+	Disposition    string      `json:"disposition,omitempty"` // the agent's pick after the call
 	EndReason      string      `json:"end_reason,omitempty"`
 	OverrideReason string      `json:"override_reason,omitempty"`
 	StartedAt      *time.Time  `json:"started_at"`
@@ -82,7 +83,7 @@ func feesByID(charges []dialer.Charge) feeIndex {
 func toCallJSON(c dialer.Call, who dialer.Contact, fees feeIndex) callJSON {
 	j := callJSON{ID: c.ID, Contact: contactJSON{who.ID, who.Name, who.Phone}, AgentName: c.AgentName,
 		AgentPhone: c.AgentPhone, CallerID: c.CallerID, Confirm: string(c.Confirm), Outcome: string(c.Outcome),
-		EndReason: c.EndReason, OverrideReason: c.OverrideReason,
+		Disposition: c.Disposition, EndReason: c.EndReason, OverrideReason: c.OverrideReason,
 		StartedAt: utcOrNil(c.StartedAt), EndedAt: utcOrNil(c.EndedAt), Legs: []legJSON{}}
 	for _, l := range c.Legs {
 		j.Legs = append(j.Legs, toLegJSON(l))
@@ -182,13 +183,13 @@ func callsCmd() *command {
 					_, err := fmt.Fprintln(e.stdout, "No calls yet.")
 					return err
 				}
-				tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tWHEN\tCONTACT\tOUTCOME\tAGENT LEG\tCONTACT LEG\tTOTAL")
+				var tw table
+				tw.row("ID", "WHEN", "CONTACT", "OUTCOME", "DISPOSITION", "AGENT LEG", "CONTACT LEG", "TOTAL")
 				for _, c := range cs {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, localTime(c.StartedAt), contacts[c.ContactID].Label(),
-						c.Outcome, legSummary(c, dialer.AgentLeg), legSummary(c, dialer.ContactLeg), totalText(c))
+					tw.row(strconv.FormatInt(c.ID, 10), localTime(c.StartedAt), contacts[c.ContactID].Label(), c.Outcome.Phrase(),
+						dispositionText(c), legSummary(c, dialer.AgentLeg), legSummary(c, dialer.ContactLeg), totalText(c))
 				}
-				return tw.Flush()
+				return tw.flush(e.stdout)
 			},
 		},
 		{
@@ -222,27 +223,31 @@ func callsCmd() *command {
 				if *o.(jsonOpt).json {
 					return writeJSON(e.stdout, j)
 				}
-				fmt.Fprintf(e.stdout, "Call %d to %s (%s), %s\n", c.ID, who.Label(), who.Phone, localTime(c.StartedAt))
-				fmt.Fprintf(e.stdout, "Agent %s (%s), caller ID %s", c.AgentName, c.AgentPhone, c.CallerID)
+				// Names, reasons and provider text are shown inert.
+				fmt.Fprintf(e.stdout, "Call %d to %s (%s), %s\n", c.ID, display.Line(who.Label()), display.Line(who.Phone), localTime(c.StartedAt))
+				fmt.Fprintf(e.stdout, "Agent %s (%s), caller ID %s", display.Line(c.AgentName), display.Line(c.AgentPhone), display.Line(c.CallerID))
 				if j.NewNumberFee != nil {
 					fmt.Fprintf(e.stdout, ", bought for this call (fee %s)", *j.NewNumberFee)
 				}
-				fmt.Fprintf(e.stdout, "\nOutcome: %s", c.Outcome)
+				fmt.Fprintf(e.stdout, "\nOutcome: %s", c.Outcome.Phrase())
 				if c.EndReason != "" {
-					fmt.Fprintf(e.stdout, " (%s)", c.EndReason)
+					fmt.Fprintf(e.stdout, " (%s)", display.Line(c.EndReason))
 				}
 				if c.OverrideReason != "" {
-					fmt.Fprintf(e.stdout, "; called outside hours: %s", c.OverrideReason)
+					fmt.Fprintf(e.stdout, "; called outside hours: %s", display.Line(c.OverrideReason))
+				}
+				if c.Disposition != "" {
+					fmt.Fprintf(e.stdout, "\nDisposition: %s", display.Line(c.Disposition))
 				}
 				fmt.Fprintln(e.stdout)
-				tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "LEG\tTO\tSTATUS\tDURATION\tRATE/MIN\tPRICE\tSID")
+				var tw table
+				tw.row("LEG", "TO", "STATUS", "DURATION", "RATE/MIN", "PRICE", "SID")
 				for _, l := range c.Legs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Role, l.To, l.Status, l.Duration.Round(time.Second),
+					tw.row(string(l.Role), l.To, string(l.Status), l.Duration.Round(time.Second).String(),
 						l.Rate.StringOr("unknown"), l.Price.StringOr("pending"), l.SID)
 				}
-				fmt.Fprintf(tw, "\t\t\t\tTotal\t%s\t\n", totalText(c))
-				return tw.Flush()
+				tw.row("", "", "", "", "Total", totalText(c), "")
+				return tw.flush(e.stdout)
 			},
 		},
 		{
@@ -306,7 +311,7 @@ func callsCmd() *command {
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(e.stdout, "Priced %d legs; %d still pending at the provider.\n", n, len(left))
+				_, err = fmt.Fprintf(e.stdout, "Priced %s; %d still pending at the provider.\n", display.Plural(n, "leg", "legs"), len(left))
 				return err
 			},
 		},
@@ -314,6 +319,14 @@ func callsCmd() *command {
 }
 
 type exportOpts struct{ format, since *string }
+
+// dispositionText is the agent's pick after the call, or "-".
+func dispositionText(c dialer.Call) string {
+	if c.Disposition == "" {
+		return "-"
+	}
+	return c.Disposition
+}
 
 func legSummary(c dialer.Call, role dialer.LegRole) string {
 	l, ok := c.Leg(role)
@@ -345,7 +358,7 @@ func writeCSV(w io.Writer, cs []dialer.Call, contacts map[int64]dialer.Contact, 
 			head = append(head, role+"_"+f)
 		}
 	}
-	head = append(head, "total_price", "price_unit")
+	head = append(head, "total_price", "price_unit", "disposition")
 	if err := cw.Write(head); err != nil {
 		return err
 	}
@@ -364,8 +377,8 @@ func writeCSV(w io.Writer, cs []dialer.Call, contacts map[int64]dialer.Contact, 
 	for _, c := range cs {
 		j := toCallJSON(c, contacts[c.ContactID], fees)
 		row := []string{strconv.FormatInt(j.ID, 10), ts(j.StartedAt), ts(j.EndedAt), strconv.FormatInt(j.Contact.ID, 10),
-			csvSafe(j.Contact.Name), j.Contact.Phone, csvSafe(j.AgentName), j.AgentPhone, j.CallerID, str(j.NewNumberFee),
-			j.Outcome, j.EndReason, csvSafe(j.OverrideReason)}
+			csvSafe(j.Contact.Name), csvText(j.Contact.Phone), csvSafe(j.AgentName), csvText(j.AgentPhone), csvText(j.CallerID), str(j.NewNumberFee),
+			j.Outcome, csvSafe(j.EndReason), csvSafe(j.OverrideReason)}
 		for _, role := range []dialer.LegRole{dialer.AgentLeg, dialer.ContactLeg} {
 			l, ok := c.Leg(role)
 			if !ok {
@@ -373,9 +386,9 @@ func writeCSV(w io.Writer, cs []dialer.Call, contacts map[int64]dialer.Contact, 
 				continue
 			}
 			lj := toLegJSON(l)
-			row = append(row, lj.SID, lj.Status, strconv.FormatInt(lj.DurationSeconds, 10), str(lj.RatePerMinute), str(lj.Price))
+			row = append(row, csvText(lj.SID), csvText(lj.Status), strconv.FormatInt(lj.DurationSeconds, 10), str(lj.RatePerMinute), str(lj.Price))
 		}
-		row = append(row, str(j.TotalPrice), str(j.PriceUnit))
+		row = append(row, str(j.TotalPrice), str(j.PriceUnit), csvSafe(j.Disposition))
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -384,8 +397,17 @@ func writeCSV(w io.Writer, cs []dialer.Call, contacts map[int64]dialer.Contact, 
 	return cw.Error()
 }
 
-// csvSafe defuses spreadsheet formulas in text a person typed.
+// csvText is stored or provider text for a CSV cell: control characters
+// and escape sequences (ESC, BEL, C1, bidi controls) dropped, so that a
+// file shown in a terminal or opened in a spreadsheet does only what it
+// says. Line breaks are kept; the CSV writer quotes them.
+func csvText(s string) string { return display.Text(s) }
+
+// csvSafe is csvText for text a person typed, with spreadsheet formulas
+// defused: a cell that starts = + - @ (once its controls are gone) is
+// quoted with a leading '.
 func csvSafe(s string) string {
+	s = csvText(s)
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
@@ -46,12 +45,12 @@ func chargesListCmd() *command {
 				_, err := fmt.Fprintln(e.stdout, "No charges yet.")
 				return err
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "WHEN\tWHAT\tNUMBER\tAMOUNT\t")
+			tw := table{right: true}
+			tw.row("WHEN", "WHAT", "NUMBER", "AMOUNT", "")
 			totals := map[string]dialer.Money{}
 			var order []string
 			for _, c := range cs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", localTime(c.CreatedAt), chargeLabel(c.Kind), c.PhoneNumber, c.Amount)
+				tw.row(localTime(c.CreatedAt), chargeLabel(c.Kind), c.PhoneNumber, c.Amount.String(), "")
 				t, seen := totals[c.Amount.Currency]
 				if !seen {
 					order = append(order, c.Amount.Currency)
@@ -61,9 +60,9 @@ func chargesListCmd() *command {
 				}
 			}
 			for _, cur := range order {
-				fmt.Fprintf(tw, "\tTotal\t\t%s\t\n", totals[cur])
+				tw.row("", "Total", "", totals[cur].String(), "")
 			}
-			return tw.Flush()
+			return tw.flush(e.stdout)
 		},
 	}
 }

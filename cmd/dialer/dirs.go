@@ -126,9 +126,12 @@ func jsonFlag(fs *flag.FlagSet) any {
 }
 
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(inertJSON(b), '\n'))
+	return err
 }
 
 func dirsCmd() *command {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
 )
 
 func main() {
@@ -91,9 +92,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "dialer: %s\n", ue.msg)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "dialer: %s\n", dialer.ErrorMessage(err))
+		// An error can quote a contact's name: shown inert.
+		fmt.Fprintf(stderr, "dialer: %s\n", display.Line(dialer.ErrorMessage(err)))
 		if k := dialer.ErrorKind(err); k == dialer.EINTERNAL {
-			fmt.Fprintf(stderr, "  (%v)\n", err)
+			fmt.Fprintf(stderr, "  (%s)\n", display.Line(err.Error()))
 		}
 		return 1
 	}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
@@ -107,8 +106,8 @@ func printNumbers(w io.Writer, ns []dialer.Number) error {
 		_, err := fmt.Fprintln(w, "No numbers yet. A number is bought the first time a call needs one in an area code.")
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NUMBER\tSTATUS\tKIND\tAREA\tREGION\tRESERVED UNTIL\tLAST USED")
+	var tw table // provider text, shown inert, aligned by display width
+	tw.row("NUMBER", "STATUS", "KIND", "AREA", "REGION", "RESERVED UNTIL", "LAST USED")
 	for _, n := range ns {
 		phone := n.PhoneNumber
 		switch {
@@ -124,10 +123,10 @@ func printNumbers(w io.Writer, ns []dialer.Number) error {
 		} else if area == "" {
 			area = n.ServesAreaCode
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", phone, n.Status, kindLabel(n.Kind), area, n.Region,
+		tw.row(phone, string(n.Status), kindLabel(n.Kind), area, n.Region,
 			localTime(n.ReservedUntil), localTime(n.LastUsedAt))
 	}
-	return tw.Flush()
+	return tw.flush(w)
 }
 
 func kindLabel(k dialer.NumberKind) string {

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/dialer-dev/dialer/dialer"
 )
@@ -81,12 +80,12 @@ func numbersSearchCmd() *command {
 				_, err := fmt.Fprintln(e.stdout, "No numbers available that match.")
 				return err
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NUMBER\tLOCALITY\tREGION\tPOSTAL CODE")
+			var tw table // provider text, shown inert, aligned by display width
+			tw.row("NUMBER", "LOCALITY", "REGION", "POSTAL CODE")
 			for _, n := range found {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.PhoneNumber, n.Locality, n.Region, n.PostalCode)
+				tw.row(n.PhoneNumber, n.Locality, n.Region, n.PostalCode)
 			}
-			return tw.Flush()
+			return tw.flush(e.stdout)
 		},
 	}
 }
