@@ -376,7 +376,7 @@ func sqliteSentence(code int) string {
 	case sqlite3.SQLITE_LOCKED:
 		return "the database is locked by another connection (SQLITE_LOCKED)"
 	case sqlite3.SQLITE_READONLY:
-		return "the database file is read-only here (SQLITE_READONLY)"
+		return "the database cannot be written: its file or directory is read-only (SQLITE_READONLY)"
 	case sqlite3.SQLITE_FULL:
 		return "the disk holding the database is full (SQLITE_FULL)"
 	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH:

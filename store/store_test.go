@@ -608,7 +608,7 @@ func TestDatabaseErrorsNameTheirCause(t *testing.T) {
 	}
 	defer ro.Close()
 	err = ro.SaveSettings(ctx, dialer.DefaultSettings())
-	if dialer.ErrorMessage(err) != "the database file is read-only here (SQLITE_READONLY)" {
+	if dialer.ErrorMessage(err) != "the database cannot be written: its file or directory is read-only (SQLITE_READONLY)" {
 		t.Errorf("a write to a read-only database: %q (%v)", dialer.ErrorMessage(err), err)
 	}
 }

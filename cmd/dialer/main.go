@@ -126,7 +126,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				first = err.Error()
 			}
 			fmt.Fprintf(stderr, "dialer: %s\n", first)
-			if detail := err.Error(); detail != first {
+			if detail := strings.TrimPrefix(err.Error(), first+": "); detail != first {
 				fmt.Fprintf(stderr, "  (%s)\n", detail)
 			}
 			return 1
