@@ -163,6 +163,9 @@ func (c *Calls) check(ctx context.Context, o CallOptions, set Settings) (Phone, 
 	if err != nil {
 		return p, err
 	}
+	if p.E164 == o.Agent.Phone {
+		return p, Errorf(EINVALID, "%s is your own phone: dialer rings it first, so it cannot be the number called", p.E164)
+	}
 	return p, c.checkPolicies(ctx, o, set, p, who)
 }
 

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
@@ -41,9 +42,31 @@ type DB struct {
 
 var _ dialer.Store = (*DB)(nil)
 
+// Options say how Open opens the database.
+type Options struct {
+	// Create makes the file (and its directory) when it does not exist.
+	// Without it a missing file is an ENOTFOUND error wrapping
+	// ErrNoDatabase.
+	Create bool
+	// ReadOnly opens the database for reading only: no write lock is ever
+	// taken, so it works in a read-only directory and while another
+	// program holds the write lock. A schema older than this program's is
+	// brought up to date first (that needs write access once).
+	ReadOnly bool
+}
+
+// ErrNoDatabase is the cause of Open's error for a missing file when
+// Options.Create is false.
+var ErrNoDatabase = errors.New("no database file")
+
 // Open opens (creating if needed, mode 0600) the database at path and brings
 // its schema up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, Options{Create: true})
+}
+
+// OpenWith opens the database at path as o says.
+func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 	if path == "" {
 		return nil, dialer.Errorf(dialer.EINVALID, "database path is empty")
 	}
@@ -51,32 +74,157 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database path %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return nil, fmt.Errorf("database directory: %w", err)
+	fi, err := os.Stat(abs)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil, dialer.Errorf(dialer.EINVALID, "%s is a directory, not a database", abs)
+	case errors.Is(err, os.ErrNotExist) && !o.Create:
+		return nil, &dialer.Error{Kind: dialer.ENOTFOUND, Message: "no database at " + abs, Err: ErrNoDatabase}
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+			return nil, fileErr("cannot make the database directory", err)
+		}
+		// Create the file ourselves so that it is private from the start;
+		// SQLite gives its -wal and -shm files the same mode.
+		f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fileErr("cannot create the database file", err)
+		}
+		f.Close()
+		o.ReadOnly = false // a new file needs its schema written
+	case err != nil:
+		return nil, fileErr("cannot open the database file", err)
 	}
-	// Create the file ourselves so that it is private from the start; SQLite
-	// gives its -wal and -shm files the same mode.
-	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("database file: %w", err)
+	if o.ReadOnly {
+		return openReadOnly(ctx, abs)
 	}
-	f.Close()
+	return openReadWrite(ctx, abs)
+}
 
-	db, err := sql.Open("sqlite", dsn(abs))
+func openReadWrite(ctx context.Context, abs string) (*DB, error) {
+	db, err := sql.Open("sqlite", dsn(abs, ""))
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", abs, err)
+		return nil, openErr(abs, err)
 	}
 	s := &DB{db: db, path: abs}
 	if err := s.init(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open %s: %w", abs, err)
+		return nil, openErr(abs, err)
 	}
 	return s, nil
 }
 
+// openReadOnly opens abs for reading. In a directory it cannot write,
+// SQLite cannot make the WAL index (the -shm file); then the file is read
+// as immutable: nothing can be writing to it there either.
+func openReadOnly(ctx context.Context, abs string) (*DB, error) {
+	params := "&mode=ro"
+	s, err := openRO(ctx, abs, params)
+	var se *sqlite.Error
+	if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_READONLY || se.Code()&0xff == sqlite3.SQLITE_CANTOPEN) {
+		params = "&mode=ro&immutable=1"
+		s, err = openRO(ctx, abs, params)
+	}
+	if errors.Is(err, errOldSchema) {
+		// Bring the schema up to date once, then read.
+		rw, rwErr := openReadWrite(ctx, abs)
+		if rwErr != nil {
+			return nil, rwErr
+		}
+		rw.Close()
+		s, err = openRO(ctx, abs, params)
+	}
+	if err != nil {
+		return nil, openErr(abs, err)
+	}
+	return s, nil
+}
+
+var errOldSchema = errors.New("schema older than this program")
+
+func openRO(ctx context.Context, abs, params string) (*DB, error) {
+	db, err := sql.Open("sqlite", dsn(abs, params))
+	if err != nil {
+		return nil, err
+	}
+	s := &DB{db: db, path: abs}
+	v, err := s.SchemaVersion(ctx)
+	if err == nil && v < latestMigration() {
+		err = errOldSchema
+	}
+	if err == nil {
+		err = db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'instance_id'").Scan(&s.instance)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// latestMigration is the number of the newest embedded migration.
+func latestMigration() int {
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	n := 0
+	for _, name := range names {
+		if v, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0]); err == nil && v > n {
+			n = v
+		}
+	}
+	return n
+}
+
+// fileErr is an error about the database file from the operating system,
+// as a sentence that names the cause.
+func fileErr(what string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &dialer.Error{Kind: dialer.EINTERNAL, Message: fmt.Sprintf("%s %s: %s", what, pe.Path, osCause(pe.Err)), Err: err}
+	}
+	return &dialer.Error{Kind: dialer.EINTERNAL, Message: what, Err: err}
+}
+
+func osCause(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	case errors.Is(err, syscall.ENOSPC):
+		return "the disk is full"
+	case errors.Is(err, syscall.EROFS):
+		return "the file system is read-only"
+	case errors.Is(err, syscall.ENOTDIR):
+		return "a part of the path is a file, not a directory"
+	}
+	return err.Error()
+}
+
+// openErr names what went wrong opening the database at abs.
+func openErr(abs string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB:
+			return &dialer.Error{Kind: dialer.EINTERNAL, Message: abs + " is not a database (SQLITE_NOTADB)", Err: err}
+		case sqlite3.SQLITE_CANTOPEN:
+			return &dialer.Error{Kind: dialer.EINTERNAL, Message: "cannot open the database file " + abs + " (SQLITE_CANTOPEN)", Err: err}
+		}
+	}
+	err = storeErr(err)
+	var de *dialer.Error
+	if errors.As(err, &de) && de.Message != "" {
+		return err
+	}
+	return &dialer.Error{Kind: dialer.EINTERNAL, Message: "cannot open the database " + abs, Err: err}
+}
+
 // dsn sets the pragmas on every pooled connection, not just the first.
-func dsn(path string) string {
+// A read-only one (params sets mode=ro) does not set the journal mode,
+// which would need a write.
+func dsn(path, params string) string {
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	if params != "" {
+		return "file:" + esc + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" + params
+	}
 	return "file:" + esc +
 		"?_pragma=foreign_keys(1)" +
 		"&_pragma=journal_mode(WAL)" +
@@ -91,7 +239,7 @@ func (s *DB) init(ctx context.Context) error {
 		return fmt.Errorf("read journal mode: %w", err)
 	}
 	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("journal mode is %q, want wal (is the file on a network file system?)", mode)
+		return dialer.Errorf(dialer.EINTERNAL, "the database's journal mode is %q, not WAL (is the file on a network file system?)", mode)
 	}
 	var fk int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
@@ -196,7 +344,8 @@ func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // storeErr gives database errors a kind: constraint violations are
-// conflicts, everything else internal.
+// conflicts, everything else internal, with a sentence that names the
+// cause.
 func storeErr(err error) error {
 	if err == nil {
 		return nil
@@ -212,7 +361,39 @@ func storeErr(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return &dialer.Error{Kind: dialer.EINTERNAL, Message: "database error", Err: err}
+	msg := "database error"
+	if se != nil {
+		msg = sqliteSentence(se.Code())
+	}
+	return &dialer.Error{Kind: dialer.EINTERNAL, Message: msg, Err: err}
+}
+
+// sqliteSentence says what an SQLite result code means for the user.
+func sqliteSentence(code int) string {
+	switch code & 0xff {
+	case sqlite3.SQLITE_BUSY:
+		return "the database file is locked by another program (SQLITE_BUSY)"
+	case sqlite3.SQLITE_LOCKED:
+		return "the database is locked by another connection (SQLITE_LOCKED)"
+	case sqlite3.SQLITE_READONLY:
+		return "the database cannot be written: its file or directory is read-only (SQLITE_READONLY)"
+	case sqlite3.SQLITE_FULL:
+		return "the disk holding the database is full (SQLITE_FULL)"
+	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH:
+		return "permission to the database file was denied (SQLITE_PERM)"
+	case sqlite3.SQLITE_CANTOPEN:
+		return "the database file cannot be opened (SQLITE_CANTOPEN)"
+	case sqlite3.SQLITE_NOTADB:
+		return "the file is not a database (SQLITE_NOTADB)"
+	case sqlite3.SQLITE_CORRUPT:
+		return "the database file is damaged (SQLITE_CORRUPT)"
+	case sqlite3.SQLITE_IOERR:
+		return "the disk could not be read or written (SQLITE_IOERR)"
+	}
+	if s, ok := sqlite.ErrorCodeString[code]; ok {
+		return "database error: " + s
+	}
+	return fmt.Sprintf("database error (SQLite code %d)", code)
 }
 
 // timeLayout is fixed-width so that times compare correctly as text.

@@ -2,12 +2,16 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"modernc.org/sqlite"
 
 	"github.com/dialer-dev/dialer/dialer"
 )
@@ -569,5 +573,69 @@ func TestSettingsStoredStrings(t *testing.T) {
 		if err := db.SaveSettings(ctx, set); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// SQLite's failures reach the user as sentences that name the cause, and
+// still wrap SQLite's own error.
+func TestDatabaseErrorsNameTheirCause(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	holder, err := db.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.ExecContext(ctx, "ROLLBACK")
+	impatient, err := sql.Open("sqlite", "file:"+db.Path()+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer impatient.Close()
+	_, busy := impatient.ExecContext(ctx, "BEGIN IMMEDIATE")
+	err = storeErr(busy)
+	var se *sqlite.Error
+	if dialer.ErrorMessage(err) != "the database file is locked by another program (SQLITE_BUSY)" || !errors.As(err, &se) {
+		t.Errorf("a locked database: %q (%v)", dialer.ErrorMessage(err), err)
+	}
+
+	ro, err := OpenWith(ctx, db.Path(), Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	err = ro.SaveSettings(ctx, dialer.DefaultSettings())
+	if dialer.ErrorMessage(err) != "the database cannot be written: its file or directory is read-only (SQLITE_READONLY)" {
+		t.Errorf("a write to a read-only database: %q (%v)", dialer.ErrorMessage(err), err)
+	}
+}
+
+// Without Create a missing file is not made; read-only, an existing file
+// whose schema is behind (here: empty) is brought up to date, then read.
+func TestOpenWithoutCreateAndReadOnly(t *testing.T) {
+	ctx := context.Background()
+	missing := filepath.Join(t.TempDir(), "no", "dialer.db")
+	_, err := OpenWith(ctx, missing, Options{})
+	if !errors.Is(err, ErrNoDatabase) || dialer.ErrorKind(err) != dialer.ENOTFOUND {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := os.Stat(filepath.Dir(missing)); !os.IsNotExist(err) {
+		t.Errorf("its directory was made: %v", err)
+	}
+	empty := filepath.Join(t.TempDir(), "dialer.db")
+	os.WriteFile(empty, nil, 0o600)
+	db, err := OpenWith(ctx, empty, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, err := db.SchemaVersion(ctx); err != nil || v != latestMigration() || len(db.InstanceID()) != 12 {
+		t.Errorf("schema %d (%v), instance %q", v, err, db.InstanceID())
+	}
+	if _, err := db.Settings(ctx); err != nil {
+		t.Error(err)
 	}
 }

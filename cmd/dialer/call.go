@@ -71,6 +71,11 @@ func runCall(ctx context.Context, e *env, o any, args []string) error {
 	if (*opts.webhookURL == "") != (*opts.listen == "") {
 		return usageError{"--webhook-url and --listen go together (keypad mode)"}
 	}
+	if *opts.to != "" {
+		if _, err := dialer.ParsePhone(*opts.to); err != nil {
+			return usageError{"--to: " + dialer.ErrorMessage(err)}
+		}
+	}
 	agent, err := loadAgent(e)
 	if err != nil {
 		return err
@@ -81,10 +86,6 @@ func runCall(ctx context.Context, e *env, o any, args []string) error {
 	}
 	defer closeAll()
 
-	who, err := findContact(ctx, a, *opts.to, *opts.name, *opts.contact)
-	if err != nil {
-		return err
-	}
 	calls := a.calls()
 	if mode == "" {
 		set, err := a.db.Settings(ctx)
@@ -92,6 +93,18 @@ func runCall(ctx context.Context, e *env, o any, args []string) error {
 			return err
 		}
 		mode = set.Confirm
+	}
+	if mode == dialer.ConfirmTerminal && !e.stdinIsTerminal() {
+		// Nobody could press Enter: refuse before the agent's phone rings.
+		return usageError{"terminal confirmation needs a terminal on stdin; from a script use --confirm auto"}
+	}
+	if mode == dialer.ConfirmKeypad && *opts.listen == "" {
+		return usageError{"keypad confirmation needs --webhook-url URL and --listen ADDRESS"}
+	}
+	who, err := findContact(ctx, a, calls, dialer.CallOptions{Agent: agent, Confirm: mode, OverrideReason: *opts.override},
+		*opts.to, *opts.name, *opts.contact)
+	if err != nil {
+		return err
 	}
 	if *opts.listen != "" {
 		stop, err := serveWebhooks(a, calls, *opts.listen, *opts.webhookURL)
@@ -211,8 +224,9 @@ func callExit(call dialer.Call, err error) error {
 }
 
 // findContact resolves --contact or --to (creating a contact for a new
-// number).
-func findContact(ctx context.Context, a *app, to, name string, id int64) (dialer.Contact, error) {
+// number). A new number is created only once the call's guards (o, for
+// the unsaved contact) let it through: a refused call writes nothing.
+func findContact(ctx context.Context, a *app, calls *dialer.Calls, o dialer.CallOptions, to, name string, id int64) (dialer.Contact, error) {
 	if id != 0 {
 		return a.db.Contact(ctx, id)
 	}
@@ -225,7 +239,16 @@ func findContact(ctx context.Context, a *app, to, name string, id int64) (dialer
 		return c, err
 	}
 	now := time.Now().UTC()
-	return a.db.CreateContact(ctx, dialer.Contact{Name: strings.TrimSpace(name), Phone: p.E164, CreatedAt: now, UpdatedAt: now})
+	c = dialer.Contact{Name: strings.TrimSpace(name), Phone: p.E164, CreatedAt: now, UpdatedAt: now}
+	set, err := a.db.Settings(ctx)
+	if err != nil {
+		return c, err
+	}
+	o.Contact = c
+	if err := calls.Check(ctx, o, set); err != nil {
+		return c, err
+	}
+	return a.db.CreateContact(ctx, c)
 }
 
 // serveWebhooks serves keypad confirmations and status callbacks on listen

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -27,12 +28,24 @@ func newCallEnv(t *testing.T) *callEnv {
 		"XDG_CONFIG_HOME": dir + "/config", "DIALER_SANDBOX_TIME_SCALE": "0.005"}}
 }
 
+// run runs dialer with input typed at a terminal, as a person would.
 func (c *callEnv) run(input string, args ...string) (int, string, string) {
 	c.t.Helper()
+	return c.runStdin(typed{strings.NewReader(input)}, args...)
+}
+
+// runStdin runs dialer with stdin as given (a plain reader is a pipe).
+func (c *callEnv) runStdin(stdin io.Reader, args ...string) (int, string, string) {
+	c.t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(input), &out, &errOut, func(k string) string { return c.envv[k] })
+	code := run(context.Background(), args, stdin, &out, &errOut, func(k string) string { return c.envv[k] })
 	return code, out.String(), errOut.String()
 }
+
+// typed is input typed at a terminal.
+type typed struct{ io.Reader }
+
+func (typed) IsTerminal() bool { return true }
 
 func TestCallNeedsAnAgentProfile(t *testing.T) {
 	c := newCallEnv(t)

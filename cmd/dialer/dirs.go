@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"runtime/debug"
 	"text/tabwriter"
 
+	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/store"
 )
 
@@ -75,21 +77,28 @@ func openLogOnly(e *env) (paths, *slog.Logger, func(), error) {
 	if err != nil {
 		return p, nil, nil, err
 	}
-	log, closeLog, err := openLog(p.Log)
-	return p, log, closeLog, err
+	log, closeLog := openLogOrNot(e, p.Log)
+	return p, log, closeLog, nil
 }
 
-// openStore opens the database and a logger writing to the log file.
+// openStore opens the database and a logger writing to the log file. The
+// database is created only at its default place or with --create, and
+// opened read-only for commands that only read.
 func openStore(ctx context.Context, e *env) (*store.DB, *slog.Logger, func(), error) {
 	p, err := resolvePaths(e)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	logger, closeLog, err := openLog(p.Log)
+	sandbox, _, err := sandboxMode(e)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	sandbox, _, err := sandboxMode(e)
+	logger, closeLog := openLogOrNot(e, p.Log)
+	create := e.create || p.DB == filepath.Join(p.Data, "dialer.db")
+	db, err := store.OpenWith(ctx, p.DB, store.Options{Create: create, ReadOnly: e.readOnly})
+	if errors.Is(err, store.ErrNoDatabase) {
+		err = dialer.Errorf(dialer.ENOTFOUND, "no database at %s (use --create to make one)", p.DB)
+	}
 	if err != nil {
 		closeLog()
 		return nil, nil, nil, err
@@ -98,23 +107,33 @@ func openStore(ctx context.Context, e *env) (*store.DB, *slog.Logger, func(), er
 		// On stderr, so that --json output stays clean.
 		fmt.Fprintln(e.stderr, "SANDBOX: Twilio is emulated on this machine; nothing is bought or dialed for real.")
 	}
-	db, err := store.Open(ctx, p.DB)
-	if err != nil {
-		closeLog()
-		return nil, nil, nil, err
-	}
 	return db, logger, func() { db.Close(); closeLog() }, nil
+}
+
+// openLogOrNot opens the log file or, when it cannot be written (a
+// read-only data directory), logs nowhere and says so once on stderr: a
+// log is no reason to refuse to work.
+func openLogOrNot(e *env, path string) (*slog.Logger, func()) {
+	log, closeLog, err := openLog(path)
+	if err == nil {
+		return log, closeLog
+	}
+	if !e.logOff {
+		e.logOff = true
+		fmt.Fprintf(e.stderr, "dialer: logging is off for this run: %v\n", err)
+	}
+	return slog.New(slog.DiscardHandler), func() {}
 }
 
 // openLog appends JSON lines to the log file: nothing of dialer's own goes
 // to the terminal except command output.
 func openLog(path string) (*slog.Logger, func(), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, nil, fmt.Errorf("log directory: %w", err)
+		return nil, nil, fmt.Errorf("cannot make the log directory: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return nil, nil, fmt.Errorf("log file: %w", err)
+		return nil, nil, fmt.Errorf("cannot write the log file: %w", err)
 	}
 	return slog.New(slog.NewJSONHandler(f, nil)), func() { f.Close() }, nil
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/term"
+
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/dialer/display"
 )
@@ -34,9 +36,34 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	dbPath         string // --db
+	create         bool   // --create
 	sandbox        bool   // --sandbox
 	twilioBaseURL  string // --twilio-base-url
 	ui             bool   // the terminal UI runs: it shows SANDBOX itself
+	readOnly       bool   // the command only reads the database
+	logOff         bool   // the log file could not be opened (said once)
+}
+
+// terminal is a stdin that says whether it is a terminal: tests give one
+// to stand for a person at the keyboard.
+type terminal interface{ IsTerminal() bool }
+
+// stdinIsTerminal says whether a person can type answers on stdin.
+func (e *env) stdinIsTerminal() bool {
+	switch in := e.stdin.(type) {
+	case terminal:
+		return in.IsTerminal()
+	case *os.File:
+		return term.IsTerminal(int(in.Fd()))
+	}
+	return false
+}
+
+// readOnlyCommands only read the database: they open it read-only, so they
+// work in a read-only directory and while another program writes.
+var readOnlyCommands = map[string]bool{
+	"dialer calls list": true, "dialer calls show": true, "dialer calls export": true,
+	"dialer numbers list": true, "dialer charges list": true,
 }
 
 // command is one node of the subcommand tree: a group (subs) or a leaf (run).
@@ -93,10 +120,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	default:
 		// An error can quote a contact's name: shown inert.
-		fmt.Fprintf(stderr, "dialer: %s\n", display.Line(dialer.ErrorMessage(err)))
-		if k := dialer.ErrorKind(err); k == dialer.EINTERNAL {
-			fmt.Fprintf(stderr, "  (%s)\n", display.Line(err.Error()))
+		first := dialer.ErrorMessage(err)
+		if dialer.ErrorKind(err) == dialer.EINTERNAL {
+			// The first line names the cause; the whole chain follows
+			// when it says more.
+			if first == dialer.KindSentence(dialer.EINTERNAL) {
+				first = err.Error()
+			}
+			fmt.Fprintf(stderr, "dialer: %s\n", display.Line(first))
+			if detail := strings.TrimPrefix(err.Error(), first+": "); detail != first {
+				fmt.Fprintf(stderr, "  (%s)\n", display.Line(detail))
+			}
+			return 1
 		}
+		fmt.Fprintf(stderr, "dialer: %s\n", display.Line(first))
 		return 1
 	}
 }
@@ -118,6 +155,7 @@ func dispatch(ctx context.Context, e *env, c *command, path []string, args []str
 		if c.noArgs != "" && len(pos) > 0 {
 			return usageError{c.noArgs}
 		}
+		e.readOnly = readOnlyCommands[strings.Join(path, " ")]
 		return c.run(ctx, e, opts, pos)
 	}
 	fs := newFlagSet(e, path)
@@ -145,6 +183,7 @@ func newFlagSet(e *env, path []string) *flag.FlagSet {
 	fs.SetOutput(io.Discard) // parse reports errors and prints help itself
 	fs.Usage = func() {}
 	fs.StringVar(&e.dbPath, "db", e.dbPath, "database file (default: dialer.db in the data directory)")
+	fs.BoolVar(&e.create, "create", e.create, "create the --db database file if it does not exist")
 	fs.BoolVar(&e.sandbox, "sandbox", e.sandbox, "use the built-in Twilio emulator even when Twilio credentials are set")
 	fs.StringVar(&e.twilioBaseURL, "twilio-base-url", e.twilioBaseURL, "send Twilio API requests to this base URL (an emulator or mock; default $DIALER_TWILIO_BASE_URL)")
 	return fs
