@@ -108,7 +108,10 @@ func (m historyModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (history
 }
 
 func (m historyModel) keyHelp(k KeyMap) help.KeyMap {
-	return keyHelp{short: []key.Binding{k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit}}
+	return keyHelp{
+		short: []key.Binding{k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
+		full:  append([][]key.Binding{{k.Refresh}, {k.Up, k.Down}}, screenHelp(k, true)...),
+	}
 }
 
 func (m historyModel) view(st Styles, w, h int) string {

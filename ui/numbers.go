@@ -90,7 +90,10 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 }
 
 func (m numbersModel) keyHelp(k KeyMap) help.KeyMap {
-	return keyHelp{short: []key.Binding{k.StatusFilter, k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit}}
+	return keyHelp{
+		short: []key.Binding{k.StatusFilter, k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
+		full:  append([][]key.Binding{{k.StatusFilter, k.Refresh}, {k.Up, k.Down, k.Top, k.Bottom}}, screenHelp(k, true)...),
+	}
 }
 
 func (m numbersModel) view(st Styles, w, h int, now time.Time) string {

@@ -191,7 +191,10 @@ func (m settingsModel) keyHelp(k KeyMap) help.KeyMap {
 	if m.editing {
 		return keyHelp{short: []key.Binding{k.Save, k.Cancel}}
 	}
-	return keyHelp{short: []key.Binding{hint("enter", "edit"), k.Up, k.Down, k.NextTab, k.Help, k.Quit}}
+	return keyHelp{
+		short: []key.Binding{hint("enter", "edit"), k.Up, k.Down, k.NextTab, k.Help, k.Quit},
+		full:  append([][]key.Binding{{hint("enter", "edit the field"), k.Up, k.Down}}, screenHelp(k, true)...),
+	}
 }
 
 func (m settingsModel) view(st Styles, w int) string {

@@ -159,6 +159,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m.switchTab((m.tab + 1) % 4)
 			case key.Matches(k, m.keys.PrevTab):
 				return m.switchTab((m.tab + 3) % 4)
+			case key.Matches(k, m.keys.Jump):
+				return m.switchTab(tab(k.Code - '1'))
 			}
 		}
 		// Tab and shift+tab never get here: !typing() implies the block
@@ -326,8 +328,14 @@ func (m Model) header() string {
 	if m.d.Sandbox {
 		parts = append(parts, m.st.Sandbox.Render("SANDBOX"))
 	}
+	// The digits pick screens only where no text field has the keyboard:
+	// the header shows them only there.
+	digits := m.setup == nil && m.call == nil && !m.typing()
 	for i, name := range tabNames {
-		label := fmt.Sprintf("%d %s", i+1, name)
+		label := name
+		if digits {
+			label = fmt.Sprintf("%d %s", i+1, name)
+		}
 		if tab(i) == m.tab && m.setup == nil && m.call == nil {
 			parts = append(parts, m.st.ActiveTab.Render(label))
 		} else {
