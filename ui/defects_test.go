@@ -1,10 +1,15 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dialer-dev/dialer/dialer"
 )
 
 // headerLine is the first line of the screen: the screens' names.
@@ -68,4 +73,67 @@ func TestScreenKeysShownWorkWhereShown(t *testing.T) {
 	d.keys("esc")
 	d.send(tea.KeyPressMsg{Code: '1', Mod: tea.ModAlt})
 	d.until("1 of 1")
+}
+
+// A status line fades after a few seconds; a fade meant for an older line
+// leaves a newer one alone.
+func TestStatusLinesFade(t *testing.T) {
+	defer func(n, e time.Duration) { noticeFade, errorFade = n, e }(noticeFade, errorFade)
+	noticeFade, errorFade = time.Millisecond, time.Millisecond
+	var m tea.Model = New(Deps{Agent: agent, Context: context.Background()})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m, older := m.Update(statusMsg("Notes saved to Walter Skinner."))
+	m, newer := m.Update(errStatus(dialer.Errorf(dialer.EINVALID, "Something failed here.")))
+	if older == nil || newer == nil {
+		t.Fatal("a status line asked for no fade")
+	}
+	m, _ = m.Update(older())
+	if s := ansi.Strip(m.View().Content); !strings.Contains(s, "Something failed here.") {
+		t.Errorf("the older line's fade cleared the newer line:\n%s", s)
+	}
+	m, _ = m.Update(newer())
+	if s := ansi.Strip(m.View().Content); strings.Contains(s, "Something failed here.") {
+		t.Errorf("the status line did not fade:\n%s", s)
+	}
+	// The welcome after setup and "Settings saved." fade too.
+	m, cmd := m.Update(agentSavedMsg{agent: agent})
+	if s := ansi.Strip(m.View().Content); !strings.Contains(s, "Welcome, Fox Mulder") || cmd == nil {
+		t.Fatalf("welcome (fade %v):\n%s", cmd != nil, s)
+	}
+	m, _ = m.Update(cmd())
+	if s := ansi.Strip(m.View().Content); strings.Contains(s, "Welcome") {
+		t.Errorf("the welcome did not fade:\n%s", s)
+	}
+	m, cmd = m.Update(settingsAppliedMsg{set: dialer.DefaultSettings(), saved: true})
+	if s := ansi.Strip(m.View().Content); !strings.Contains(s, "Settings saved.") {
+		t.Fatalf("no notice:\n%s", s)
+	}
+	for _, msg := range runBatch(cmd) {
+		m, _ = m.Update(msg)
+	}
+	if s := ansi.Strip(m.View().Content); strings.Contains(s, "Settings saved.") {
+		t.Errorf("Settings saved. did not fade:\n%s", s)
+	}
+}
+
+// runBatch runs a command and the commands of a batch it returns, one level
+// deep, and returns their messages.
+func runBatch(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	b, ok := msg.(tea.BatchMsg)
+	if !ok {
+		return []tea.Msg{msg}
+	}
+	var out []tea.Msg
+	for _, c := range b {
+		if c != nil {
+			if m := c(); m != nil {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
 }

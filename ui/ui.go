@@ -59,6 +59,7 @@ type Model struct {
 	tab      tab
 	fullHelp bool
 	status   string // last error or notice, in plain words
+	statusN  uint64 // counts the status lines shown: a fade clears only its own
 
 	setup    *setupModel // first run: the agent's profile
 	contacts contactsModel
@@ -105,10 +106,28 @@ func tickEvery() tea.Cmd {
 // statusMsg shows a sentence on the status line.
 type statusMsg string
 
-func errStatus(err error) tea.Msg { return statusMsg(dialer.ErrorMessage(err)) }
+// errorStatusMsg shows an error on the status line: it stays longer.
+type errorStatusMsg string
+
+func errStatus(err error) tea.Msg { return errorStatusMsg(dialer.ErrorMessage(err)) }
+
+// How long a notice and an error stay on the status line.
+var noticeFade, errorFade = 5 * time.Second, 15 * time.Second
+
+// statusFadeMsg clears the status line if it still shows status line n.
+type statusFadeMsg struct{ n uint64 }
+
+// fadeStatus clears the status line just set after d, unless a newer one
+// has replaced it by then.
+func (m *Model) fadeStatus(d time.Duration) tea.Cmd {
+	m.statusN++
+	n := m.statusN
+	return tea.Tick(d, func(time.Time) tea.Msg { return statusFadeMsg{n} })
+}
 
 // Update routes messages: global keys first, then the screen in front.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var fade tea.Cmd // the status line set here fades
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
@@ -123,10 +142,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tickEvery() // the call screen's timers read the clock in View
 	case statusMsg:
 		m.status = string(msg)
+		return m, m.fadeStatus(noticeFade)
+	case errorStatusMsg:
+		m.status = string(msg)
+		return m, m.fadeStatus(errorFade)
+	case statusFadeMsg:
+		if msg.n == m.statusN {
+			m.status = ""
+		}
 		return m, nil
 	case settingsAppliedMsg:
 		if msg.saved {
 			m.status = "Settings saved."
+			fade = m.fadeStatus(noticeFade)
 		}
 		// and on to the screens that follow the settings
 	case agentSavedMsg:
@@ -134,7 +162,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setup = nil
 		m.status = "Welcome, " + msg.agent.Name + ". Calls ring " + msg.agent.Phone + " first."
 		m.settings.agent = msg.agent
-		return m, nil
+		return m, m.fadeStatus(noticeFade)
 	case callEndedMsg:
 		// back to the contacts after the disposition was picked; the
 		// called contact's row and detail show the new call
@@ -187,7 +215,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Keys go to the screen in front; every other message goes to whoever
 	// it is for (a search result lands even while the setup form is open).
 	_, isKey := msg.(tea.KeyPressMsg)
-	var cmds []tea.Cmd
+	cmds := []tea.Cmd{fade}
 	if m.setup != nil {
 		s, cmd := m.setup.update(msg, m.d)
 		m.setup = &s
