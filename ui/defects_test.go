@@ -137,3 +137,19 @@ func runBatch(cmd tea.Cmd) []tea.Msg {
 	}
 	return out
 }
+
+// The Numbers screen names a number by its friendly name, never by the
+// internal tag it was bought under.
+func TestNumbersShowFriendlyNamesNotTags(t *testing.T) {
+	m := numbersModel{phones: phoneCache{}}
+	m, _ = m.update(numbersMsg{max: 50, numbers: []dialer.Number{
+		{ID: 1, Kind: dialer.OnDemand, Status: dialer.StatusActive, PhoneNumber: "+12125550100", AreaCode: "212", ServesAreaCode: "212",
+			FriendlyName: dialer.Tag("0f3c9a", 1)},
+		{ID: 2, Kind: dialer.Dedicated, Status: dialer.StatusActive, PhoneNumber: "+13035550100", AreaCode: "303", ServesAreaCode: "303",
+			FriendlyName: "Denver sales line"},
+	}}, Deps{}, DefaultKeyMap(), true)
+	s := ansi.Strip(m.view(NewStyles(true), 120, 20, fixedNow))
+	if strings.Contains(s, "dialer:") || !strings.Contains(s, "Denver sales line") || !strings.Contains(s, "—") {
+		t.Errorf("numbers screen:\n%s", s)
+	}
+}
