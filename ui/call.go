@@ -27,7 +27,29 @@ const (
 )
 
 // Dispositions the agent picks from when a call ends.
-var Dispositions = []string{"Interested", "Call back", "Not interested", "Left voicemail", "Wrong number", "Do not call again"}
+var Dispositions = []string{"Interested", "Call back", "Not interested", "Left voicemail", "No answer", "Busy", "Wrong number", "Do not call again"}
+
+// suggestedDisposition is the disposition the picker starts on for how the
+// call ended. ok is false when nobody was reached (the agent's phone was not
+// answered or could not ring, the contact was never dialed, or the call was
+// hung up while ringing): there is nothing to pick.
+func suggestedDisposition(o dialer.Outcome) (pick int, ok bool) {
+	want := ""
+	switch o {
+	case dialer.OutcomeAnswered:
+		want = "Interested"
+	case dialer.OutcomeVoicemail:
+		want = "Left voicemail"
+	case dialer.OutcomeBusy:
+		want = "Busy"
+	case dialer.OutcomeNoAnswer:
+		want = "No answer"
+	case dialer.OutcomeFailed: // Twilio: most likely a number that does not exist
+		want = "Wrong number"
+	}
+	pick = slices.Index(Dispositions, want)
+	return max(pick, 0), pick >= 0
+}
 
 type callModel struct {
 	contact   dialer.Contact
@@ -47,6 +69,7 @@ type callModel struct {
 	err       error
 	record    *dialer.Call
 	pick      int
+	picking   bool // the call reached someone: the agent picks a disposition
 	quitAfter bool
 	phones    phoneCache // the numbers shown, formatted once (the spinner redraws often)
 }
@@ -182,6 +205,7 @@ func (m callModel) update(msg tea.Msg, d Deps, k KeyMap) (callModel, tea.Cmd) {
 				m.stage = stageFailed
 			} else {
 				m.stage = stageEnded
+				m.pick, m.picking = suggestedDisposition(ev.Call.Outcome)
 			}
 			if m.quitAfter {
 				return m, tea.Quit
@@ -319,6 +343,10 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 		}
 	case stageEnded:
 		switch {
+		case !m.picking:
+			if s == "enter" || s == "esc" || s == "q" {
+				return m, func() tea.Msg { return callEndedMsg{} }
+			}
 		case key.Matches(msg, k.Up):
 			m.pick = max(0, m.pick-1)
 		case key.Matches(msg, k.Down):
@@ -363,6 +391,9 @@ func (m callModel) keyHelp(k KeyMap) help.KeyMap {
 		}
 		return keyHelp{short: short}
 	case stageEnded:
+		if !m.picking {
+			return keyHelp{short: []key.Binding{hint("enter", "back")}}
+		}
 		return keyHelp{short: []key.Binding{k.Up, k.Down, hint("enter", "save outcome"), hint("esc", "skip")}}
 	}
 	return keyHelp{short: []key.Binding{hint("esc", "back")}}
@@ -430,6 +461,10 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 				cost = total.String()
 			}
 			b.WriteString("\n" + st.Title.Render("Total ") + cost + st.Muted.Render("  (Twilio prices calls minutes after they end)") + "\n\n")
+			if !m.picking {
+				b.WriteString(st.Muted.Render("Nobody was reached: no outcome to record.") + "\n")
+				return b.String()
+			}
 			b.WriteString(st.Title.Render("How did it go?") + "\n")
 			for i, d := range Dispositions {
 				if i == m.pick {

@@ -153,3 +153,59 @@ func TestNumbersShowFriendlyNamesNotTags(t *testing.T) {
 		t.Errorf("numbers screen:\n%s", s)
 	}
 }
+
+// The outcome picker starts on the disposition that fits how the call
+// ended; when nobody was reached it is not asked at all.
+func TestOutcomePickerFitsTheCall(t *testing.T) {
+	// End to end: a busy contact, then an agent who does not answer.
+	deps := testDeps(t, agent)
+	d := newDriver(t, New(deps), 100, 30)
+	d.until("Walter Skinner")
+	d.typeText("linus")
+	d.until("Linus Busy · Busy LLC") // the detail of the first row
+	d.keys("enter")
+	d.until("will be bought")
+	d.keys("enter")
+	d.until("Confirm to dial")
+	d.keys("enter")
+	s := d.until("How did it go?")
+	if !strings.Contains(s, "› Busy") {
+		t.Errorf("after a busy contact the picker does not start on Busy:\n%s", s)
+	}
+	d.keys("enter")
+	d.until("1 of 2")
+	calls, err := deps.Store.Calls(context.Background(), dialer.CallFilter{})
+	if err != nil || len(calls) != 1 || calls[0].Outcome != dialer.OutcomeBusy || calls[0].Disposition != "Busy" {
+		t.Fatalf("recorded %+v %v", calls, err)
+	}
+
+	away := dialer.Agent{Name: "Dana Scully", Phone: "+12025552222"} // the emulator never answers …2222
+	deps = testDeps(t, away)
+	d = newDriver(t, New(deps), 100, 30)
+	d.until("Walter Skinner")
+	d.keys("enter")
+	d.until("will be bought")
+	d.keys("enter")
+	s = d.until("Nobody was reached")
+	if strings.Contains(s, "How did it go?") {
+		t.Errorf("the picker asks after a call nobody answered:\n%s", s)
+	}
+	d.keys("enter")
+	d.until("1 of 4")
+	calls, err = deps.Store.Calls(context.Background(), dialer.CallFilter{})
+	if err != nil || len(calls) != 1 || calls[0].Outcome != dialer.OutcomeAgentNoAnswer || calls[0].Disposition != "" {
+		t.Fatalf("recorded %+v %v", calls, err)
+	}
+
+	// Every outcome.
+	for o, want := range map[dialer.Outcome]string{
+		dialer.OutcomeAnswered: "Interested", dialer.OutcomeVoicemail: "Left voicemail", dialer.OutcomeBusy: "Busy",
+		dialer.OutcomeNoAnswer: "No answer", dialer.OutcomeFailed: "Wrong number",
+		dialer.OutcomeCanceled: "", dialer.OutcomeNotDialed: "", dialer.OutcomeAgentNoAnswer: "", dialer.OutcomeAgentFailed: "", "": "",
+	} {
+		pick, ok := suggestedDisposition(o)
+		if got := Dispositions[pick]; ok != (want != "") || ok && got != want {
+			t.Errorf("%q: picker %v on %q, want %q", o, ok, got, want)
+		}
+	}
+}
