@@ -81,6 +81,9 @@ type previewMsg struct {
 	mode       dialer.ConfirmMode
 	err        error
 	needReason bool
+	// keypadFallback: the setting is keypad, which needs a webhook URL the
+	// UI does not have; its calls confirm in the terminal instead.
+	keypadFallback bool
 }
 
 type sessionMsg struct {
@@ -132,6 +135,9 @@ func (m callModel) init(d Deps) tea.Cmd {
 			return previewMsg{err: err}
 		}
 		p := previewMsg{mode: set.Confirm, fee: set.ReservationFee}
+		if p.mode == dialer.ConfirmKeypad && !d.keypadWorks() {
+			p.mode, p.keypadFallback = dialer.ConfirmTerminal, true
+		}
 		p.area, err = dialer.LocalArea(c)
 		if err != nil {
 			p.err = err
@@ -155,9 +161,9 @@ func (m callModel) init(d Deps) tea.Cmd {
 func (m callModel) live() bool { return m.stage == stageLive }
 
 func (m callModel) start(d Deps, reason string) tea.Cmd {
-	c, agent := m.contact, d.Agent
+	c, agent, mode := m.contact, d.Agent, m.preview.mode
 	return func() tea.Msg {
-		s, err := d.Calls.Start(d.Context, dialer.CallOptions{Contact: c, Agent: agent, OverrideReason: reason})
+		s, err := d.Calls.Start(d.Context, dialer.CallOptions{Contact: c, Agent: agent, Confirm: mode, OverrideReason: reason})
 		return sessionMsg{s: s, err: err}
 	}
 }
@@ -428,7 +434,17 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 			} else {
 				b.WriteString("A new local number for area code " + p.area.AreaCode + " will be bought: fee " + st.Money.Render(p.fee.String()) + ", once.\n")
 			}
-			b.WriteString(st.Muted.Render("Your phone rings first; the contact is dialed when you confirm.") + "\n\n")
+			if p.keypadFallback {
+				b.WriteString(st.Warn.Width(w).Render("Confirmation is set to keypad, which needs a webhook URL the UI does not have: you confirm here instead.") + "\n")
+			}
+			switch p.mode {
+			case dialer.ConfirmAuto:
+				b.WriteString(st.Muted.Render("Your phone rings first; the contact is dialed as soon as you answer.") + "\n\n")
+			case dialer.ConfirmKeypad:
+				b.WriteString(st.Muted.Render("Your phone rings first; the contact is dialed when you press a key on it.") + "\n\n")
+			default:
+				b.WriteString(st.Muted.Render("Your phone rings first; the contact is dialed when you confirm.") + "\n\n")
+			}
 			b.WriteString(st.Key.Render("enter") + " call   " + st.Key.Render("esc") + " cancel")
 		}
 	case stageReason:

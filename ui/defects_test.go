@@ -209,3 +209,60 @@ func TestOutcomePickerFitsTheCall(t *testing.T) {
 		}
 	}
 }
+
+// Settings offers only the confirmation modes the UI's calls can use: no
+// keypad (it needs a webhook URL the UI does not have).
+func TestSettingsOfferOnlyWorkingConfirmModes(t *testing.T) {
+	deps := testDeps(t, agent)
+	d := newDriver(t, New(deps), 120, 40)
+	d.until("Walter Skinner")
+	d.keys("esc", "4")
+	d.until("Organization maximum")
+	for range 5 { // to Confirmation
+		d.keys("j")
+	}
+	d.keys("enter")
+	s := d.until("dialed as soon as you answer")
+	if strings.Contains(s, "  keypad") || strings.Contains(s, "› keypad") {
+		t.Errorf("keypad offered:\n%s", s)
+	}
+	d.keys("down", "down", "down", "enter") // past the last mode: it stays on auto
+	d.until("Settings saved.")
+	if set, _ := deps.Store.Settings(context.Background()); set.Confirm != dialer.ConfirmAuto {
+		t.Errorf("confirmation %q after picking the last mode, want auto", set.Confirm)
+	}
+}
+
+// A stored keypad setting (from the command line) does not break the UI's
+// calls: they confirm in the terminal, and the preview says so.
+func TestKeypadSettingFallsBackToTerminalInTheUI(t *testing.T) {
+	deps := testDeps(t, agent)
+	set := dialer.DefaultSettings()
+	set.Confirm = dialer.ConfirmKeypad
+	if err := deps.Store.SaveSettings(context.Background(), set); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, New(deps), 100, 30)
+	d.until("Walter Skinner")
+	d.keys("enter")
+	s := d.until("will be bought")
+	if !strings.Contains(s, "set to keypad") || !strings.Contains(s, "you confirm here") {
+		t.Errorf("preview does not say the call confirms here:\n%s", s)
+	}
+	d.keys("enter")
+	d.until("Confirm to dial")
+	d.keys("enter")
+	d.until("Connected.")
+	d.keys("h")
+	d.until("How did it go?")
+	d.keys("esc")
+	d.until("1 of 4")
+	calls, err := deps.Store.Calls(context.Background(), dialer.CallFilter{})
+	if err != nil || len(calls) != 1 || calls[0].Confirm != dialer.ConfirmTerminal || calls[0].Outcome != dialer.OutcomeAnswered {
+		t.Fatalf("recorded %+v %v", calls, err)
+	}
+	d.keys("esc", "4")
+	if s := d.until("Organization maximum"); !strings.Contains(s, "confirm in the terminal") {
+		t.Errorf("settings do not say keypad falls back:\n%s", s)
+	}
+}
