@@ -266,3 +266,52 @@ func TestKeypadSettingFallsBackToTerminalInTheUI(t *testing.T) {
 		t.Errorf("settings do not say keypad falls back:\n%s", s)
 	}
 }
+
+// At 80 columns the Calls screen keeps the TOTAL column whole: the name and
+// the legs give way first. At 120 the legs show their rates.
+func TestCallsScreenAlwaysShowsTheTotal(t *testing.T) {
+	usd := func(s string) *dialer.Money {
+		m, err := dialer.ParseMoney(s, "USD")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &m
+	}
+	call := dialer.Call{ID: 1, ContactID: 7, Outcome: dialer.OutcomeAnswered, StartedAt: fixedNow, Legs: []dialer.Leg{
+		{Role: dialer.AgentLeg, Duration: 125 * time.Second, Rate: usd("0.0140"), Price: usd("0.0420")},
+		{Role: dialer.ContactLeg, Duration: 118 * time.Second, Rate: usd("0.0140"), Price: usd("0.0280")},
+	}}
+	pending := call
+	pending.ID, pending.Legs = 2, append([]dialer.Leg{}, call.Legs...)
+	pending.Legs[1].Price = nil
+	m := historyModel{}
+	m, _ = m.update(historyMsg{calls: []dialer.Call{call, pending}, names: map[int64]string{7: "Bartholomew Fitzgerald-Worthington III"}},
+		Deps{Clock: dialer.ClockFunc(func() time.Time { return fixedNow })}, DefaultKeyMap(), true)
+	for _, w := range []int{80, 100, 120} {
+		s := ansi.Strip(fit(m.view(NewStyles(true), w, 20), w, 20))
+		lines := strings.Split(s, "\n")
+		if !strings.HasSuffix(strings.TrimRight(lines[1], " "), "TOTAL") {
+			t.Errorf("%d columns: TOTAL cut from the titles %q", w, lines[1])
+		}
+		if got := strings.TrimRight(lines[2], " "); !strings.HasSuffix(got, " 0.07 USD") {
+			t.Errorf("%d columns: the total cut from %q", w, got)
+		}
+		if got := strings.TrimRight(lines[3], " "); !strings.HasSuffix(got, " pending") {
+			t.Errorf("%d columns: the pending total cut from %q", w, got)
+		}
+		if rates := strings.Contains(s, "@0.014/m"); rates != (w >= 100) {
+			t.Errorf("%d columns: rates shown %v:\n%s", w, rates, s)
+		}
+	}
+}
+
+// The Settings explanation is wrapped to the width, never cut.
+func TestSettingsExplanationWraps(t *testing.T) {
+	for _, w := range []int{80, 120} {
+		m := settingsModel{loaded: true, set: dialer.DefaultSettings(), agent: agent}
+		s := ansi.Strip(fit(m.view(NewStyles(true), w), w, 30))
+		if strings.Contains(s, "…") || !strings.Contains(s, "local time.") {
+			t.Errorf("%d columns: the explanation is cut:\n%s", w, s)
+		}
+	}
+}

@@ -258,7 +258,7 @@ func (m settingsModel) view(st Styles, w int) string {
 	for i, f := range settingFields {
 		line := pad(f, 22) + " " + m.value(i)
 		if i == confirmField && m.set.Confirm == dialer.ConfirmKeypad && !m.keypad {
-			line += " (no webhook URL here: calls from this screen confirm in the terminal)"
+			line += " (no webhook URL: UI calls confirm in the terminal)"
 		}
 		if i == m.cursor && !m.editing {
 			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")
@@ -281,14 +281,15 @@ func (m settingsModel) view(st Styles, w int) string {
 		b.WriteString(m.input.View() + "\n")
 	}
 	if m.err != "" {
-		b.WriteString(st.Error.Render(m.err) + "\n")
+		b.WriteString(st.Error.Width(w).Render(m.err) + "\n")
 	}
 	about := "Confirmation: terminal (you confirm here) or auto (dialed as soon as you answer)."
 	if m.keypad {
 		about = "Confirmation: terminal (you confirm here), auto (dialed as soon as you answer) or keypad (a key on your phone)."
 	} else {
-		about += " Keypad confirmation needs a public webhook URL: only `dialer call --webhook-url` has one."
+		about += " Keypad confirmation (a key on your phone) needs a public webhook URL: only the command line has one."
 	}
-	b.WriteString(st.Muted.Render(about + " Calling hours are the contact's local time."))
+	// wrapped to the width: a line wider than the screen would be cut
+	b.WriteString(st.Muted.Width(w).Render(about + " Calling hours are the contact's local time."))
 	return b.String()
 }
