@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -154,8 +155,39 @@ func (m callModel) init(d Deps) tea.Cmd {
 		if err == nil && len(ns) > 0 {
 			p.reuse = &ns[0]
 		}
+		if p.reuse == nil && d.Numbers != nil && !noPurchaseNeeded(ctx, d, p.area.AreaCode, &p) {
+			// A number would be bought: the organization maximum may refuse it.
+			if err := d.Numbers.CheckMaximum(ctx, set, "area code "+p.area.AreaCode); err != nil {
+				p.err, p.needReason = err, false
+				if dialer.ErrorKind(err) == dialer.ELIMIT {
+					p.err = dialer.Wrap(dialer.ELIMIT, err, dialer.ErrorMessage(err)+
+						" Raise the organization maximum in Settings, or release a number.")
+				}
+			}
+		}
 		return p
 	}
+}
+
+// noPurchaseNeeded reports whether no purchase is needed for area code ac after
+// all: an on-demand number bought for it elsewhere in the region is active
+// (p.reuse is set to it), or another caller's purchase for it is under way.
+func noPurchaseNeeded(ctx context.Context, d Deps, ac string, p *previewMsg) bool {
+	ns, err := d.Store.Numbers(ctx, dialer.NumberFilter{Kind: dialer.OnDemand,
+		Statuses: []dialer.NumberStatus{dialer.StatusActive, dialer.StatusPending}})
+	if err != nil {
+		return false
+	}
+	for i, n := range ns {
+		if n.ServesAreaCode != ac {
+			continue
+		}
+		if n.Status == dialer.StatusActive {
+			p.reuse = &ns[i]
+		}
+		return true
+	}
+	return false
 }
 
 func (m callModel) live() bool { return m.stage == stageLive }

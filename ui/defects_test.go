@@ -315,3 +315,43 @@ func TestSettingsExplanationWraps(t *testing.T) {
 		}
 	}
 }
+
+// The preview checks the organization maximum: a call that would need a new
+// number past it says it would be refused, before anything is bought; a call
+// that reuses a number is not held back.
+func TestPreviewChecksTheOrganizationMaximum(t *testing.T) {
+	deps := testDeps(t, agent)
+	set := dialer.DefaultSettings()
+	set.MaxNumbers = 1
+	if err := deps.Store.SaveSettings(context.Background(), set); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, New(deps), 100, 30)
+	d.until("Walter Skinner")
+	d.keys("enter") // 212: the one number allowed
+	d.until("will be bought: fee")
+	d.keys("enter")
+	d.until("Confirm to dial")
+	d.keys("enter")
+	d.until("Connected.")
+	d.keys("h")
+	d.until("How did it go?")
+	d.keys("esc")
+	d.until("1 of 4")
+	d.keys("down", "enter") // Zoë, 303: a second number would pass the maximum
+	s := d.until("would be refused")
+	if strings.Contains(s, "will be bought") || !strings.Contains(s, "1 of its maximum 1") {
+		t.Errorf("preview at the maximum:\n%s", s)
+	}
+	d.keys("enter") // nothing to go ahead with
+	d.keys("esc")
+	d.until("2 of 4")
+	if ns, _ := deps.Store.Numbers(context.Background(), dialer.NumberFilter{}); len(ns) != 1 {
+		t.Errorf("%d numbers after a refused preview", len(ns))
+	}
+	d.keys("up", "enter") // Walter again: the 212 number is reused
+	s = d.until("No fee.")
+	if strings.Contains(s, "refused") {
+		t.Errorf("a reused number was refused:\n%s", s)
+	}
+}
