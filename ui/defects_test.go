@@ -262,7 +262,7 @@ func TestKeypadSettingFallsBackToTerminalInTheUI(t *testing.T) {
 		t.Fatalf("recorded %+v %v", calls, err)
 	}
 	d.keys("esc", "4")
-	if s := d.until("Organization maximum"); !strings.Contains(s, "confirm in the terminal") {
+	if s := d.until("Organization maximum"); !strings.Contains(s, "UI calls confirm here") {
 		t.Errorf("settings do not say keypad falls back:\n%s", s)
 	}
 }
@@ -353,5 +353,18 @@ func TestPreviewChecksTheOrganizationMaximum(t *testing.T) {
 	s = d.until("No fee.")
 	if strings.Contains(s, "refused") {
 		t.Errorf("a reused number was refused:\n%s", s)
+	}
+}
+
+// The first-run form's help names the quit key that works there: q is text
+// in its fields.
+func TestSetupHelpNamesAWorkingQuitKey(t *testing.T) {
+	d := newDriver(t, New(testDeps(t, dialer.Agent{})), 80, 24)
+	s := d.until("Welcome to dialer")
+	if !strings.Contains(s, "ctrl+c quit") || strings.Contains(s, "• q quit") {
+		t.Errorf("setup help:\n%s", s)
+	}
+	if _, cmd := d.m.Update(keyMsg("ctrl+c")); cmd == nil {
+		t.Error("ctrl+c on the setup form does nothing")
 	}
 }

@@ -258,7 +258,7 @@ func (m settingsModel) view(st Styles, w int) string {
 	for i, f := range settingFields {
 		line := pad(f, 22) + " " + m.value(i)
 		if i == confirmField && m.set.Confirm == dialer.ConfirmKeypad && !m.keypad {
-			line += " (no webhook URL: UI calls confirm in the terminal)"
+			line += " (no webhook URL: UI calls confirm here)"
 		}
 		if i == m.cursor && !m.editing {
 			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")

@@ -308,7 +308,7 @@ func (m Model) View() tea.View {
 	var keys help.KeyMap
 	switch {
 	case m.setup != nil:
-		body, keys = m.setup.view(m.st, m.w), keyHelp{short: []key.Binding{m.keys.Save, m.keys.Quit}}
+		body, keys = m.setup.view(m.st, m.w), keyHelp{short: []key.Binding{m.keys.Save, hint("ctrl+c", "quit")}} // q is text here
 	case m.call != nil:
 		body, keys = m.call.view(m.st, m.w, bodyH, m.now()), m.call.keyHelp(m.keys)
 	default:
