@@ -63,7 +63,7 @@ type keyHelp struct {
 func (k keyHelp) ShortHelp() []key.Binding  { return k.short }
 func (k keyHelp) FullHelp() [][]key.Binding { return k.full }
 
-// screenHelp is the full-help columns every screen shares: moving between
+// screenHelp is the full-help column every screen shares: moving between
 // screens, help and quit. digits: the bare digits work there (no text field
 // has the keyboard).
 func screenHelp(k KeyMap, digits bool) [][]key.Binding {
@@ -71,5 +71,6 @@ func screenHelp(k KeyMap, digits bool) [][]key.Binding {
 	if digits {
 		moves = append(moves, hint("1…4", "screen by number"))
 	}
-	return [][]key.Binding{moves, {k.Help, k.Quit}}
+	// one column: a second would not fit 80 columns beside the contacts'
+	return [][]key.Binding{append(moves, k.Help, k.Quit)}
 }
