@@ -142,10 +142,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tickEvery() // the call screen's timers read the clock in View
 	case statusMsg:
 		m.status = string(msg)
-		return m, m.fadeStatus(noticeFade)
+		fade = m.fadeStatus(noticeFade) // before the return reads m
+		return m, fade
 	case errorStatusMsg:
 		m.status = string(msg)
-		return m, m.fadeStatus(errorFade)
+		fade = m.fadeStatus(errorFade)
+		return m, fade
 	case statusFadeMsg:
 		if msg.n == m.statusN {
 			m.status = ""
@@ -162,7 +164,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setup = nil
 		m.status = "Welcome, " + msg.agent.Name + ". Calls ring " + msg.agent.Phone + " first."
 		m.settings.agent = msg.agent
-		return m, m.fadeStatus(noticeFade)
+		fade = m.fadeStatus(noticeFade)
+		return m, fade
 	case callEndedMsg:
 		// back to the contacts after the disposition was picked; the
 		// called contact's row and detail show the new call
