@@ -71,8 +71,8 @@ func (d Deps) keypadWorks() bool {
 	return d.Calls != nil && d.Calls.KeypadActionURL != "" && d.Calls.StatusCallbackURL != ""
 }
 
-// confirmModes are the confirmation modes that work here, with what each
-// does.
+// confirmModes are the confirmation modes that work here, in the order
+// the picker lists them.
 func (m settingsModel) confirmModes() []dialer.ConfirmMode {
 	modes := []dialer.ConfirmMode{dialer.ConfirmTerminal, dialer.ConfirmAuto}
 	if m.keypad {
