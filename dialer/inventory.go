@@ -103,6 +103,23 @@ func (r *Reservations) Release(ctx context.Context, id int64) (Number, error) {
 	return n, nil
 }
 
+// CheckMaximum reports, reading only, whether one more number may be bought
+// now: ELIMIT when the live numbers (LiveStatuses) already reach the
+// organization maximum, the rule the store applies when a purchase starts
+// (ClaimNumber, StartPurchase). A preview asks it; the purchase is still
+// decided in the store's transaction.
+func (r *Reservations) CheckMaximum(ctx context.Context, set Settings, what string) error {
+	live, err := r.Store.Numbers(ctx, NumberFilter{Statuses: LiveStatuses})
+	if err != nil {
+		return err
+	}
+	if len(live) >= set.MaxNumbers {
+		return Errorf(ELIMIT, "The organization already has %d of its maximum %d numbers: a new number for %s would be refused.",
+			len(live), set.MaxNumbers, what)
+	}
+	return nil
+}
+
 func (r *Reservations) purchaseTimeout() time.Duration {
 	return durOr(r.PurchaseTimeout, defaultPurchaseTime)
 }

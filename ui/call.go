@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -28,7 +29,29 @@ const (
 )
 
 // Dispositions the agent picks from when a call ends.
-var Dispositions = []string{"Interested", "Call back", "Not interested", "Left voicemail", "Wrong number", "Do not call again"}
+var Dispositions = []string{"Interested", "Call back", "Not interested", "Left voicemail", "No answer", "Busy", "Wrong number", "Do not call again"}
+
+// suggestedDisposition is the disposition the picker starts on for how the
+// call ended. ok is false when nobody was reached (the agent's phone was not
+// answered or could not ring, the contact was never dialed, or the call was
+// hung up while ringing): there is nothing to pick.
+func suggestedDisposition(o dialer.Outcome) (pick int, ok bool) {
+	want := ""
+	switch o {
+	case dialer.OutcomeAnswered:
+		want = "Interested"
+	case dialer.OutcomeVoicemail:
+		want = "Left voicemail"
+	case dialer.OutcomeBusy:
+		want = "Busy"
+	case dialer.OutcomeNoAnswer:
+		want = "No answer"
+	case dialer.OutcomeFailed: // Twilio: most likely a number that does not exist
+		want = "Wrong number"
+	}
+	pick = slices.Index(Dispositions, want)
+	return max(pick, 0), pick >= 0
+}
 
 type callModel struct {
 	contact   dialer.Contact
@@ -48,6 +71,7 @@ type callModel struct {
 	err       error
 	record    *dialer.Call
 	pick      int
+	picking   bool // the call reached someone: the agent picks a disposition
 	quitAfter bool
 	phones    phoneCache // the numbers shown, formatted once (the spinner redraws often)
 }
@@ -59,6 +83,9 @@ type previewMsg struct {
 	mode       dialer.ConfirmMode
 	err        error
 	needReason bool
+	// keypadFallback: the setting is keypad, which needs a webhook URL the
+	// UI does not have; its calls confirm in the terminal instead.
+	keypadFallback bool
 }
 
 type sessionMsg struct {
@@ -110,6 +137,9 @@ func (m callModel) init(d Deps) tea.Cmd {
 			return previewMsg{err: err}
 		}
 		p := previewMsg{mode: set.Confirm, fee: set.ReservationFee}
+		if p.mode == dialer.ConfirmKeypad && !d.keypadWorks() {
+			p.mode, p.keypadFallback = dialer.ConfirmTerminal, true
+		}
 		p.area, err = dialer.LocalArea(c)
 		if err != nil {
 			p.err = err
@@ -126,16 +156,47 @@ func (m callModel) init(d Deps) tea.Cmd {
 		if err == nil && len(ns) > 0 {
 			p.reuse = &ns[0]
 		}
+		if p.reuse == nil && d.Numbers != nil && !noPurchaseNeeded(ctx, d, p.area.AreaCode, &p) {
+			// A number would be bought: the organization maximum may refuse it.
+			if err := d.Numbers.CheckMaximum(ctx, set, "area code "+p.area.AreaCode); err != nil {
+				p.err, p.needReason = err, false
+				if dialer.ErrorKind(err) == dialer.ELIMIT {
+					p.err = dialer.Wrap(dialer.ELIMIT, err, dialer.ErrorMessage(err)+
+						" Raise the organization maximum in Settings, or release a number.")
+				}
+			}
+		}
 		return p
 	}
+}
+
+// noPurchaseNeeded reports whether no purchase is needed for area code ac after
+// all: an on-demand number bought for it elsewhere in the region is active
+// (p.reuse is set to it), or another caller's purchase for it is under way.
+func noPurchaseNeeded(ctx context.Context, d Deps, ac string, p *previewMsg) bool {
+	ns, err := d.Store.Numbers(ctx, dialer.NumberFilter{Kind: dialer.OnDemand,
+		Statuses: []dialer.NumberStatus{dialer.StatusActive, dialer.StatusPending}})
+	if err != nil {
+		return false
+	}
+	for i, n := range ns {
+		if n.ServesAreaCode != ac {
+			continue
+		}
+		if n.Status == dialer.StatusActive {
+			p.reuse = &ns[i]
+		}
+		return true
+	}
+	return false
 }
 
 func (m callModel) live() bool { return m.stage == stageLive }
 
 func (m callModel) start(d Deps, reason string) tea.Cmd {
-	c, agent := m.contact, d.Agent
+	c, agent, mode := m.contact, d.Agent, m.preview.mode
 	return func() tea.Msg {
-		s, err := d.Calls.Start(d.Context, dialer.CallOptions{Contact: c, Agent: agent, OverrideReason: reason})
+		s, err := d.Calls.Start(d.Context, dialer.CallOptions{Contact: c, Agent: agent, Confirm: mode, OverrideReason: reason})
 		return sessionMsg{s: s, err: err}
 	}
 }
@@ -183,6 +244,7 @@ func (m callModel) update(msg tea.Msg, d Deps, k KeyMap) (callModel, tea.Cmd) {
 				m.stage = stageFailed
 			} else {
 				m.stage = stageEnded
+				m.pick, m.picking = suggestedDisposition(ev.Call.Outcome)
 			}
 			if m.quitAfter {
 				return m, tea.Quit
@@ -320,6 +382,10 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 		}
 	case stageEnded:
 		switch {
+		case !m.picking:
+			if s == "enter" || s == "esc" || s == "q" {
+				return m, func() tea.Msg { return callEndedMsg{} }
+			}
 		case key.Matches(msg, k.Up):
 			m.pick = max(0, m.pick-1)
 		case key.Matches(msg, k.Down):
@@ -364,6 +430,9 @@ func (m callModel) keyHelp(k KeyMap) help.KeyMap {
 		}
 		return keyHelp{short: short}
 	case stageEnded:
+		if !m.picking {
+			return keyHelp{short: []key.Binding{hint("enter", "back")}}
+		}
 		return keyHelp{short: []key.Binding{k.Up, k.Down, hint("enter", "save outcome"), hint("esc", "skip")}}
 	}
 	return keyHelp{short: []key.Binding{hint("esc", "back")}}
@@ -400,7 +469,17 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 			} else {
 				b.WriteString("A new local number for area code " + p.area.AreaCode + " will be bought: fee " + st.Money.Render(p.fee.String()) + ", once.\n")
 			}
-			b.WriteString(st.Muted.Render("Your phone rings first; the contact is dialed when you confirm.") + "\n\n")
+			if p.keypadFallback {
+				b.WriteString(st.Warn.Width(w).Render("Confirmation is set to keypad, which needs a webhook URL the UI does not have: you confirm here instead.") + "\n")
+			}
+			switch p.mode {
+			case dialer.ConfirmAuto:
+				b.WriteString(st.Muted.Render("Your phone rings first; the contact is dialed as soon as you answer.") + "\n\n")
+			case dialer.ConfirmKeypad:
+				b.WriteString(st.Muted.Render("Your phone rings first; the contact is dialed when you press a key on it.") + "\n\n")
+			default:
+				b.WriteString(st.Muted.Render("Your phone rings first; the contact is dialed when you confirm.") + "\n\n")
+			}
 			b.WriteString(st.Key.Render("enter") + " call   " + st.Key.Render("esc") + " cancel")
 		}
 	case stageReason:
@@ -433,6 +512,10 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 				cost = total.String()
 			}
 			b.WriteString("\n" + st.Title.Render("Total ") + cost + st.Muted.Render("  (Twilio prices calls minutes after they end)") + "\n\n")
+			if !m.picking {
+				b.WriteString(st.Muted.Render("Nobody was reached: no outcome to record.") + "\n")
+				return b.String()
+			}
 			b.WriteString(st.Title.Render("How did it go?") + "\n")
 			for i, d := range Dispositions {
 				if i == m.pick {

@@ -363,13 +363,13 @@ func (m contactsModel) keyHelp(k KeyMap) help.KeyMap {
 		return keyHelp{
 			short: []key.Binding{hint("enter", "call"), hint("↑/↓", "move"), hint("esc", "clear · browse"), hint("tab", "next screen"), hint("ctrl+c", "quit")},
 			full: [][]key.Binding{{hint("enter", "call"), hint("esc", "clear, then browse with vi keys")},
-				{hint("↑/ctrl+k", "up"), hint("↓/ctrl+j", "down"), hint("pgup/pgdn", "page"), hint("home/end", "top/bottom")}, {k.NextTab, k.PrevTab}},
+				{hint("↑/ctrl+k", "up"), hint("↓/ctrl+j", "down"), hint("pgup/pgdn", "page"), hint("home/end", "top/bottom")}, {k.NextTab, k.PrevTab, k.Jump}},
 		}
 	}
 	return keyHelp{
 		short: []key.Binding{k.Call, k.Filter, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
-		full: [][]key.Binding{{k.Call, k.Filter, k.ClearFilter}, {k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-			{k.Contacts, k.Numbers, k.Calls, k.Settings}, {k.Help, k.Quit}},
+		full: append([][]key.Binding{{k.Call, k.Filter, k.ClearFilter}, {k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}},
+			screenHelp(k, true)...),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/dialer/display"
@@ -109,7 +110,10 @@ func (m historyModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (history
 }
 
 func (m historyModel) keyHelp(k KeyMap) help.KeyMap {
-	return keyHelp{short: []key.Binding{k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit}}
+	return keyHelp{
+		short: []key.Binding{k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
+		full:  append([][]key.Binding{{k.Refresh}, {k.Up, k.Down}}, screenHelp(k, true)...),
+	}
 }
 
 func (m historyModel) view(st Styles, w, h int) string {
@@ -122,19 +126,27 @@ func (m historyModel) view(st Styles, w, h int) string {
 		spend += " · " + display.Plural(m.pending, "call's price", "calls' prices") + " pending"
 	}
 	b.WriteString(st.Title.Render(spend) + "\n")
-	legW := 24
-	b.WriteString(st.Muted.Render(pad("WHEN", 12)+" "+pad("CONTACT", 16)+" "+pad("OUTCOME", 11)+" "+pad("YOUR LEG", legW)+" "+pad("CONTACT LEG", legW)+" TOTAL") + "\n")
 	rows := max(1, h-2)
 	offset := max(0, m.cursor-rows+1)
+	totals := make([]string, 0, rows)
+	totalW := len("TOTAL")
 	for i := offset; i < len(m.calls) && i < offset+rows; i++ {
-		c := m.calls[i]
-		total, known, _ := c.Total()
+		total, known, _ := m.calls[i].Total()
 		tot := "pending"
 		if known {
 			tot = total.String()
 		}
-		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], 16) + " " + pad(outcomeText(c.Outcome), 11) + " " +
-			pad(legText(c, dialer.AgentLeg), legW) + " " + pad(legText(c, dialer.ContactLeg), legW) + " " + tot
+		totals = append(totals, tot)
+		totalW = max(totalW, ansi.StringWidth(tot))
+	}
+	cols := historyColumnsFor(w, totalW)
+	legW := cols.leg
+	b.WriteString(st.Muted.Render(pad("WHEN", 12)+" "+pad("CONTACT", cols.contact)+" "+pad("OUTCOME", 11)+" "+pad("YOUR LEG", legW)+" "+pad("CONTACT LEG", legW)+" TOTAL") + "\n")
+	for i := offset; i < len(m.calls) && i < offset+rows; i++ {
+		c := m.calls[i]
+		tot := totals[i-offset]
+		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], cols.contact) + " " + pad(outcomeText(c.Outcome), 11) + " " +
+			pad(legText(c, dialer.AgentLeg, cols.rates), legW) + " " + pad(legText(c, dialer.ContactLeg, cols.rates), legW) + " " + tot
 		if i == m.cursor {
 			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")
 		} else {
@@ -147,8 +159,32 @@ func (m historyModel) view(st Styles, w, h int) string {
 	return b.String()
 }
 
-// legText is a leg's duration, per-minute rate and price.
-func legText(c dialer.Call, role dialer.LegRole) string {
+// historyColumns are the widths of the Calls screen's columns that give
+// way to a narrow terminal.
+type historyColumns struct {
+	contact, leg int
+	rates        bool // the legs show their per-minute rates
+}
+
+// historyColumnsFor fits the columns to w so that TOTAL (totalW wide) always
+// shows whole: the contact's name and the legs give way first, the legs
+// dropping their rates before they are cut.
+func historyColumnsFor(w, totalW int) historyColumns {
+	const fixed = 12 + 11 + 5 // WHEN, OUTCOME and the five spaces between columns
+	room := w - fixed - totalW
+	switch {
+	case room >= 16+2*24: // the full legs; what is left goes to the name
+		return historyColumns{contact: min(30, room-2*24), leg: 24, rates: true}
+	case room >= 10+2*14: // "1:05 0.0140" per leg
+		return historyColumns{contact: min(16, room-2*14), leg: 14}
+	default:
+		leg := max(5, (room-8)/2)
+		return historyColumns{contact: max(1, room-2*leg), leg: leg}
+	}
+}
+
+// legText is a leg's duration, per-minute rate (with rates) and price.
+func legText(c dialer.Call, role dialer.LegRole, rates bool) string {
 	l, ok := c.Leg(role)
 	if !ok {
 		return "-"
@@ -160,6 +196,9 @@ func legText(c dialer.Call, role dialer.LegRole) string {
 	price := "pending"
 	if l.Price != nil {
 		price = l.Price.Amount.String()
+	}
+	if !rates {
+		return clock(l.Duration) + " " + price
 	}
 	return clock(l.Duration) + " @" + rate + "/m " + price
 }

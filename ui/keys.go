@@ -10,6 +10,9 @@ type KeyMap struct {
 	NextTab, PrevTab, Contacts, Numbers     key.Binding
 	Calls, Settings, Help, Quit, Refresh    key.Binding
 	StatusFilter                            key.Binding
+	// Jump picks a screen by its number from every screen, even while a
+	// text field has the keyboard (where the digits alone are text).
+	Jump key.Binding
 }
 
 // DefaultKeyMap is the key map with arrows and vi keys.
@@ -42,6 +45,7 @@ func DefaultKeyMap() KeyMap {
 		Quit:         b("q", "quit", "q", "ctrl+c"),
 		Refresh:      b("r", "refresh", "r"),
 		StatusFilter: b("s", "status filter", "s"),
+		Jump:         b("alt+1…4", "screen, even typing", "alt+1", "alt+2", "alt+3", "alt+4"),
 	}
 }
 
@@ -58,3 +62,15 @@ type keyHelp struct {
 
 func (k keyHelp) ShortHelp() []key.Binding  { return k.short }
 func (k keyHelp) FullHelp() [][]key.Binding { return k.full }
+
+// screenHelp is the full-help column every screen shares: moving between
+// screens, help and quit. digits: the bare digits work there (no text field
+// has the keyboard).
+func screenHelp(k KeyMap, digits bool) [][]key.Binding {
+	moves := []key.Binding{k.NextTab, k.PrevTab, k.Jump}
+	if digits {
+		moves = append(moves, hint("1…4", "screen by number"))
+	}
+	// one column: a second would not fit 80 columns beside the contacts'
+	return [][]key.Binding{append(moves, k.Help, k.Quit)}
+}

@@ -90,7 +90,10 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 }
 
 func (m numbersModel) keyHelp(k KeyMap) help.KeyMap {
-	return keyHelp{short: []key.Binding{k.StatusFilter, k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit}}
+	return keyHelp{
+		short: []key.Binding{k.StatusFilter, k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
+		full:  append([][]key.Binding{{k.StatusFilter, k.Refresh}, {k.Up, k.Down, k.Top, k.Bottom}}, screenHelp(k, true)...),
+	}
 }
 
 func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
@@ -152,7 +155,7 @@ func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
 			if n.AgentID != 0 {
 				agent = fmt.Sprintf("#%d", n.AgentID)
 			}
-			line += " " + pad(n.FriendlyName, 20) + " " + agent
+			line += " " + pad(friendlyName(n), 20) + " " + agent
 		}
 		if i == m.cursor {
 			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")
@@ -164,4 +167,13 @@ func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
 		b.WriteString(st.Muted.Render("No numbers. One is bought the first time a call needs it in an area code.") + "\n")
 	}
 	return b.String()
+}
+
+// friendlyName is a number's name as people gave it: "—" when it is only the
+// tag dialer bought it under (dialer:<instance>:<id>), which stays internal.
+func friendlyName(n dialer.Number) string {
+	if _, _, ok := dialer.ParseTag(n.FriendlyName); ok || n.FriendlyName == "" {
+		return "—"
+	}
+	return n.FriendlyName
 }

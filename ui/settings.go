@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,7 +24,13 @@ type settingsModel struct {
 	editing bool
 	input   textinput.Model
 	err     string
+	// keypad: keypad confirmation can work here (the calls have webhook
+	// URLs). The UI never has them today: it offers terminal and auto.
+	keypad bool
+	choice int // the confirmation mode picked, while editing it
 }
+
+const confirmField = 5 // "Confirmation" in settingFields: picked, not typed
 
 var settingFields = []string{"Your name", "Your phone", "Reservation fee", "Reservation days", "Calling hours",
 	"Confirmation", "Organization maximum"}
@@ -56,7 +63,29 @@ func loadSettings(d Deps) tea.Cmd {
 func newSettings(d Deps) settingsModel {
 	in := textinput.New()
 	in.SetWidth(40)
-	return settingsModel{agent: d.Agent, input: in}
+	return settingsModel{agent: d.Agent, input: in, keypad: d.keypadWorks()}
+}
+
+// keypadWorks reports whether calls can use keypad confirmation: it needs a
+// public webhook URL, which only `dialer call --webhook-url` sets up.
+func (d Deps) keypadWorks() bool {
+	return d.Calls != nil && d.Calls.KeypadActionURL != "" && d.Calls.StatusCallbackURL != ""
+}
+
+// confirmModes are the confirmation modes that work here, in the order
+// the picker lists them.
+func (m settingsModel) confirmModes() []dialer.ConfirmMode {
+	modes := []dialer.ConfirmMode{dialer.ConfirmTerminal, dialer.ConfirmAuto}
+	if m.keypad {
+		modes = append(modes, dialer.ConfirmKeypad)
+	}
+	return modes
+}
+
+var confirmHelp = map[dialer.ConfirmMode]string{
+	dialer.ConfirmTerminal: "you answer, then confirm here to dial the contact",
+	dialer.ConfirmAuto:     "the contact is dialed as soon as you answer",
+	dialer.ConfirmKeypad:   "you answer, then press a key on your phone",
 }
 
 func (m settingsModel) load(d Deps) tea.Cmd {
@@ -79,7 +108,7 @@ func (m settingsModel) value(i int) string {
 		return strconv.Itoa(s.ReservationDays)
 	case 4:
 		return s.CallingHours.String()
-	case 5:
+	case confirmField:
 		return string(s.Confirm)
 	case 6:
 		return strconv.Itoa(s.MaxNumbers)
@@ -110,8 +139,11 @@ func (m settingsModel) apply(v string) (dialer.Settings, dialer.Agent, error) {
 		}
 	case 4:
 		s.CallingHours, err = dialer.ParseCallingHours(v)
-	case 5:
+	case confirmField:
 		s.Confirm, err = dialer.ParseConfirmMode(v)
+		if err == nil && s.Confirm == dialer.ConfirmKeypad && !m.keypad {
+			err = dialer.Errorf(dialer.EINVALID, "keypad confirmation needs a public webhook URL, which the UI does not have: choose terminal or auto")
+		}
 	case 6:
 		s.MaxNumbers, err = strconv.Atoi(v)
 		if err != nil {
@@ -140,13 +172,24 @@ func (m settingsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (settin
 			return m, nil
 		}
 		if m.editing {
+			value := m.input.Value()
+			if m.cursor == confirmField {
+				modes := m.confirmModes()
+				switch {
+				case key.Matches(msg, k.Up), msg.String() == "left":
+					m.choice = max(0, m.choice-1)
+				case key.Matches(msg, k.Down), msg.String() == "right":
+					m.choice = min(len(modes)-1, m.choice+1)
+				}
+				value = string(modes[m.choice])
+			}
 			switch msg.String() {
 			case "esc":
 				m.editing, m.err = false, ""
 				m.input.Blur()
 				return m, nil
 			case "enter":
-				s, a, err := m.apply(m.input.Value())
+				s, a, err := m.apply(value)
 				if err != nil {
 					m.err = dialer.ErrorMessage(err)
 					return m, nil // nothing saved: the old value stands
@@ -168,6 +211,9 @@ func (m settingsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (settin
 					return settingsAppliedMsg{set: s, saved: true}
 				}
 			}
+			if m.cursor == confirmField {
+				return m, nil
+			}
 			var cmd tea.Cmd
 			m.input, cmd = m.input.Update(msg)
 			return m, cmd
@@ -177,6 +223,10 @@ func (m settingsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (settin
 			m.cursor = max(0, m.cursor-1)
 		case key.Matches(msg, k.Down):
 			m.cursor = min(len(settingFields)-1, m.cursor+1)
+		case msg.String() == "enter" && m.loaded && m.cursor == confirmField:
+			m.editing = true
+			m.choice = max(0, slices.Index(m.confirmModes(), m.set.Confirm))
+			return m, nil
 		case msg.String() == "enter" && m.loaded:
 			m.editing = true
 			m.input.Prompt = settingFields[m.cursor] + ": "
@@ -189,10 +239,16 @@ func (m settingsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (settin
 }
 
 func (m settingsModel) keyHelp(k KeyMap) help.KeyMap {
+	if m.editing && m.cursor == confirmField {
+		return keyHelp{short: []key.Binding{k.Up, k.Down, hint("enter", "choose"), k.Cancel}}
+	}
 	if m.editing {
 		return keyHelp{short: []key.Binding{k.Save, k.Cancel}}
 	}
-	return keyHelp{short: []key.Binding{hint("enter", "edit"), k.Up, k.Down, k.NextTab, k.Help, k.Quit}}
+	return keyHelp{
+		short: []key.Binding{hint("enter", "edit"), k.Up, k.Down, k.NextTab, k.Help, k.Quit},
+		full:  append([][]key.Binding{{hint("enter", "edit the field"), k.Up, k.Down}}, screenHelp(k, true)...),
+	}
 }
 
 func (m settingsModel) view(st Styles, w int) string {
@@ -202,6 +258,9 @@ func (m settingsModel) view(st Styles, w int) string {
 	var b strings.Builder
 	for i, f := range settingFields {
 		line := pad(f, 22) + " " + m.value(i)
+		if i == confirmField && m.set.Confirm == dialer.ConfirmKeypad && !m.keypad {
+			line += " (no webhook URL: UI calls confirm here)"
+		}
 		if i == m.cursor && !m.editing {
 			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")
 		} else {
@@ -209,12 +268,29 @@ func (m settingsModel) view(st Styles, w int) string {
 		}
 	}
 	b.WriteString("\n")
-	if m.editing {
+	switch {
+	case m.editing && m.cursor == confirmField:
+		for i, mode := range m.confirmModes() {
+			line := pad(string(mode), 9) + " " + confirmHelp[mode]
+			if i == m.choice {
+				b.WriteString(st.Selected.Render("› "+line) + "\n")
+			} else {
+				b.WriteString("  " + line + "\n")
+			}
+		}
+	case m.editing:
 		b.WriteString(m.input.View() + "\n")
 	}
 	if m.err != "" {
-		b.WriteString(st.Error.Render(m.err) + "\n")
+		b.WriteString(st.Error.Width(w).Render(m.err) + "\n")
 	}
-	b.WriteString(st.Muted.Render("Confirmation: terminal (confirm here), auto, or keypad (needs a webhook URL). Calling hours are the contact's local time."))
+	about := "Confirmation: terminal (you confirm here) or auto (dialed as soon as you answer)."
+	if m.keypad {
+		about = "Confirmation: terminal (you confirm here), auto (dialed as soon as you answer) or keypad (a key on your phone)."
+	} else {
+		about += " Keypad confirmation (a key on your phone) needs a public webhook URL: only the command line has one."
+	}
+	// wrapped to the width: a line wider than the screen would be cut
+	b.WriteString(st.Muted.Width(w).Render(about + " Calling hours are the contact's local time."))
 	return b.String()
 }

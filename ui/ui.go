@@ -60,6 +60,7 @@ type Model struct {
 	tab      tab
 	fullHelp bool
 	status   string // last error or notice, in plain words
+	statusN  uint64 // counts the status lines shown: a fade clears only its own
 
 	setup    *setupModel // first run: the agent's profile
 	contacts contactsModel
@@ -106,10 +107,28 @@ func tickEvery() tea.Cmd {
 // statusMsg shows a sentence on the status line.
 type statusMsg string
 
-func errStatus(err error) tea.Msg { return statusMsg(dialer.ErrorMessage(err)) }
+// errorStatusMsg shows an error on the status line: it stays longer.
+type errorStatusMsg string
+
+func errStatus(err error) tea.Msg { return errorStatusMsg(dialer.ErrorMessage(err)) }
+
+// How long a notice and an error stay on the status line.
+var noticeFade, errorFade = 5 * time.Second, 15 * time.Second
+
+// statusFadeMsg clears the status line if it still shows status line n.
+type statusFadeMsg struct{ n uint64 }
+
+// fadeStatus clears the status line just set after d, unless a newer one
+// has replaced it by then.
+func (m *Model) fadeStatus(d time.Duration) tea.Cmd {
+	m.statusN++
+	n := m.statusN
+	return tea.Tick(d, func(time.Time) tea.Msg { return statusFadeMsg{n} })
+}
 
 // Update routes messages: global keys first, then the screen in front.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var fade tea.Cmd // the status line set here fades
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
@@ -124,10 +143,21 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tickEvery() // the call screen's timers read the clock in View
 	case statusMsg:
 		m.status = string(msg)
+		fade = m.fadeStatus(noticeFade) // before the return reads m
+		return m, fade
+	case errorStatusMsg:
+		m.status = string(msg)
+		fade = m.fadeStatus(errorFade)
+		return m, fade
+	case statusFadeMsg:
+		if msg.n == m.statusN {
+			m.status = ""
+		}
 		return m, nil
 	case settingsAppliedMsg:
 		if msg.saved {
 			m.status = "Settings saved."
+			fade = m.fadeStatus(noticeFade)
 		}
 		// and on to the screens that follow the settings
 	case agentSavedMsg:
@@ -135,7 +165,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setup = nil
 		m.status = "Welcome, " + msg.agent.Name + ". Calls ring " + msg.agent.Phone + " first."
 		m.settings.agent = msg.agent
-		return m, nil
+		fade = m.fadeStatus(noticeFade)
+		return m, fade
 	case callEndedMsg:
 		// back to the contacts after the disposition was picked; the
 		// called contact's row and detail show the new call
@@ -160,6 +191,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m.switchTab((m.tab + 1) % 4)
 			case key.Matches(k, m.keys.PrevTab):
 				return m.switchTab((m.tab + 3) % 4)
+			case key.Matches(k, m.keys.Jump):
+				return m.switchTab(tab(k.Code - '1'))
 			}
 		}
 		// Tab and shift+tab never get here: !typing() implies the block
@@ -186,7 +219,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Keys go to the screen in front; every other message goes to whoever
 	// it is for (a search result lands even while the setup form is open).
 	_, isKey := msg.(tea.KeyPressMsg)
-	var cmds []tea.Cmd
+	cmds := []tea.Cmd{fade}
 	if m.setup != nil {
 		s, cmd := m.setup.update(msg, m.d)
 		m.setup = &s
@@ -279,7 +312,7 @@ func (m Model) View() tea.View {
 	var keys help.KeyMap
 	switch {
 	case m.setup != nil:
-		body, keys = m.setup.view(m.st, m.w), keyHelp{short: []key.Binding{m.keys.Save, m.keys.Quit}}
+		body, keys = m.setup.view(m.st, m.w), keyHelp{short: []key.Binding{m.keys.Save, hint("ctrl+c", "quit")}} // q is text here
 	case m.call != nil:
 		body, keys = m.call.view(m.st, m.w, bodyH, m.now()), m.call.keyHelp(m.keys)
 	default:
@@ -327,8 +360,14 @@ func (m Model) header() string {
 	if m.d.Sandbox {
 		parts = append(parts, m.st.Sandbox.Render("SANDBOX"))
 	}
+	// The digits pick screens only where no text field has the keyboard:
+	// the header shows them only there.
+	digits := m.setup == nil && m.call == nil && !m.typing()
 	for i, name := range tabNames {
-		label := fmt.Sprintf("%d %s", i+1, name)
+		label := name
+		if digits {
+			label = fmt.Sprintf("%d %s", i+1, name)
+		}
 		if tab(i) == m.tab && m.setup == nil && m.call == nil {
 			parts = append(parts, m.st.ActiveTab.Render(label))
 		} else {
