@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case err == nil || errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "dialer: %s\n", ue.msg)
+		fmt.Fprintf(stderr, "dialer: %s\n", display.Line(ue.msg))
 		return 2
 	default:
 		// An error can quote a contact's name: shown inert.
