@@ -233,6 +233,8 @@ func (o Outcome) Phrase() string {
 		return "agent didn't answer"
 	case OutcomeAgentFailed:
 		return "agent's phone failed"
+	case OutcomeUnknown:
+		return "end not confirmed"
 	case "":
 		return "in progress"
 	}

@@ -38,7 +38,7 @@ var Dispositions = []string{"Interested", "Call back", "Not interested", "Left v
 func suggestedDisposition(o dialer.Outcome) (pick int, ok bool) {
 	want := ""
 	switch o {
-	case dialer.OutcomeAnswered:
+	case dialer.OutcomeAnswered, dialer.OutcomeUnknown: // unknown: the agent knows whom they reached
 		want = "Interested"
 	case dialer.OutcomeVoicemail:
 		want = "Left voicemail"
