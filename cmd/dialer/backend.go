@@ -5,12 +5,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -78,26 +82,133 @@ func openBackend(ctx context.Context, e *env, p paths, log *slog.Logger) (*backe
 	if err != nil {
 		return nil, err
 	}
-	prov, err := twilio.New(twilio.Config{AccountSID: sandboxAccountSID, AuthToken: emu.token, BaseURL: emu.url, Logger: log})
+	if emu.hostPID != 0 && e.getenv("DIALER_SANDBOX_TIME_SCALE") != "" && emu.scale != scale {
+		fmt.Fprintf(e.stderr, "dialer: DIALER_SANDBOX_TIME_SCALE=%s is ignored: another dialer process (pid %d) runs the sandbox emulator at time scale %g\n",
+			e.getenv("DIALER_SANDBOX_TIME_SCALE"), emu.hostPID, emu.scale)
+	}
+	st := &sandboxTransport{base: http.DefaultTransport, emu: emu, dataDir: p.Data, scale: scale, log: log}
+	prov, err := twilio.New(twilio.Config{AccountSID: sandboxAccountSID, AuthToken: emu.token, BaseURL: emu.url, Logger: log,
+		HTTPClient: &http.Client{Transport: st}})
 	if err != nil {
-		emu.close()
+		st.close()
 		return nil, err
 	}
-	return &backend{provider: prov, sandbox: true, authToken: emu.token, timeScale: scale, close: emu.close}, nil
+	return &backend{provider: prov, sandbox: true, authToken: emu.token, timeScale: emu.scale, close: st.close}, nil
+}
+
+// sandboxTransport sends the adapter's requests to this data directory's
+// sandbox emulator wherever it runs now. When the process hosting it has
+// ended (the connection is refused), it takes the emulator over: it starts
+// one on the same state file, or joins the one another process started
+// first, and sends the request there. A refused connection proves the
+// request was never sent, so repeating it is safe even for a purchase.
+type sandboxTransport struct {
+	base    http.RoundTripper
+	dataDir string
+	scale   float64
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	emu    *sharedEmulator
+	hosted []func() // emulators this process runs, closed at the end
+	closed bool
+}
+
+func (t *sandboxTransport) current() *sharedEmulator {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.emu
+}
+
+func (t *sandboxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	emu := t.current()
+	resp, err := t.send(req, emu)
+	if err == nil || !refused(err) || req.Context().Err() != nil {
+		return resp, err
+	}
+	next, terr := t.takeOver(req.Context(), emu)
+	if terr != nil {
+		t.log.Warn("sandbox emulator gone and not taken over", "err", terr)
+		return nil, err
+	}
+	return t.send(req, next)
+}
+
+// send sends req to emu, with emu's token.
+func (t *sandboxTransport) send(req *http.Request, emu *sharedEmulator) (*http.Response, error) {
+	u, err := url.Parse(emu.url)
+	if err != nil {
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = u.Scheme, u.Host, ""
+	r.SetBasicAuth(sandboxAccountSID, emu.token)
+	if req.GetBody != nil {
+		if r.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+	}
+	return t.base.RoundTrip(r)
+}
+
+// takeOver replaces the emulator that stopped answering, once however many
+// requests found it gone.
+func (t *sandboxTransport) takeOver(ctx context.Context, gone *sharedEmulator) (*sharedEmulator, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, errors.New("closing")
+	}
+	if t.emu != gone {
+		return t.emu, nil // another request took it over already
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	next, err := shareEmulator(ctx, t.dataDir, t.scale, t.log)
+	if err != nil {
+		return nil, err
+	}
+	if next.hostPID == 0 {
+		t.hosted = append(t.hosted, next.close)
+		t.log.Info("took over the sandbox emulator", "url", next.url)
+	} else {
+		t.log.Info("joined the sandbox emulator of another process", "pid", next.hostPID, "url", next.url)
+	}
+	t.emu = next
+	return next, nil
+}
+
+func (t *sandboxTransport) close() {
+	t.mu.Lock()
+	t.closed = true
+	closers := append([]func(){t.emu.close}, t.hosted...)
+	t.mu.Unlock()
+	for _, c := range closers {
+		c()
+	}
+}
+
+// refused reports whether err proves that no connection was made.
+func refused(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // sharedEmulator is the sandbox emulator this process uses.
 type sharedEmulator struct {
 	url, token string
+	scale      float64
+	hostPID    int // the process that runs it; 0 when this one does
 	close      func()
 }
 
 // emulatorFile tells other processes where this data directory's emulator
 // listens. It is written by the process holding the lock on emulator.lock.
 type emulatorFile struct {
-	URL   string `json:"url"`
-	Token string `json:"token"`
-	PID   int    `json:"pid"`
+	URL   string  `json:"url"`
+	Token string  `json:"token"`
+	PID   int     `json:"pid"`
+	Scale float64 `json:"time_scale,omitempty"`
 }
 
 // shareEmulator gives every dialer process on one data directory the same
@@ -123,7 +234,10 @@ func shareEmulator(ctx context.Context, dataDir string, scale float64, log *slog
 		if b, err := os.ReadFile(infoPath); err == nil {
 			var info emulatorFile
 			if json.Unmarshal(b, &info) == nil && info.URL != "" && reachable(info.URL) {
-				return &sharedEmulator{url: info.URL, token: info.Token, close: func() {}}, nil
+				if info.Scale == 0 {
+					info.Scale = 1
+				}
+				return &sharedEmulator{url: info.URL, token: info.Token, scale: info.Scale, hostPID: info.PID, close: func() {}}, nil
 			}
 		}
 		if attempt > 50 {
@@ -158,7 +272,7 @@ func runEmulator(dataDir, infoPath string, lock *os.File, scale float64, log *sl
 		lock.Close()
 		return nil, fmt.Errorf("sandbox emulator: %w", err)
 	}
-	b, _ := json.Marshal(emulatorFile{URL: url, Token: token, PID: os.Getpid()})
+	b, _ := json.Marshal(emulatorFile{URL: url, Token: token, PID: os.Getpid(), Scale: scale})
 	tmp := infoPath + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o600); err == nil {
 		err = os.Rename(tmp, infoPath)
@@ -166,7 +280,7 @@ func runEmulator(dataDir, infoPath string, lock *os.File, scale float64, log *sl
 	if err != nil {
 		log.Warn("emulator address not shared", "err", err)
 	}
-	return &sharedEmulator{url: url, token: token, close: func() {
+	return &sharedEmulator{url: url, token: token, scale: scale, close: func() {
 		os.Remove(infoPath)
 		if err := emu.Close(); err != nil {
 			log.Error("emulator state not saved", "err", err)
