@@ -211,6 +211,10 @@ func callsCmd() *command {
 				if err != nil {
 					return err
 				}
+				note := ""
+				if c.EndedAt.IsZero() || c.Outcome == dialer.OutcomeUnknown {
+					c, note = checkOpenCall(ctx, e, c)
+				}
 				who, err := a.db.Contact(ctx, c.ContactID)
 				if err != nil {
 					return err
@@ -221,6 +225,9 @@ func callsCmd() *command {
 				}
 				j := toCallJSON(c, who, feesByID(charges))
 				if *o.(jsonOpt).json {
+					if note != "" {
+						fmt.Fprintln(e.stderr, "dialer: "+note)
+					}
 					return writeJSON(e.stdout, j)
 				}
 				// Names, reasons and provider text are shown inert.
@@ -247,7 +254,11 @@ func callsCmd() *command {
 						l.Rate.StringOr("unknown"), l.Price.StringOr("pending"), l.SID)
 				}
 				tw.row("", "", "", "", "Total", totalText(c), "")
-				return tw.flush(e.stdout)
+				if err := tw.flush(e.stdout); err != nil || note == "" {
+					return err
+				}
+				_, err = fmt.Fprintln(e.stdout, note)
+				return err
 			},
 		},
 		{
@@ -299,7 +310,7 @@ func callsCmd() *command {
 					return err
 				}
 				if fixed > 0 || len(open) > 0 {
-					if _, err := fmt.Fprintf(e.stdout, "Recorded the end of %d open calls; %d still open (live at the provider, or it cannot be reached).\n", fixed, len(open)); err != nil {
+					if _, err := fmt.Fprintf(e.stdout, "Recorded the end of %s; %d still open (live at the provider, or it cannot be reached).\n", display.Plural(fixed, "open call", "open calls"), len(open)); err != nil {
 						return err
 					}
 				}
@@ -412,4 +423,28 @@ func csvSafe(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// checkOpenCall asks the provider how a call whose end is not known for
+// sure ended, and records it (as backfill does). It returns the call as
+// recorded then, and a sentence when its end is still not known.
+func checkOpenCall(ctx context.Context, e *env, c dialer.Call) (dialer.Call, string) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	a, closeAll, err := openApp(ctx, e)
+	if err != nil {
+		return c, "Its end is not confirmed, and the provider could not be asked: " + dialer.ErrorMessage(err)
+	}
+	defer closeAll()
+	if _, err := a.calls().Repair(ctx); err != nil {
+		return c, "Its end is not confirmed, and the provider could not be asked: " + dialer.ErrorMessage(err)
+	}
+	now, err := a.db.Call(ctx, c.ID)
+	if err != nil {
+		return c, ""
+	}
+	if now.EndedAt.IsZero() || now.Outcome == dialer.OutcomeUnknown {
+		return now, "Its end is not confirmed: the provider reports the call live, or could not be reached. `dialer calls backfill` asks again."
+	}
+	return now, ""
 }

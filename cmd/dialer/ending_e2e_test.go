@@ -195,6 +195,10 @@ func TestSigtermWhileProviderIsGone(t *testing.T) {
 		t.Fatalf("record after SIGTERM: %+v", calls)
 	}
 
+	if out := runBin(t, bin, live, "calls", "show", fmt.Sprint(calls[0].ID)); !strings.Contains(out, "Its end is not confirmed") {
+		t.Fatalf("calls show of the open call, provider still gone: %s", out)
+	}
+
 	// The provider is back: backfill records the true end.
 	_, url2 := startEmulatorProcess(t, bin, env, state)
 	back := append(env, "DIALER_TWILIO_BASE_URL="+url2)
