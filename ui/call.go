@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/dialer/display"
@@ -494,7 +495,8 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 		if m.phase == dialer.PhaseProvisioning || m.phase == "" {
 			b.WriteString(m.spin.View() + " ")
 		}
-		b.WriteString(display.Line(m.message) + "\n")
+		// Wrapped: an ending's reason can be long and says what to do.
+		b.WriteString(lipgloss.NewStyle().Width(max(w, 20)).Render(display.Line(m.message)) + "\n")
 		switch {
 		case m.number != nil && m.number.PhoneNumber != "":
 			b.WriteString(st.Muted.Render("Caller ID ") + m.phones.format(m.number.PhoneNumber) + "\n")
@@ -502,6 +504,9 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 			b.WriteString(st.Muted.Render("Caller ID: buying a local number for area code "+m.number.ServesAreaCode+"…") + "\n")
 		}
 		b.WriteString("\n")
+		if m.stage == stageEnded && m.record != nil && !m.record.EndedAt.IsZero() {
+			now = m.record.EndedAt // an ended call's clocks stop
+		}
 		for _, l := range m.legs {
 			b.WriteString(m.legLine(st, l, now) + "\n")
 		}
@@ -562,6 +567,9 @@ func (m callModel) legLine(st Styles, l dialer.Leg, now time.Time) string {
 		d = now.Sub(l.StartedAt)
 	}
 	status := display.Line(string(l.Status)) // provider text
+	if m.stage == stageEnded && !l.Status.Ended() {
+		status = "unconfirmed" // the provider never said how it ended
+	}
 	style := st.Row
 	switch l.Status {
 	case dialer.CallInProgress:
