@@ -431,7 +431,9 @@ func csvSafe(s string) string {
 func checkOpenCall(ctx context.Context, e *env, c dialer.Call) (dialer.Call, string) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	a, closeAll, err := openApp(ctx, e)
+	we := *e
+	we.readOnly = false // what the provider says is recorded
+	a, closeAll, err := openApp(ctx, &we)
 	if err != nil {
 		return c, "Its end is not confirmed, and the provider could not be asked: " + dialer.ErrorMessage(err)
 	}

@@ -145,6 +145,12 @@ func (l *lockedBuffer) String() string {
 // 5 s, non-zero, with the call recorded as ended and why; `calls backfill`
 // against the restarted provider records the true end.
 func TestSigtermWhileProviderIsGone(t *testing.T) {
+	for _, repair := range []string{"backfill", "show"} {
+		t.Run("then "+repair, func(t *testing.T) { sigtermWhileProviderIsGone(t, repair) })
+	}
+}
+
+func sigtermWhileProviderIsGone(t *testing.T, repair string) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs processes; skipped with -short")
 	}
@@ -202,9 +208,16 @@ func TestSigtermWhileProviderIsGone(t *testing.T) {
 	// The provider is back: backfill records the true end.
 	_, url2 := startEmulatorProcess(t, bin, env, state)
 	back := append(env, "DIALER_TWILIO_BASE_URL="+url2)
-	out := runBin(t, bin, back, "calls", "backfill")
-	if !strings.Contains(out, "Recorded the end of 1 open call") {
-		t.Fatalf("calls backfill said: %s", out)
+	if repair == "backfill" {
+		out := runBin(t, bin, back, "calls", "backfill")
+		if !strings.Contains(out, "Recorded the end of 1 open call") {
+			t.Fatalf("calls backfill said: %s", out)
+		}
+	} else {
+		out := runBin(t, bin, back, "calls", "show", fmt.Sprint(calls[0].ID))
+		if !strings.Contains(out, "Outcome: answered") || strings.Contains(out, "not confirmed") {
+			t.Fatalf("calls show with the provider back said: %s", out)
+		}
 	}
 	calls = readCallRecords(t, bin, back)
 	if calls[0].Outcome != "answered" || strings.Contains(calls[0].EndReason, "may still be live") {
