@@ -1020,6 +1020,18 @@ func (c *Calls) Repair(ctx context.Context) (int, error) {
 
 func (c *Calls) repair(ctx context.Context, call Call, agent Leg) (bool, error) {
 	info, err := c.Provider.FetchCall(ctx, agent.SID)
+	if ErrorKind(err) == ENOTFOUND {
+		// Nothing more will ever be learnt: say so, and stop asking.
+		reason := "the provider has no record of the call"
+		if call.EndReason != "" {
+			reason = call.EndReason + "; " + reason
+		}
+		end := call.EndedAt
+		if end.IsZero() {
+			end = c.now()
+		}
+		return c.Store.RepairCall(ctx, call.ID, OutcomeNoRecord, reason, end)
+	}
 	if err != nil {
 		return false, err
 	}

@@ -218,6 +218,9 @@ const (
 	// OutcomeUnknown: the program stopped following the call before the
 	// provider confirmed its end (unreachable); backfill repairs it.
 	OutcomeUnknown Outcome = "unknown"
+	// OutcomeNoRecord: the provider has no record of the call any more (a
+	// sandbox emulator killed mid-call; a call record deleted at Twilio).
+	OutcomeNoRecord Outcome = "no_record"
 )
 
 // Phrase is the outcome in words, the one wording every screen and
@@ -235,6 +238,8 @@ func (o Outcome) Phrase() string {
 		return "agent's phone failed"
 	case OutcomeUnknown:
 		return "end not confirmed"
+	case OutcomeNoRecord:
+		return "no record at the provider"
 	case "":
 		return "in progress"
 	}

@@ -284,3 +284,26 @@ func mustRecord(t *testing.T, w *callWorld, id int64) dialer.Call {
 	}
 	return c
 }
+
+// A call the provider has no record of (a sandbox emulator killed mid-call
+// lost it) is closed once, with a reason, not asked about forever.
+func TestRepairOfACallTheProviderLost(t *testing.T) {
+	w, _ := endingWorld(t)
+	call, _, err := w.place(t, dialer.CallOptions{Contact: w.contact(t, "Walter Skinner", "+12125550143")},
+		untilConnected(func(s *dialer.Session) {
+			w.emu.Close()
+			s.Hangup()
+		}))
+	checkUnknownEnd(t, w, call, err)
+	fresh := restartEmulator(t, w, filepath.Join(t.TempDir(), "empty.json")) // knows no calls
+	if n, err := fresh.Repair(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Repair = %d, %v; want 1", n, err)
+	}
+	rec := mustRecord(t, w, call.ID)
+	if rec.Outcome != dialer.OutcomeNoRecord || !strings.HasSuffix(rec.EndReason, "; the provider has no record of the call") {
+		t.Fatalf("record: outcome %q, reason %q", rec.Outcome, rec.EndReason)
+	}
+	if open, err := w.db.OpenCalls(context.Background(), 0); err != nil || len(open) != 0 {
+		t.Fatalf("still open: %v, %v", open, err)
+	}
+}
