@@ -215,9 +215,14 @@ func (s *DB) ActivateNumber(ctx context.Context, id int64, a dialer.Activation) 
 
 // FailNumber marks a pending number failed.
 func (s *DB) FailNumber(ctx context.Context, id int64, reason string) error {
+	return s.updatePending(ctx, id, "status = 'failed', failure_reason = ?", reason)
+}
+
+// updatePending sets fields of number id while it is pending; a number
+// that is not pending is a conflict.
+func (s *DB) updatePending(ctx context.Context, id int64, set string, args ...any) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			"UPDATE numbers SET status = 'failed', failure_reason = ? WHERE id = ? AND status = 'pending'", reason, id)
+		res, err := tx.ExecContext(ctx, "UPDATE numbers SET "+set+" WHERE id = ? AND status = 'pending'", append(args, id)...)
 		if err != nil {
 			return err
 		}
@@ -235,21 +240,7 @@ func (s *DB) FailNumber(ctx context.Context, id int64, reason string) error {
 // MarkAsked records that the provider is about to be asked for pending
 // number id: from now on only the provider can tell whether it was bought.
 func (s *DB) MarkAsked(ctx context.Context, id int64, at time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			"UPDATE numbers SET asked_at = ? WHERE id = ? AND status = 'pending'", fmtTime(at), id)
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			n, err := getNumber(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			return dialer.Errorf(dialer.ECONFLICT, "number %d is %s, not pending", id, n.Status)
-		}
-		return nil
-	})
+	return s.updatePending(ctx, id, "asked_at = ?", fmtTime(at))
 }
 
 // ExpireReservations moves lapsed on-demand numbers to canceling.

@@ -44,23 +44,7 @@ func TestEndToEndInATerminal(t *testing.T) {
 	bin := buildDialer(t)
 	t.Logf("built %s in %v", bin, time.Since(start).Round(time.Millisecond))
 
-	root := t.TempDir()
-	dataDir := filepath.Join(root, "data")
-	env := []string{
-		"HOME=" + filepath.Join(root, "home"),
-		"DIALER_DATA_DIR=" + dataDir,
-		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"),
-		"XDG_DATA_HOME=" + filepath.Join(root, "xdg-data"),
-		"XDG_STATE_HOME=" + filepath.Join(root, "xdg-state"),
-		"DIALER_SANDBOX_TIME_SCALE=0.02",
-		"TERM=xterm-256color",
-		"PATH=" + os.Getenv("PATH"),
-	}
-	for _, d := range []string{"home", "config", "xdg-data", "xdg-state"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
+	env, dataDir := freshEnv(t, "DIALER_SANDBOX_TIME_SCALE=0.02", "TERM=xterm-256color")
 
 	const agentName = "Quinn Tester"
 	uiStart := time.Now()

@@ -18,13 +18,15 @@ import (
 	"time"
 )
 
-// endingEnv is the environment of a real dialer binary in a fresh home.
-func endingEnv(t *testing.T, extra ...string) []string {
+// freshEnv is the environment of a real dialer binary in a fresh home,
+// and its data directory.
+func freshEnv(t *testing.T, extra ...string) ([]string, string) {
 	t.Helper()
 	root := t.TempDir()
+	dataDir := filepath.Join(root, "data")
 	env := []string{
 		"HOME=" + filepath.Join(root, "home"),
-		"DIALER_DATA_DIR=" + filepath.Join(root, "data"),
+		"DIALER_DATA_DIR=" + dataDir,
 		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"),
 		"XDG_DATA_HOME=" + filepath.Join(root, "xdg-data"),
 		"XDG_STATE_HOME=" + filepath.Join(root, "xdg-state"),
@@ -35,7 +37,7 @@ func endingEnv(t *testing.T, extra ...string) []string {
 			t.Fatal(err)
 		}
 	}
-	return append(env, extra...)
+	return append(env, extra...), dataDir
 }
 
 // runBin runs the binary to its end and returns its stdout.
@@ -156,7 +158,7 @@ func sigtermWhileProviderIsGone(t *testing.T, repair string) {
 	}
 	bin := buildDialer(t)
 	state := filepath.Join(t.TempDir(), "twilio.json")
-	env := endingEnv(t, "TWILIO_ACCOUNT_SID="+emuSID, "TWILIO_AUTH_TOKEN="+emuToken)
+	env, _ := freshEnv(t, "TWILIO_ACCOUNT_SID="+emuSID, "TWILIO_AUTH_TOKEN="+emuToken)
 	emu, url := startEmulatorProcess(t, bin, env, state)
 	live := append(env, "DIALER_TWILIO_BASE_URL="+url)
 	runBin(t, bin, live, "agent", "set", "--name", "Fox Mulder", "--phone", "+12025550199")
@@ -241,7 +243,7 @@ func TestConcurrentCallsOnOneNewAreaCode(t *testing.T) {
 	bin := buildDialer(t)
 	for _, n := range []int{8, 16} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			env := endingEnv(t, "DIALER_SANDBOX_TIME_SCALE=0.02")
+			env, _ := freshEnv(t, "DIALER_SANDBOX_TIME_SCALE=0.02")
 			runBin(t, bin, env, "agent", "set", "--name", "Fox Mulder", "--phone", "+12025550199")
 			type result struct {
 				i   int
