@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -345,6 +346,7 @@ type Session struct {
 	done                  chan struct{}
 	mu                    sync.Mutex
 	keypadDialed          bool
+	abort                 context.CancelFunc // interrupt; set while the call is followed
 	callerID              string
 	result                Call
 	err                   error
@@ -358,7 +360,21 @@ func (s *Session) Events() <-chan Event { return s.events }
 func (s *Session) Confirm() { signal(s.confirm) }
 
 // Hangup ends the call from the program, at any moment.
-func (s *Session) Hangup() { signal(s.hangup) }
+func (s *Session) Hangup() {
+	signal(s.hangup)
+	s.interrupt()
+}
+
+// interrupt cuts short the provider request or database write the session
+// is waiting on, so that a stop is seen at once.
+func (s *Session) interrupt() {
+	s.mu.Lock()
+	abort := s.abort
+	s.mu.Unlock()
+	if abort != nil {
+		abort()
+	}
+}
 
 // Wait blocks until the call has ended and returns its record.
 func (s *Session) Wait() (Call, error) {
@@ -455,7 +471,12 @@ func (s *Session) place(ctx context.Context) (Call, error) {
 		req.StatusCallback = ""
 	}
 	s.emit(Event{Phase: PhaseRingingAgent, Number: &res.Number, Message: ringingMessage(res, o.Agent)})
-	info, err := c.Provider.CreateCall(ctx, req)
+	// Not cut short by the caller: a call created while we stopped
+	// listening would ring on with nobody to hang it up. A stop asked
+	// meanwhile is handled by follow, which hangs up at once.
+	cctx, cancel := context.WithTimeout(wctx, durOr(c.RequestTimeout, 10*time.Second))
+	info, err := c.Provider.CreateCall(cctx, req)
+	cancel()
 	if rerr := <-recorded; rerr != nil {
 		if err == nil {
 			hctx, cancel := context.WithTimeout(wctx, durOr(c.StopWithin, 3*time.Second))
@@ -548,20 +569,37 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		defer t.Stop()
 		stopAt = t.C
 	}
+	// Until a stop is asked, requests and writes can be interrupted by it
+	// (Hangup, the caller's context, the hang-up timer): a stop must not
+	// wait for a poll stuck on a silent network.
+	live, abort := context.WithCancel(context.WithoutCancel(ctx))
+	defer abort()
+	stopWatch := context.AfterFunc(ctx, abort)
+	defer stopWatch()
+	s.mu.Lock()
+	s.abort = abort
+	s.mu.Unlock()
+	if stopAt != nil {
+		t := time.AfterFunc(o.HangupAfter, abort)
+		defer t.Stop()
+	}
 	// bounded is a context for one provider request: RequestTimeout, and
-	// once stopping, no later than the stop deadline.
+	// once stopping, no later than the stop deadline (and no longer
+	// interruptible: the hang-up itself must go out).
 	bounded := func(d time.Duration) (context.Context, context.CancelFunc) {
 		if !stopBy.IsZero() {
 			d = min(d, max(time.Until(stopBy), 50*time.Millisecond))
+			return context.WithTimeout(context.WithoutCancel(ctx), d)
 		}
-		return context.WithTimeout(context.WithoutCancel(ctx), d)
+		return context.WithTimeout(live, d)
 	}
+	// interrupted: an error that only says the request was cut short for
+	// a stop; the stop is handled at the top of the loop.
+	interrupted := func(err error) bool { return err != nil && stopBy.IsZero() && live.Err() != nil }
 	rctx, cancel := bounded(3 * time.Second) // a rate is nice to have, never worth a wait
 	c.rate(rctx, &agent, s.callerID)
 	cancel()
-	if err := s.write("save the agent's leg", stopBy, func(wctx context.Context) error { return c.Store.SaveLeg(wctx, call.ID, agent) }); err != nil {
-		saveErr = err
-	}
+	saveErr = s.saveOnce(live, func(wctx context.Context) error { return c.Store.SaveLeg(wctx, call.ID, agent) })
 
 	tryHangup := func() {
 		if hangupSent || agent.Status.Ended() {
@@ -586,16 +624,14 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		}
 		tryHangup()
 	}
-	saveLegs := func() error {
-		return s.write("save the call's legs", stopBy, func(wctx context.Context) error {
-			if err := c.Store.SaveLeg(wctx, call.ID, agent); err != nil {
-				return err
-			}
-			if contact != nil {
-				return c.Store.SaveLeg(wctx, call.ID, *contact)
-			}
-			return nil
-		})
+	writeLegs := func(wctx context.Context) error {
+		if err := c.Store.SaveLeg(wctx, call.ID, agent); err != nil {
+			return err
+		}
+		if contact != nil {
+			return c.Store.SaveLeg(wctx, call.ID, *contact)
+		}
+		return nil
 	}
 	setPhase := func(p Phase, msg string) {
 		if p != phase {
@@ -606,15 +642,12 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 	// finish records the end; a write that fails after its retries ends
 	// the session with an error saying the record needs repair.
 	finish := func(out Outcome, reason string, sessionErr error) (Call, error) {
-		err := saveLegs()
-		if err == nil {
-			err = s.write("record the call's end", stopBy, func(wctx context.Context) error {
+		// The legs and the end are written apart: a leg that cannot be
+		// saved does not keep the end from being recorded.
+		err := errors.Join(s.write("save the call's legs", stopBy, writeLegs),
+			s.write("record the call's end", stopBy, func(wctx context.Context) error {
 				return c.Store.FinishCall(wctx, call.ID, out, reason, c.now())
-			})
-		}
-		if err == nil {
-			err = saveErr
-		}
+			}))
 		if err != nil {
 			c.log().Error("call record not saved", "call", call.ID, "err", err)
 			call.Legs, call.Outcome, call.EndReason, call.EndedAt = legsOf(agent, contact), out, reason, c.now()
@@ -672,6 +705,8 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		info, err := c.Provider.FetchCall(pctx, agent.SID)
 		cancel()
 		switch {
+		case interrupted(err):
+			// cut short by a stop: handled at the top of the loop
 		case err != nil && ErrorKind(err) == ENOTFOUND:
 			// The provider has no such call (a sandbox emulator that
 			// stopped without saving it): nothing more will be learnt.
@@ -715,7 +750,9 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 			dctx, cancel := bounded(reqTimeout)
 			_, err := c.Provider.UpdateCall(dctx, agent.SID, CallUpdate{Dial: ptr(s.dial())})
 			cancel()
-			if err != nil {
+			if interrupted(err) {
+				// a stop came first: nothing to say
+			} else if err != nil {
 				c.log().Warn("dialing the contact failed", "err", err)
 				s.emit(Event{Phase: phase, Message: "Could not dial the contact: " + ErrorMessage(err), Legs: legsOf(agent, contact)})
 				confirmed = false
@@ -740,12 +777,11 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		// The contact's leg was looked at in this same pass, after the
 		// agent's: once both have ended (or the contact never rang), done.
 		done := agent.Status.Ended() && (contact == nil || contact.Status.Ended() || !dialed)
-		if changed && !done {
-			if err := saveLegs(); err != nil {
-				saveErr = err // said at the end; the last save may still succeed
-			} else {
-				saveErr = nil
-			}
+		if (changed || saveErr != nil) && !done {
+			// One attempt: a database held by another writer must not
+			// freeze the call; the legs are saved again at the next
+			// change and at the end, with retries.
+			saveErr = s.saveOnce(live, writeLegs)
 		}
 		switch {
 		case agent.Status.Ended():
@@ -767,9 +803,8 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 			s.emit(Event{Phase: phase, Legs: legsOf(agent, contact)})
 		}
 		if done {
-			saveErr = nil // the final save below writes every leg again
 			out := outcome(agent, contact, answered)
-			if out == OutcomeAgentNoAnswer && endReason != "" && agent.Status != CallFailed {
+			if out == OutcomeAgentNoAnswer && endReason != "" && agent.Status == CallNoAnswer && hangupSent {
 				out = OutcomeCanceled // the program hung up while the agent's phone rang
 			}
 			return finish(out, endReason, nil)
@@ -845,6 +880,19 @@ func (s *Session) write(what string, stopBy time.Time, fn func(context.Context) 
 	}
 }
 
+// saveOnce makes one attempt at a database write during a call, bounded
+// by a few seconds and cut short by a stop. A failure is returned for the
+// caller to try again later; the final writes retry (write).
+func (s *Session) saveOnce(live context.Context, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(live, 250*time.Millisecond)
+	defer cancel()
+	err := fn(ctx)
+	if err != nil && live.Err() == nil {
+		s.c.log().Warn("database write during the call failed; tried again later", "err", err)
+	}
+	return err
+}
+
 func ptr[T any](v T) *T { return &v }
 
 // applyInfo copies what the provider says about a leg; it reports change.
@@ -884,6 +932,8 @@ func outcome(agent Leg, contact *Leg, agentAnswered bool) Outcome {
 		switch {
 		case agentAnswered:
 			return OutcomeNotDialed
+		case agent.Status == CallCanceled:
+			return OutcomeCanceled // hung up while the agent's phone rang
 		case agent.Status == CallFailed:
 			return OutcomeAgentFailed
 		default:
@@ -946,7 +996,10 @@ func (c *Calls) rate(ctx context.Context, l *Leg, from string) {
 		return
 	}
 	l.Rate = &m
-	if err := c.Store.SaveRate(ctx, prefix, m, c.now()); err != nil {
+	// A cache write is not worth waiting on a busy database for.
+	sctx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+	defer cancel()
+	if err := c.Store.SaveRate(sctx, prefix, m, c.now()); err != nil {
 		c.log().Warn("rate not cached", "err", err)
 	}
 }

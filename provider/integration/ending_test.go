@@ -307,3 +307,57 @@ func TestRepairOfACallTheProviderLost(t *testing.T) {
 		t.Fatalf("still open: %v, %v", open, err)
 	}
 }
+
+// A hang-up while a poll is stuck on a provider that stopped answering (a
+// silent network, not a refused connection) is not held up by the poll.
+func TestHangupDuringAStuckPollEnds(t *testing.T) {
+	w, _ := endingWorld(t)
+	var hungUp time.Time
+	call, _, err := w.place(t, dialer.CallOptions{Contact: w.contact(t, "Walter Skinner", "+12125550143")},
+		untilConnected(func(s *dialer.Session) {
+			w.emu.SetLatency(time.Minute)
+			time.Sleep(300 * time.Millisecond) // a poll is now waiting for an answer
+			hungUp = time.Now()
+			s.Hangup()
+		}))
+	if took := time.Since(hungUp); took > 2*time.Second {
+		t.Fatalf("the session took %v to end after the hang-up (StopWithin 300 ms)", took)
+	}
+	if dialer.ErrorKind(err) != dialer.EUNAVAILABLE {
+		t.Fatalf("session error = %v", err)
+	}
+	if rec := mustRecord(t, w, call.ID); rec.Outcome != dialer.OutcomeUnknown || rec.EndedAt.IsZero() {
+		t.Fatalf("record: %+v", rec)
+	}
+}
+
+// A database held by another writer while the call runs does not freeze
+// it: the call goes on, a hang-up ends the session within seconds, and it
+// says the record could not be saved.
+func TestALockedDatabaseDoesNotHoldUpTheCall(t *testing.T) {
+	w, _ := endingWorld(t)
+	w.calls.WriteRetryFor = time.Minute
+	var hungUp time.Time
+	locked := false
+	_, _, err := w.place(t, dialer.CallOptions{Contact: w.contact(t, "Walter Skinner", "+12125550143")},
+		func(s *dialer.Session, e dialer.Event) {
+			if e.Phase == dialer.PhaseRingingAgent && !locked {
+				locked = true
+				time.Sleep(100 * time.Millisecond) // the call's row is written
+				lockDatabase(t, w)
+			}
+			untilConnected(func(s *dialer.Session) {
+				hungUp = time.Now()
+				s.Hangup()
+			})(s, e)
+		})
+	if hungUp.IsZero() {
+		t.Fatal("the call never connected while the database was locked")
+	}
+	if took := time.Since(hungUp); took > 4*time.Second {
+		t.Fatalf("the session took %v to end after the hang-up", took)
+	}
+	if err == nil || !strings.Contains(dialer.ErrorMessage(err), "could not be saved") {
+		t.Fatalf("session error = %v; want one saying the record could not be saved", err)
+	}
+}
