@@ -116,12 +116,16 @@ func openReadWrite(ctx context.Context, abs string) (*DB, error) {
 
 // openReadOnly opens abs for reading. In a directory it cannot write,
 // SQLite cannot make the WAL index (the -shm file); then the file is read
-// as immutable: nothing can be writing to it there either.
+// as immutable (nothing can be writing to it there either), unless a
+// writer left changes in the -wal file that immutable would not see.
 func openReadOnly(ctx context.Context, abs string) (*DB, error) {
 	params := "&mode=ro"
 	s, err := openRO(ctx, abs, params)
 	var se *sqlite.Error
 	if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_READONLY || se.Code()&0xff == sqlite3.SQLITE_CANTOPEN) {
+		if werr := unmergedWAL(abs); werr != nil {
+			return nil, werr
+		}
 		params = "&mode=ro&immutable=1"
 		s, err = openRO(ctx, abs, params)
 	}
@@ -141,6 +145,24 @@ func openReadOnly(ctx context.Context, abs string) (*DB, error) {
 }
 
 var errOldSchema = errors.New("schema older than this program")
+
+// unmergedWAL returns an error if abs has a non-empty -wal file: changes
+// (of a writer that ended without merging them) that a read as immutable
+// would silently leave out.
+func unmergedWAL(abs string) error {
+	wal := abs + "-wal"
+	fi, err := os.Stat(wal)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fileErr("cannot check the database's changes not yet merged", err)
+	case fi.Size() == 0:
+		return nil
+	}
+	return &dialer.Error{Kind: dialer.EINTERNAL, Message: fmt.Sprintf(
+		"%s has changes not yet merged (%s) and its directory is read-only: open it once where it can be written", abs, wal)}
+}
 
 func openRO(ctx context.Context, abs, params string) (*DB, error) {
 	db, err := sql.Open("sqlite", dsn(abs, params))

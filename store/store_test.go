@@ -639,3 +639,105 @@ func TestOpenWithoutCreateAndReadOnly(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// In a directory where the WAL index cannot be made (a read-only one;
+// simulated with a -shm path SQLite refuses to open, a symbolic link, as
+// the tests may run as root, whom permissions do not bind), the database
+// is read as immutable, which ignores the -wal file: so it is, unless a
+// writer that ended without merging left changes there. Then reading
+// would silently show stale data, and the open says why it refuses.
+func TestReadOnlyDirectoryRefusesChangesNotYetMerged(t *testing.T) {
+	ctx := context.Background()
+	w, err := Open(ctx, filepath.Join(t.TempDir(), "dialer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	set := dialer.DefaultSettings()
+	set.MaxNumbers = 7
+	if err := w.SaveSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.Close(); err != nil { // merges the WAL into the file
+		t.Fatal(err)
+	}
+	if w, err = Open(ctx, w.Path()); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	set.MaxNumbers = 9 // written to the -wal file only
+	if err := w.SaveSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	// A copy of the files now is what a writer killed now leaves behind.
+	crashed := func(t *testing.T, files ...string) string {
+		dir := t.TempDir()
+		for _, f := range files {
+			b, err := os.ReadFile(w.Path() + f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "dialer.db"+f), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return filepath.Join(dir, "dialer.db")
+	}
+	noIndex := func(t *testing.T, path string) {
+		if err := os.Symlink(filepath.Join(filepath.Dir(path), "nowhere", "shm"), path+"-shm"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	maxNumbers := func(t *testing.T, path string) int {
+		t.Helper()
+		ro, err := OpenWith(ctx, path, Options{ReadOnly: true})
+		if err != nil {
+			t.Fatalf("read-only open: %v", err)
+		}
+		defer ro.Close()
+		s, err := ro.Settings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.MaxNumbers
+	}
+
+	t.Run("changes not yet merged, WAL index can be made", func(t *testing.T) {
+		if got := maxNumbers(t, crashed(t, "", "-wal")); got != 9 {
+			t.Errorf("read %d, want 9 (the -wal file's)", got)
+		}
+	})
+	t.Run("changes not yet merged, no WAL index", func(t *testing.T) {
+		path := crashed(t, "", "-wal")
+		if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+			t.Fatalf("the test expected a non-empty -wal file: %v", err)
+		}
+		noIndex(t, path)
+		ro, err := OpenWith(ctx, path, Options{ReadOnly: true})
+		if err == nil {
+			s, _ := ro.Settings(ctx)
+			ro.Close()
+			t.Fatalf("opened, reading max numbers %d (the -wal file has 9); want an error", s.MaxNumbers)
+		}
+		want := path + " has changes not yet merged (" + path + "-wal) and its directory is read-only: open it once where it can be written"
+		if first, _, _ := strings.Cut(err.Error(), "\n"); first != want {
+			t.Errorf("error %q\nwant first line %q", err, want)
+		}
+	})
+	for name, files := range map[string][]string{"no -wal file": {""}, "an empty -wal file": {"", "-wal"}} {
+		t.Run(name+", no WAL index", func(t *testing.T) {
+			path := crashed(t, files...)
+			if len(files) == 2 {
+				os.Truncate(path+"-wal", 0)
+			}
+			noIndex(t, path)
+			// Without the immutable read SQLite cannot open it here.
+			if _, err := openRO(ctx, path, "&mode=ro"); err == nil {
+				t.Fatal("opened without the WAL index; the test expected it not to")
+			}
+			if got := maxNumbers(t, path); got != 7 {
+				t.Errorf("read %d, want 7", got)
+			}
+		})
+	}
+}
