@@ -59,7 +59,6 @@ const (
 	staleMargin         = 15 * time.Second
 	defaultPurchaseTime = 60 * time.Second
 	waitMin, waitMax    = 10 * time.Millisecond, 250 * time.Millisecond
-	askWaitMax          = 2 * time.Second // between asking the provider about an interrupted purchase
 	fallbackCandidates  = 5
 )
 
@@ -137,28 +136,16 @@ func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings
 			}
 			return r.buy(ctx, area, cl.Number, set, onPending)
 		case ClaimWait:
-			message := ""
-			limit := waitMax
 			if gone, why := cl.Number.Owner.Gone(); gone {
 				// Its process died mid-purchase: settle it now, then claim
 				// again (the number it bought, or a purchase of our own).
-				got, err := r.settleAbandoned(ctx, cl.Number, why, set)
-				if err != nil {
+				if _, err := r.settleAbandoned(ctx, cl.Number, why, set); err != nil {
 					return Reservation{}, Wrap(ErrorKind(err), err, "An interrupted purchase of a number for area code "+area.AreaCode+" could not be checked with the provider")
 				}
-				if got.Status != StatusPending {
-					continue
-				}
-				// Asked just before its process died: the provider may
-				// still complete it. Asked again at a gentler pace.
-				message = r.interruptedMessage(got, area.AreaCode, now)
-				limit = askWaitMax
+				continue
 			}
 			if onPending != nil && !told {
-				if message == "" {
-					message = r.waitMessage(cl.Number, area.AreaCode, now)
-				}
-				onPending(Pending{Number: cl.Number, Waiting: true, Message: message})
+				onPending(Pending{Number: cl.Number, Waiting: true, Message: r.waitMessage(cl.Number, area.AreaCode, now)})
 				told = true
 			}
 			if now.Sub(cl.Number.CreatedAt) > r.stale() {
@@ -174,7 +161,7 @@ func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings
 				return Reservation{}, Wrap(ECANCELED, ctx.Err(), "stopped waiting for the number being bought for area code "+area.AreaCode)
 			case <-time.After(wait):
 			}
-			wait = min(wait*2, limit)
+			wait = min(wait*2, waitMax)
 		default:
 			return Reservation{}, Errorf(EINTERNAL, "store returned claim action %d", cl.Action)
 		}
@@ -197,19 +184,6 @@ func (r *Reservations) waitMessage(p Number, areaCode string, now time.Time) str
 		who = fmt.Sprintf("a dialer process on another machine (pid %d)", p.Owner.PID)
 	}
 	return fmt.Sprintf("Waiting for %s to finish buying a number for area code %s (up to %d s)…", who, areaCode, secs)
-}
-
-// interruptedMessage says that a caller waits for the provider to settle
-// asked purchase p whose process is gone, and for how long at most.
-func (r *Reservations) interruptedMessage(p Number, areaCode string, now time.Time) string {
-	return fmt.Sprintf("Waiting for the provider to finish or drop the purchase of a number for area code %s that dialer process %d started before it ended (up to %d s)…",
-		areaCode, p.Owner.PID, ceilSeconds(r.settleBy(p).Sub(now)))
-}
-
-// ceilSeconds is d in whole seconds, rounded up, at least 1.
-func ceilSeconds(d time.Duration) int {
-	d = max(d, time.Second)
-	return int((d + time.Second - 1) / time.Second)
 }
 
 // buy buys the number of the pending record p and activates it.
@@ -395,26 +369,11 @@ func (r *Reservations) activate(ctx context.Context, p Number, o OwnedNumber, se
 	return Reservation{Number: n, Bought: true, Fee: ch, Local: n.Local()}, nil
 }
 
-// askMargin is added to PurchaseTimeout for the longest a purchase request
-// may be in flight after it was marked asked: the provider may complete a
-// purchase whose client is gone (killed mid-request) until then.
-const askMargin = 15 * time.Second
-
-// settleBy is when asked purchase p, if its process is gone and the
-// provider still has no number for it, is given up on: until then the
-// provider may still be completing the request its process sent.
-func (r *Reservations) settleBy(p Number) time.Time {
-	return p.AskedAt.Add(r.purchaseTimeout() + askMargin)
-}
-
 // settleAbandoned settles pending number p whose process is gone (why says
 // how that is known): failed, nothing charged, if it never asked the
 // provider; else adopted (its fee charged once) if the provider has the
-// number bought under its tag. If not, it is failed once the request its
-// process sent can no longer be in flight (settleBy), and left pending
-// before: the provider completes a purchase whose client disconnected, so
-// the number may yet appear. It returns p as it is now (still pending in
-// that case). An error leaves p pending: the provider could not be asked.
+// number bought under its tag, failed if not. It returns p as it is now.
+// An error leaves p pending: the provider could not be asked.
 func (r *Reservations) settleAbandoned(ctx context.Context, p Number, why string, set Settings) (Number, error) {
 	if !p.AskedAt.IsZero() {
 		owned, found, err := r.findTagged(ctx, p.ID)
@@ -429,11 +388,6 @@ func (r *Reservations) settleAbandoned(ctx context.Context, p Number, why string
 			}
 			r.log().Info("interrupted purchase adopted", "number_id", p.ID, "phone", owned.PhoneNumber, "why", why)
 			return res.Number, nil
-		}
-		if r.now().Before(r.settleBy(p)) {
-			r.log().Info("interrupted purchase left pending: the provider may still complete it", "number_id", p.ID,
-				"why", why, "asked_at", p.AskedAt, "given_up_at", r.settleBy(p))
-			return p, nil
 		}
 	}
 	reason := "the purchase stopped before the provider was asked (" + why + "); nothing was charged"
@@ -571,8 +525,6 @@ func (r *Reservations) Reconcile(ctx context.Context) (ReconcileResult, error) {
 					res.Adopted = append(res.Adopted, got)
 				case StatusFailed:
 					res.Abandoned = append(res.Abandoned, got)
-				case StatusPending:
-					res.Pending = append(res.Pending, r.interruptedPending(got, why, now))
 				}
 				continue
 			}
@@ -606,16 +558,6 @@ func (r *Reservations) stillPending(n Number, now time.Time) PendingPurchase {
 		why = fmt.Sprintf("%s by a dialer process on another machine (pid %d)%s", ago, n.Owner.PID, giveUp)
 	}
 	return PendingPurchase{Number: n, Age: age, Why: why}
-}
-
-// interruptedPending says why reconcile leaves pending asked purchase n,
-// whose process is gone (why says how that is known), alone.
-func (r *Reservations) interruptedPending(n Number, why string, now time.Time) PendingPurchase {
-	age := max(now.Sub(n.CreatedAt), 0)
-	asked := max(now.Sub(n.AskedAt), 0)
-	return PendingPurchase{Number: n, Age: age, Why: fmt.Sprintf(
-		"started %d s ago; %s, but the provider may still complete the purchase it asked for %d s ago: given up on in %d s if no number appears",
-		int(age/time.Second), why, int(asked/time.Second), ceilSeconds(r.settleBy(n).Sub(now)))}
 }
 
 // SweepResult says what a sweep released.
