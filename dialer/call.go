@@ -35,6 +35,10 @@ type Calls struct {
 	BalanceEvery time.Duration
 	// RingTimeout is how long each phone rings (30 s).
 	RingTimeout time.Duration
+	// Account names the provider account calls are placed through (the
+	// Twilio account SID); it is recorded on each call, and Repair only
+	// concludes about calls of this account.
+	Account string
 	// RequestTimeout bounds each provider request while a call is
 	// followed (10 s).
 	RequestTimeout time.Duration
@@ -437,7 +441,7 @@ func (s *Session) place(ctx context.Context) (Call, error) {
 	s.callerID = res.Number.PhoneNumber
 	call := Call{ContactID: o.Contact.ID, AgentName: o.Agent.Name, AgentPhone: o.Agent.Phone,
 		CallerID: s.callerID, NumberID: res.Number.ID, NewNumber: res.Bought, Confirm: o.Confirm,
-		OverrideReason: strings.TrimSpace(o.OverrideReason), StartedAt: c.now()}
+		OverrideReason: strings.TrimSpace(o.OverrideReason), StartedAt: c.now(), Account: c.Account}
 	if res.Fee != nil {
 		call.FeeChargeID = res.Fee.ID
 	}
@@ -1038,25 +1042,17 @@ func (c *Calls) Backfill(ctx context.Context) (int, error) {
 // confirm (OutcomeUnknown). It asks the provider for their legs and, once
 // the provider says every leg has ended, records the legs, the outcome and
 // the end. A call the provider still reports live is left for later, and
-// so is one this process is following. It returns how many it repaired.
+// so is one this process is following. Only calls placed through Account
+// (or recorded before calls named their account) are looked at. It returns
+// how many it repaired.
 func (c *Calls) Repair(ctx context.Context) (int, error) {
-	open, err := c.Store.OpenCalls(ctx, 200)
+	open, err := c.Store.OpenCalls(ctx, c.Account, 200)
 	if err != nil {
 		return 0, err
 	}
 	repaired := 0
 	for _, call := range open {
-		agent, ok := call.Leg(AgentLeg)
-		if !ok || agent.SID == "" {
-			continue // never reached the provider, or its SID was never saved
-		}
-		c.mu.Lock()
-		live := c.live[agent.SID] != nil
-		c.mu.Unlock()
-		if live {
-			continue
-		}
-		ok, err := c.repair(ctx, call, agent)
+		ok, err := c.repairOpen(ctx, call)
 		if err != nil {
 			if ErrorKind(err) == ECANCELED || ctx.Err() != nil {
 				return repaired, err
@@ -1071,9 +1067,44 @@ func (c *Calls) Repair(ctx context.Context) (int, error) {
 	return repaired, nil
 }
 
+// RepairCall is Repair for one call: it reports whether the call's end is
+// known now.
+func (c *Calls) RepairCall(ctx context.Context, id int64) (bool, error) {
+	call, err := c.Store.Call(ctx, id)
+	if err != nil || (!call.EndedAt.IsZero() && call.Outcome != OutcomeUnknown) {
+		return err == nil, err
+	}
+	if call.Account != c.Account && call.Account != "" {
+		return false, Errorf(EINVALID, "call %d was placed through another provider account (%s) than this one (%s)", id, call.Account, c.Account)
+	}
+	return c.repairOpen(ctx, call)
+}
+
+// lostAfter is how long after its start a call with no recorded leg is
+// taken as never placed: its process died before the provider answered.
+const lostAfter = 10 * time.Minute
+
+func (c *Calls) repairOpen(ctx context.Context, call Call) (bool, error) {
+	agent, ok := call.Leg(AgentLeg)
+	if !ok || agent.SID == "" {
+		if c.now().Sub(call.StartedAt) < lostAfter {
+			return false, nil // its process may still be placing it
+		}
+		reason := "dialer stopped before the provider said the call was placed; nothing is known of it"
+		return c.Store.RepairCall(ctx, call.ID, OutcomeNoRecord, reason, call.StartedAt)
+	}
+	c.mu.Lock()
+	live := c.live[agent.SID] != nil
+	c.mu.Unlock()
+	if live {
+		return false, nil
+	}
+	return c.repair(ctx, call, agent)
+}
+
 func (c *Calls) repair(ctx context.Context, call Call, agent Leg) (bool, error) {
 	info, err := c.Provider.FetchCall(ctx, agent.SID)
-	if ErrorKind(err) == ENOTFOUND {
+	if ErrorKind(err) == ENOTFOUND && call.Account != "" && call.Account == c.Account {
 		// Nothing more will ever be learnt: say so, and stop asking.
 		reason := "the provider has no record of the call"
 		if call.EndReason != "" {

@@ -187,6 +187,7 @@ type Call struct {
 	Disposition    string // the agent's word on how it went, picked at the end
 	EndReason      string // why the program ended it, if it did: "agent hung up", "balance negative", ...
 	OverrideReason string // calling-hours override, if any
+	Account        string // the provider account that placed it ("" before calls named it)
 	StartedAt      time.Time
 	EndedAt        time.Time
 	Legs           []Leg

@@ -158,8 +158,9 @@ type CallStore interface {
 	// FinishCall records how the call ended.
 	FinishCall(ctx context.Context, id int64, outcome Outcome, endReason string, endedAt time.Time) error
 	// OpenCalls lists, oldest first, calls whose end is not known for
-	// sure: never finished, or finished with OutcomeUnknown.
-	OpenCalls(ctx context.Context, limit int) ([]Call, error)
+	// sure (never finished, or finished with OutcomeUnknown) that were
+	// placed through account or recorded without one.
+	OpenCalls(ctx context.Context, account string, limit int) ([]Call, error)
 	// RepairCall records the real end of an open call. It changes nothing
 	// (and reports false) when the call is no longer open.
 	RepairCall(ctx context.Context, id int64, outcome Outcome, endReason string, endedAt time.Time) (bool, error)

@@ -10,7 +10,7 @@ import (
 )
 
 const callCols = `id, contact_id, agent_name, agent_phone, caller_id, number_id, new_number, fee_charge_id,
-	confirm_mode, outcome, end_reason, override_reason, started_at, ended_at, disposition`
+	confirm_mode, outcome, end_reason, override_reason, started_at, ended_at, disposition, account`
 
 func scanCall(row scanner) (dialer.Call, error) {
 	var (
@@ -20,7 +20,7 @@ func scanCall(row scanner) (dialer.Call, error) {
 		started, ended sql.NullString
 	)
 	err := row.Scan(&c.ID, &c.ContactID, &c.AgentName, &c.AgentPhone, &c.CallerID, &number, &newNumber, &fee,
-		&c.Confirm, &c.Outcome, &c.EndReason, &c.OverrideReason, &started, &ended, &c.Disposition)
+		&c.Confirm, &c.Outcome, &c.EndReason, &c.OverrideReason, &started, &ended, &c.Disposition, &c.Account)
 	if err != nil {
 		return c, err
 	}
@@ -83,10 +83,10 @@ func (s *DB) StartCall(ctx context.Context, c dialer.Call) (dialer.Call, error) 
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		out, err = scanCall(tx.QueryRowContext(ctx, `INSERT INTO calls (contact_id, agent_name, agent_phone, caller_id, number_id,
-			new_number, fee_charge_id, confirm_mode, override_reason, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			new_number, fee_charge_id, confirm_mode, override_reason, started_at, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING `+callCols,
 			c.ContactID, c.AgentName, c.AgentPhone, c.CallerID, nullInt(c.NumberID), boolInt(c.NewNumber),
-			nullInt(c.FeeChargeID), string(c.Confirm), c.OverrideReason, fmtTime(c.StartedAt)))
+			nullInt(c.FeeChargeID), string(c.Confirm), c.OverrideReason, fmtTime(c.StartedAt), c.Account))
 		return err
 	})
 	return out, err
@@ -116,12 +116,15 @@ func (s *DB) FinishCall(ctx context.Context, id int64, outcome dialer.Outcome, e
 		string(outcome), endReason, fmtTime(endedAt), id)
 }
 
-// OpenCalls lists calls whose end is not known for sure, oldest first.
-func (s *DB) OpenCalls(ctx context.Context, limit int) ([]dialer.Call, error) {
+// OpenCalls lists calls whose end is not known for sure, oldest first:
+// those placed through account, and those recorded before calls named
+// their account.
+func (s *DB) OpenCalls(ctx context.Context, account string, limit int) ([]dialer.Call, error) {
 	if limit <= 0 {
 		limit = 200
 	}
-	return s.calls(ctx, " WHERE ended_at IS NULL OR outcome = ? ORDER BY id LIMIT ?", []any{string(dialer.OutcomeUnknown), limit})
+	return s.calls(ctx, " WHERE (ended_at IS NULL OR outcome = ?) AND account IN (?, '') ORDER BY id LIMIT ?",
+		[]any{string(dialer.OutcomeUnknown), account, limit})
 }
 
 // RepairCall records the real end of a call that is still open.

@@ -51,6 +51,6 @@ func (a *app) calls() *dialer.Calls {
 	scaled := func(d time.Duration) time.Duration {
 		return max(time.Duration(float64(d)*a.back.timeScale), 5*time.Millisecond)
 	}
-	return &dialer.Calls{Store: a.db, Provider: a.back.provider, Numbers: a.numbers, Logger: a.log,
+	return &dialer.Calls{Store: a.db, Provider: a.back.provider, Numbers: a.numbers, Logger: a.log, Account: a.back.account,
 		PollInterval: scaled(time.Second), MaxPollInterval: scaled(4 * time.Second), BalanceEvery: scaled(20 * time.Second)}
 }

@@ -39,7 +39,9 @@ type backend struct {
 	// timeScale is the sandbox emulator's (1 in live mode): polling keeps
 	// pace with emulated time.
 	timeScale float64
-	close     func()
+	// account is the provider account calls are placed through.
+	account string
+	close   func()
 }
 
 // sandboxMode says whether dialer runs against the emulator: --sandbox, or
@@ -70,7 +72,7 @@ func openBackend(ctx context.Context, e *env, p paths, log *slog.Logger) (*backe
 		if err != nil {
 			return nil, err
 		}
-		return &backend{provider: prov, authToken: cfg.AuthToken, timeScale: 1, close: func() {}}, nil
+		return &backend{provider: prov, authToken: cfg.AuthToken, timeScale: 1, account: cfg.AccountSID, close: func() {}}, nil
 	}
 	scale := 1.0
 	if v := e.getenv("DIALER_SANDBOX_TIME_SCALE"); v != "" {
@@ -93,7 +95,7 @@ func openBackend(ctx context.Context, e *env, p paths, log *slog.Logger) (*backe
 		st.close()
 		return nil, err
 	}
-	return &backend{provider: prov, sandbox: true, authToken: emu.token, timeScale: emu.scale, close: st.close}, nil
+	return &backend{provider: prov, sandbox: true, authToken: emu.token, timeScale: emu.scale, account: sandboxAccountSID, close: st.close}, nil
 }
 
 // sandboxTransport sends the adapter's requests to this data directory's

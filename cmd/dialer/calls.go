@@ -305,7 +305,7 @@ func callsCmd() *command {
 				if err != nil {
 					return err
 				}
-				open, err := a.db.OpenCalls(ctx, 0)
+				open, err := a.db.OpenCalls(ctx, calls.Account, 0)
 				if err != nil {
 					return err
 				}
@@ -438,7 +438,7 @@ func checkOpenCall(ctx context.Context, e *env, c dialer.Call) (dialer.Call, str
 		return c, "Its end is not confirmed, and the provider could not be asked: " + dialer.ErrorMessage(err)
 	}
 	defer closeAll()
-	if _, err := a.calls().Repair(ctx); err != nil {
+	if _, err := a.calls().RepairCall(ctx, c.ID); err != nil {
 		return c, "Its end is not confirmed, and the provider could not be asked: " + dialer.ErrorMessage(err)
 	}
 	now, err := a.db.Call(ctx, c.ID)

@@ -21,6 +21,7 @@ func endingWorld(t *testing.T) (*callWorld, string) {
 	state := filepath.Join(t.TempDir(), "twilio.json")
 	// At this scale a human talks for 4.5 s: long enough to be cut off.
 	w := newCallWorld(t, opts{emu: twilioemu.Config{StatePath: state, TimeScale: 0.05}})
+	w.calls.Account = accountSID
 	w.calls.StopWithin = 300 * time.Millisecond
 	w.calls.GiveUpAfter = 400 * time.Millisecond
 	return w, state
@@ -56,7 +57,7 @@ func restartEmulator(t *testing.T, w *callWorld, state string) *dialer.Calls {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &dialer.Calls{Store: w.db, Provider: prov, Numbers: w.res, Clock: w.clock}
+	return &dialer.Calls{Store: w.db, Provider: prov, Numbers: w.res, Clock: w.clock, Account: accountSID}
 }
 
 func checkUnknownEnd(t *testing.T, w *callWorld, call dialer.Call, err error) {
@@ -303,7 +304,7 @@ func TestRepairOfACallTheProviderLost(t *testing.T) {
 	if rec.Outcome != dialer.OutcomeNoRecord || !strings.HasSuffix(rec.EndReason, "; the provider has no record of the call") {
 		t.Fatalf("record: outcome %q, reason %q", rec.Outcome, rec.EndReason)
 	}
-	if open, err := w.db.OpenCalls(context.Background(), 0); err != nil || len(open) != 0 {
+	if open, err := w.db.OpenCalls(context.Background(), "", 0); err != nil || len(open) != 0 {
 		t.Fatalf("still open: %v, %v", open, err)
 	}
 }
@@ -359,5 +360,55 @@ func TestALockedDatabaseDoesNotHoldUpTheCall(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(dialer.ErrorMessage(err), "could not be saved") {
 		t.Fatalf("session error = %v; want one saying the record could not be saved", err)
+	}
+}
+
+// Live and sandbox calls share one database: a call placed through another
+// account is never concluded lost by this one, however its provider answers.
+func TestRepairLeavesCallsOfAnotherAccountAlone(t *testing.T) {
+	w, _ := endingWorld(t)
+	call, _, err := w.place(t, dialer.CallOptions{Contact: w.contact(t, "Walter Skinner", "+12125550143")},
+		untilConnected(func(s *dialer.Session) {
+			w.emu.Close()
+			s.Hangup()
+		}))
+	checkUnknownEnd(t, w, call, err)
+	other := restartEmulator(t, w, filepath.Join(t.TempDir(), "empty.json")) // knows no calls: 404
+	other.Account = "ACffffffffffffffffffffffffffffffff"
+	if n, err := other.Repair(context.Background()); err != nil || n != 0 {
+		t.Fatalf("Repair through another account = %d, %v; want 0", n, err)
+	}
+	if _, err := other.RepairCall(context.Background(), call.ID); dialer.ErrorKind(err) != dialer.EINVALID {
+		t.Fatalf("RepairCall through another account: %v", err)
+	}
+	if rec := mustRecord(t, w, call.ID); rec.Outcome != dialer.OutcomeUnknown || rec.Account != accountSID {
+		t.Fatalf("record: outcome %q account %q; want unknown, %s", rec.Outcome, rec.Account, accountSID)
+	}
+}
+
+// A call row with no leg (its process died before the provider answered
+// the create) is closed once it is old enough, never asked about forever.
+func TestRepairClosesCallsThatNeverReachedTheProvider(t *testing.T) {
+	w, _ := endingWorld(t)
+	ctx := context.Background()
+	c := w.contact(t, "Walter Skinner", "+12125550143")
+	old, err := w.db.StartCall(ctx, dialer.Call{ContactID: c.ID, AgentName: "Fox", AgentPhone: "+12025550199", CallerID: "+12125550100",
+		Confirm: dialer.ConfirmAuto, StartedAt: w.clock.Now().Add(-11 * time.Minute), Account: accountSID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent, err := w.db.StartCall(ctx, dialer.Call{ContactID: c.ID, AgentName: "Fox", AgentPhone: "+12025550199", CallerID: "+12125550100",
+		Confirm: dialer.ConfirmAuto, StartedAt: w.clock.Now().Add(-time.Minute), Account: accountSID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.calls.Repair(ctx); err != nil || n != 1 {
+		t.Fatalf("Repair = %d, %v; want 1", n, err)
+	}
+	if rec := mustRecord(t, w, old.ID); rec.Outcome != dialer.OutcomeNoRecord || rec.EndedAt.IsZero() {
+		t.Fatalf("old legless call: %+v", rec)
+	}
+	if rec := mustRecord(t, w, recent.ID); !rec.EndedAt.IsZero() {
+		t.Fatalf("a call started a minute ago was closed: %+v", rec)
 	}
 }
