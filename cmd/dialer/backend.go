@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -88,7 +89,7 @@ func openBackend(ctx context.Context, e *env, p paths, log *slog.Logger) (*backe
 		fmt.Fprintf(e.stderr, "dialer: DIALER_SANDBOX_TIME_SCALE=%s is ignored: another dialer process (pid %d) runs the sandbox emulator at time scale %g\n",
 			e.getenv("DIALER_SANDBOX_TIME_SCALE"), emu.hostPID, emu.scale)
 	}
-	st := &sandboxTransport{base: http.DefaultTransport, emu: emu, dataDir: p.Data, scale: scale, log: log}
+	st := &sandboxTransport{base: http.DefaultTransport, emu: emu, first: emu.close, dataDir: p.Data, scale: scale, log: log}
 	prov, err := twilio.New(twilio.Config{AccountSID: sandboxAccountSID, AuthToken: emu.token, BaseURL: emu.url, Logger: log,
 		HTTPClient: &http.Client{Transport: st}})
 	if err != nil {
@@ -112,7 +113,8 @@ type sandboxTransport struct {
 
 	mu     sync.Mutex
 	emu    *sharedEmulator
-	hosted []func() // emulators this process runs, closed at the end
+	first  func()   // closes the emulator this process started with
+	hosted []func() // emulators this process took over, closed at the end
 	closed bool
 }
 
@@ -170,7 +172,7 @@ func (t *sandboxTransport) takeOver(ctx context.Context, gone *sharedEmulator) (
 	if err != nil {
 		return nil, err
 	}
-	if next.hostPID == 0 {
+	if next.hostPID == 0 && next != t.emu {
 		t.hosted = append(t.hosted, next.close)
 		t.log.Info("took over the sandbox emulator", "url", next.url)
 	} else {
@@ -183,7 +185,7 @@ func (t *sandboxTransport) takeOver(ctx context.Context, gone *sharedEmulator) (
 func (t *sandboxTransport) close() {
 	t.mu.Lock()
 	t.closed = true
-	closers := append([]func(){t.emu.close}, t.hosted...)
+	closers := append([]func(){t.first}, t.hosted...)
 	t.mu.Unlock()
 	for _, c := range closers {
 		c()
@@ -254,9 +256,11 @@ func shareEmulator(ctx context.Context, dataDir string, scale float64, log *slog
 }
 
 func runEmulator(dataDir, infoPath string, lock *os.File, scale float64, log *slog.Logger) (*sharedEmulator, error) {
-	tok := make([]byte, 16)
-	rand.Read(tok)
-	token := hex.EncodeToString(tok)
+	token, err := sandboxToken(dataDir)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("sandbox emulator: %w", err)
+	}
 	emu, err := twilioemu.New(twilioemu.Config{
 		AccountSID: sandboxAccountSID,
 		AuthToken:  token,
@@ -282,13 +286,39 @@ func runEmulator(dataDir, infoPath string, lock *os.File, scale float64, log *sl
 	if err != nil {
 		log.Warn("emulator address not shared", "err", err)
 	}
+	var once sync.Once
 	return &sharedEmulator{url: url, token: token, scale: scale, close: func() {
-		os.Remove(infoPath)
-		if err := emu.Close(); err != nil {
-			log.Error("emulator state not saved", "err", err)
-		}
-		lock.Close() // releases the lock
+		once.Do(func() {
+			os.Remove(infoPath) // still under the lock: nobody else wrote it
+			if err := emu.Close(); err != nil {
+				log.Error("emulator state not saved", "err", err)
+			}
+			lock.Close() // releases the lock
+		})
 	}}, nil
+}
+
+// sandboxToken is the sandbox emulator's auth token for a data directory,
+// made once and kept beside its state (as private as emulator.json, which
+// carries it too), so that whichever process hosts the emulator next
+// accepts what earlier ones signed: webhooks of a call in keypad mode keep
+// validating after a takeover. It is called with emulator.lock held.
+func sandboxToken(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "emulator.token")
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); len(t) == 32 {
+			if _, err := hex.DecodeString(t); err == nil {
+				return t, nil
+			}
+		}
+	}
+	tok := make([]byte, 16)
+	rand.Read(tok)
+	token := hex.EncodeToString(tok)
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return token, nil
 }
 
 func reachable(url string) bool {

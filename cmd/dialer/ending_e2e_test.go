@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -334,5 +335,31 @@ func TestSandboxTimeScaleIgnoredIsSaid(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "DIALER_SANDBOX_TIME_SCALE=0.5 is ignored: another dialer process (pid ") {
 		t.Fatalf("stderr does not say the time scale is ignored: %q", errOut.String())
+	}
+}
+
+// Whichever process hosts a data directory's sandbox emulator, it accepts
+// the same token: webhooks signed before a takeover validate after it, and
+// closing a host twice (the transport and the backend both hold it) does
+// not remove the address file of the next host.
+func TestSandboxEmulatorKeepsItsTokenAcrossHosts(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	first, err := shareEmulator(t.Context(), dir, 1, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.close()
+	second, err := shareEmulator(t.Context(), dir, 1, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.close()
+	if second.token != first.token || second.url == first.url {
+		t.Fatalf("second host: token %q url %s; first: token %q url %s", second.token, second.url, first.token, first.url)
+	}
+	first.close() // again
+	if _, err := os.Stat(filepath.Join(dir, "emulator.json")); err != nil {
+		t.Fatalf("closing the first host again removed the second host's address: %v", err)
 	}
 }
