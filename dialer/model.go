@@ -240,7 +240,7 @@ func (o Outcome) Phrase() string {
 	case OutcomeUnknown:
 		return "end not confirmed"
 	case OutcomeNoRecord:
-		return "no record at the provider"
+		return "no provider record"
 	case "":
 		return "in progress"
 	}

@@ -43,3 +43,24 @@ func TestUnconfirmedEndShowsWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// The Calls screen shows an outcome's whole phrase where there is room
+// ("agent didn't answer", "end not confirmed"), and never at the cost of
+// the total or of the columns' fitting in the width.
+func TestCallsOutcomeColumnFitsThePhrase(t *testing.T) {
+	const totalW = len("0.028000 USD")
+	for _, tc := range []struct{ w, outcome int }{{80, 11}, {100, 11}, {120, 20}, {200, 20}} {
+		c := historyColumnsFor(tc.w, totalW)
+		if c.outcome != tc.outcome {
+			t.Errorf("at %d columns OUTCOME is %d wide, want %d", tc.w, c.outcome, tc.outcome)
+		}
+		if used := 12 + c.contact + c.outcome + 2*c.leg + totalW + 5; used > tc.w {
+			t.Errorf("at %d columns the columns take %d", tc.w, used)
+		}
+	}
+	for _, o := range []dialer.Outcome{dialer.OutcomeAgentNoAnswer, dialer.OutcomeAgentFailed, dialer.OutcomeUnknown, dialer.OutcomeNoRecord} {
+		if n := len(o.Phrase()); n > 20 {
+			t.Errorf("%q reads %q: %d wide, more than the column", o, o.Phrase(), n)
+		}
+	}
+}

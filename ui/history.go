@@ -141,11 +141,11 @@ func (m historyModel) view(st Styles, w, h int) string {
 	}
 	cols := historyColumnsFor(w, totalW)
 	legW := cols.leg
-	b.WriteString(st.Muted.Render(pad("WHEN", 12)+" "+pad("CONTACT", cols.contact)+" "+pad("OUTCOME", 11)+" "+pad("YOUR LEG", legW)+" "+pad("CONTACT LEG", legW)+" TOTAL") + "\n")
+	b.WriteString(st.Muted.Render(pad("WHEN", 12)+" "+pad("CONTACT", cols.contact)+" "+pad("OUTCOME", cols.outcome)+" "+pad("YOUR LEG", legW)+" "+pad("CONTACT LEG", legW)+" TOTAL") + "\n")
 	for i := offset; i < len(m.calls) && i < offset+rows; i++ {
 		c := m.calls[i]
 		tot := totals[i-offset]
-		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], cols.contact) + " " + pad(outcomeText(c.Outcome), 11) + " " +
+		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], cols.contact) + " " + pad(outcomeText(c.Outcome), cols.outcome) + " " +
 			pad(legText(c, dialer.AgentLeg, cols.rates), legW) + " " + pad(legText(c, dialer.ContactLeg, cols.rates), legW) + " " + tot
 		if i == m.cursor {
 			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")
@@ -163,6 +163,7 @@ func (m historyModel) view(st Styles, w, h int) string {
 // way to a narrow terminal.
 type historyColumns struct {
 	contact, leg int
+	outcome      int  // 11, or 20 where there is room for "agent didn't answer"
 	rates        bool // the legs show their per-minute rates
 }
 
@@ -170,16 +171,20 @@ type historyColumns struct {
 // shows whole: the contact's name and the legs give way first, the legs
 // dropping their rates before they are cut.
 func historyColumnsFor(w, totalW int) historyColumns {
-	const fixed = 12 + 11 + 5 // WHEN, OUTCOME and the five spaces between columns
+	outcome := 11
+	if w-(12+20+5)-totalW >= 16+2*24 {
+		outcome = 20 // the whole phrase, once everything else fits whole
+	}
+	fixed := 12 + outcome + 5 // WHEN, OUTCOME and the five spaces between columns
 	room := w - fixed - totalW
 	switch {
 	case room >= 16+2*24: // the full legs; what is left goes to the name
-		return historyColumns{contact: min(30, room-2*24), leg: 24, rates: true}
+		return historyColumns{contact: min(30, room-2*24), leg: 24, outcome: outcome, rates: true}
 	case room >= 10+2*14: // "1:05 0.0140" per leg
-		return historyColumns{contact: min(16, room-2*14), leg: 14}
+		return historyColumns{contact: min(16, room-2*14), leg: 14, outcome: outcome}
 	default:
 		leg := max(5, (room-8)/2)
-		return historyColumns{contact: max(1, room-2*leg), leg: leg}
+		return historyColumns{contact: max(1, room-2*leg), leg: leg, outcome: outcome}
 	}
 }
 
