@@ -139,8 +139,21 @@ func plain(s string) bool {
 	return true
 }
 
+// inert reports whether s is valid UTF-8 without a control: inert as it
+// is, so Line and Text return it unchanged. Text is often made inert
+// twice (a row of padded cells padded again), and names like "Núñez" are
+// not plain: neither pays for a copy.
+func inert(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || Control(r) { // RuneError: maybe an invalid byte
+			return false
+		}
+	}
+	return true
+}
+
 func clean(s string, multiline bool) string {
-	if plain(s) {
+	if plain(s) || inert(s) {
 		return s
 	}
 	// Invalid bytes first: a stray lead byte must not swallow an ESC that

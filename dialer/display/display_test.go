@@ -217,3 +217,16 @@ func checkInert(t *testing.T, in, out string, multiline bool) {
 		t.Fatalf("(%q) = %q holds an escape sequence", in, out)
 	}
 }
+
+// Text that is already inert comes back as it is, without a copy: a row
+// of padded cells is padded again on every frame.
+func TestInertTextIsNotCopied(t *testing.T) {
+	for _, s := range []string{"Walter Skinner", "Contact 0000001 Núñez", "日本語 👩‍👩‍👧 🇯🇵", Line(nasty)} {
+		if n := testing.AllocsPerRun(100, func() { _ = Line(s); _ = Text(s) }); n != 0 {
+			t.Errorf("Line(%q) allocates %v times", s, n)
+		}
+		if got := Pad(s, 40); Pad(got, 40) != got {
+			t.Errorf("Pad(Pad(%q)) changed it", s)
+		}
+	}
+}
