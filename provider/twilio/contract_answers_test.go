@@ -246,8 +246,8 @@ func TestContractSpecAllowedAnswers(t *testing.T) {
 func TestContractGeneratedAnswers(t *testing.T) {
 	contract.Require(t)
 	t.Parallel()
-	m := contract.StartDynamicMocks(t, 7)
-	rec := contract.NewRecorder(http.DefaultTransport, m.Specs)
+	m := contract.SharedMocks(t)
+	rec := contract.NewRecorder(contract.Dynamic(http.DefaultTransport, 7), m.Specs)
 	rec.IgnoreResponse = true // generated, not a server under test
 	p, err := New(Config{AccountSID: testAccountSID, AuthToken: testAuthToken, BaseURLs: m.BaseURLs(),
 		HTTPClient: &http.Client{Transport: rec}, Timeout: 10 * time.Second, Retry: RetryPolicy{MaxAttempts: 1}, Logger: testLogger})

@@ -3,6 +3,7 @@ package contract
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -302,26 +303,29 @@ func StartProxies(t testing.TB, upstream string) *Proxies {
 	return p
 }
 
-// StartDynamicMocks starts Prism mocks that generate each answer from the
-// spec's schemas (`prism mock -d --seed seed`) instead of serving its
-// examples: any nullable field may be null, and strings hold arbitrary
-// text whatever their format. One seed gives one answer per operation,
-// the same on every run. They stop at the end of the test (and in
-// StopAll).
-func StartDynamicMocks(t testing.TB, seed int) *Mocks {
-	t.Helper()
-	e := Require(t)
-	specs, err := sharedSpecs(e)
-	if err != nil {
-		t.Fatal(err)
+// Dynamic wraps base so that every request asks Prism mocks to generate
+// its answer from the spec's schemas with seed (the header `Prefer:
+// dynamic=true, seed=N`, as `prism mock -d --seed N` would for all)
+// instead of serving the spec's examples: any nullable field may be null,
+// and strings hold arbitrary text whatever their format. Prism seeds each
+// answer afresh, so one seed gives one answer per operation, the same on
+// every run and whatever else the mocks serve meanwhile.
+func Dynamic(base http.RoundTripper, seed int) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
 	}
-	p, err := startPair(e, specs, "prism dynamic", "mock", "-d", "--seed", strconv.Itoa(seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.API.Close)
-	t.Cleanup(p.Pricing.Close)
-	return p
+	return dynamic{base: base, prefer: "dynamic=true, seed=" + strconv.Itoa(seed)}
+}
+
+type dynamic struct {
+	base   http.RoundTripper
+	prefer string
+}
+
+func (d dynamic) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Prefer", d.prefer)
+	return d.base.RoundTrip(req)
 }
 
 // tail keeps the last n bytes written.
