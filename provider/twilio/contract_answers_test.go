@@ -77,11 +77,7 @@ func TestContractSpecAllowedAnswers(t *testing.T) {
 	rec := contract.NewRecorder(http.DefaultTransport, px.Specs)
 	// Every known deviation but the one that excuses undeclared nulls.
 	rec.Allow = slices.DeleteFunc(slices.Clone(contract.KnownDeviations), func(a contract.Allowance) bool { return a.Only == "null" })
-	p, err := New(Config{AccountSID: testAccountSID, AuthToken: testAuthToken, BaseURLs: px.BaseURLs(),
-		HTTPClient: &http.Client{Transport: rec}, Timeout: 10 * time.Second, Retry: RetryPolicy{MaxAttempts: 1}, Logger: testLogger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := providerThrough(t, px, rec)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -246,14 +242,7 @@ func TestContractSpecAllowedAnswers(t *testing.T) {
 func TestContractGeneratedAnswers(t *testing.T) {
 	contract.Require(t)
 	t.Parallel()
-	m := contract.SharedMocks(t)
-	rec := contract.NewRecorder(contract.Dynamic(http.DefaultTransport, 7), m.Specs)
-	rec.IgnoreResponse = true // generated, not a server under test
-	p, err := New(Config{AccountSID: testAccountSID, AuthToken: testAuthToken, BaseURLs: m.BaseURLs(),
-		HTTPClient: &http.Client{Transport: rec}, Timeout: 10 * time.Second, Retry: RetryPolicy{MaxAttempts: 1}, Logger: testLogger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, rec, _ := contractProvider(t, contract.Dynamic(http.DefaultTransport, 7))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	name := "renamed"

@@ -18,16 +18,26 @@ import (
 // known deviations. Skipped without the Node packages (see
 // contract.Require); DIALER_CONTRACT=1 makes that a failure.
 
-func contractProvider(t *testing.T) (*Provider, *contract.Recorder, *contract.Mocks) {
+// contractProvider is a Provider on the shared Prism mocks, its requests
+// checked by a Recorder over base.
+func contractProvider(t *testing.T, base http.RoundTripper) (*Provider, *contract.Recorder, *contract.Mocks) {
 	t.Helper()
 	m := contract.SharedMocks(t)
-	rec := contract.NewRecorder(http.DefaultTransport, m.Specs)
-	// Mock responses are Twilio's own examples: only requests are checked.
+	rec := contract.NewRecorder(base, m.Specs)
+	// Mock responses are Twilio's own examples, or generated from its
+	// schemas: only requests are checked.
 	rec.IgnoreResponse = true
+	return providerThrough(t, m, rec), rec, m
+}
+
+// providerThrough is a Provider on pair's servers whose every request
+// goes through rec, without retries.
+func providerThrough(t *testing.T, pair *contract.Pair, rec *contract.Recorder) *Provider {
+	t.Helper()
 	p, err := New(Config{
 		AccountSID: testAccountSID,
 		AuthToken:  testAuthToken,
-		BaseURLs:   m.BaseURLs(),
+		BaseURLs:   pair.BaseURLs(),
 		HTTPClient: &http.Client{Transport: rec},
 		Timeout:    10 * time.Second,
 		Retry:      RetryPolicy{MaxAttempts: 1},
@@ -36,11 +46,11 @@ func contractProvider(t *testing.T) (*Provider, *contract.Recorder, *contract.Mo
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p, rec, m
+	return p
 }
 
 func TestContractEveryMethod(t *testing.T) {
-	p, rec, m := contractProvider(t)
+	p, rec, m := contractProvider(t, http.DefaultTransport)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	str := func(s string) *string { return &s }
@@ -145,7 +155,7 @@ func tail(s string, n int) string {
 // The spec check is not vacuous: an undeclared name sent through the
 // adapter's own transport is reported even though Prism accepts it.
 func TestContractCatchesUndeclaredParam(t *testing.T) {
-	p, rec, _ := contractProvider(t)
+	p, rec, _ := contractProvider(t, http.DefaultTransport)
 	s := p.session(context.Background())
 	resp, err := s.rh.Get(apiBase+"/2010-04-01/Accounts/"+testAccountSID+"/Calls.json",
 		map[string][]string{"ParentCallSID": {testCallSID}}, nil, "") // misspelled: Sid
