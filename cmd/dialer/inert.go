@@ -44,15 +44,13 @@ func (t *table) flush(w io.Writer) error {
 	var b strings.Builder
 	for _, r := range t.rows {
 		for i, c := range r {
-			if i == len(r)-1 {
+			switch {
+			case i == len(r)-1:
 				b.WriteString(c)
-				break
-			}
-			pad := strings.Repeat(" ", widths[i]+2-display.Width(c))
-			if t.right {
-				b.WriteString(pad + c)
-			} else {
-				b.WriteString(c + pad)
+			case t.right:
+				b.WriteString(display.PadLeft(c, widths[i]+2))
+			default:
+				b.WriteString(display.Pad(c, widths[i]+2))
 			}
 		}
 		b.WriteByte('\n')
