@@ -113,21 +113,28 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// postControl posts a JSON body to the control endpoint path (with basic
+// auth unless user is empty) and returns the status.
+func postControl(t *testing.T, base, path, body, user, pass string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/_emulator/"+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func TestControlEndpoints(t *testing.T) {
 	s, base := emu(t, nil)
 	post := func(path, body, user, pass string) int {
 		t.Helper()
-		req, _ := http.NewRequest("POST", base+"/_emulator/"+path, bytes.NewReader([]byte(body)))
-		req.Header.Set("Content-Type", "application/json")
-		if user != "" {
-			req.SetBasicAuth(user, pass)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return postControl(t, base, path, body, user, pass)
 	}
 	if st := post("rate-limit-next", `{"n":1}`, "", ""); st != 401 {
 		t.Errorf("control without auth: %d", st)
@@ -460,15 +467,8 @@ func TestNullBalance(t *testing.T) {
 	_, base := emu(t, nil)
 	control := func(body string) {
 		t.Helper()
-		req, _ := http.NewRequest("POST", base+"/_emulator/null-balance", strings.NewReader(body))
-		req.SetBasicAuth(testSID, testToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("null-balance %s: HTTP %d", body, resp.StatusCode)
+		if st := postControl(t, base, "null-balance", body, testSID, testToken); st != 200 {
+			t.Fatalf("null-balance %s: HTTP %d", body, st)
 		}
 	}
 	balance := func() map[string]*string {
