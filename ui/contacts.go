@@ -421,7 +421,7 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 			badges += "DNC "
 		}
 		if o, ok := m.outcomes[id]; ok {
-			badges += outcomeText(o)
+			badges += o.Phrase()
 		}
 		line := pad(e.Name, nameW) + " " + pad(m.phones.format(e.Phone), phoneW) + " " + pad(e.Company, compW) + " " + pad(local, timeW) + " " + badges
 		if i == m.cursor {

@@ -145,7 +145,7 @@ func (m historyModel) view(st Styles, w, h int) string {
 	for i := offset; i < len(m.calls) && i < offset+rows; i++ {
 		c := m.calls[i]
 		tot := totals[i-offset]
-		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], cols.contact) + " " + pad(outcomeText(c.Outcome), cols.outcome) + " " +
+		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], cols.contact) + " " + pad(c.Outcome.Phrase(), cols.outcome) + " " +
 			pad(legText(c, dialer.AgentLeg, cols.rates), legW) + " " + pad(legText(c, dialer.ContactLeg, cols.rates), legW) + " " + tot
 		if i == m.cursor {
 			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")

@@ -18,9 +18,6 @@ func ansiTruncate(s string, w int) string { return ansi.Truncate(s, w, "…") }
 // it to exactly w cells, wide characters included.
 func pad(s string, w int) string { return display.Pad(s, w) }
 
-// outcomeText is a call's outcome in words, as everywhere: Outcome.Phrase.
-func outcomeText(o dialer.Outcome) string { return o.Phrase() }
-
 // phoneCache formats each number once: libphonenumber is too slow for
 // every row of every frame. A map, it is shared by every copy of the model
 // that holds it, and bounded. A nil one formats every time.

@@ -36,8 +36,8 @@ func TestDetailRowsFor(t *testing.T) {
 }
 
 func TestOutcomeText(t *testing.T) {
-	if got := outcomeText(dialer.Outcome("no_answer")); got != "no answer" {
-		t.Errorf("outcomeText(no_answer) = %q", got)
+	if got := dialer.Outcome("no_answer").Phrase(); got != "no answer" {
+		t.Errorf("Phrase(no_answer) = %q", got)
 	}
 }
 
