@@ -333,7 +333,7 @@ func (m Model) View() tea.View {
 	case m.quitAsk:
 		b.WriteString(m.st.Warn.Render("A call is live. Hang up and quit? (y/n)"))
 	case m.status != "":
-		b.WriteString(m.st.Muted.Render(truncate(display.Line(m.status), m.w))) // may quote a contact's name
+		b.WriteString(m.st.Muted.Render(display.Truncate(m.status, m.w))) // may quote a contact's name
 	}
 	b.WriteString("\n")
 	if m.fullHelp {
