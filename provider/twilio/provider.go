@@ -316,12 +316,13 @@ func (p *Provider) ListNumbers(ctx context.Context) ([]dialer.OwnedNumber, error
 		if next == "" {
 			return out, nil
 		}
-		u, err := url.Parse(next)
-		if err == nil {
-			token, page = u.Query().Get("PageToken"), u.Query().Get("Page")
+		var q url.Values // nil when next is no URI: no page named
+		if u, err := url.Parse(next); err == nil {
+			q = u.Query()
 		}
+		token, page = q.Get("PageToken"), q.Get("Page")
 		key := token + "\x00" + page
-		if err != nil || (token == "" && page == "") || seen[key] {
+		if (token == "" && page == "") || seen[key] {
 			return nil, mapError(o, fmt.Errorf("next_page_uri %q does not lead to a new page", next))
 		}
 		seen[key] = true
