@@ -15,6 +15,19 @@ import (
 // headerLine is the first line of the screen: the screens' names.
 func (d *driver) headerLine() string { return strings.SplitN(d.screen(), "\n", 2)[0] }
 
+// callThrough places the call the preview shows, confirms it, hangs up once
+// connected and skips the outcome: back on the contacts' 4 rows.
+func (d *driver) callThrough() {
+	d.keys("enter")
+	d.until("Confirm to dial")
+	d.keys("enter")
+	d.until("Connected.")
+	d.keys("h")
+	d.until("How did it go?")
+	d.keys("esc")
+	d.until("1 of 4")
+}
+
 // ? opens full help on every screen, listed from its key map: before, the
 // Numbers, Calls and Settings screens had no full help and ? showed nothing.
 func TestHelpOnEveryScreen(t *testing.T) {
@@ -249,14 +262,7 @@ func TestKeypadSettingFallsBackToTerminalInTheUI(t *testing.T) {
 	if !strings.Contains(s, "set to keypad") || !strings.Contains(s, "you confirm here") {
 		t.Errorf("preview does not say the call confirms here:\n%s", s)
 	}
-	d.keys("enter")
-	d.until("Confirm to dial")
-	d.keys("enter")
-	d.until("Connected.")
-	d.keys("h")
-	d.until("How did it go?")
-	d.keys("esc")
-	d.until("1 of 4")
+	d.callThrough()
 	calls, err := deps.Store.Calls(context.Background(), dialer.CallFilter{})
 	if err != nil || len(calls) != 1 || calls[0].Confirm != dialer.ConfirmTerminal || calls[0].Outcome != dialer.OutcomeAnswered {
 		t.Fatalf("recorded %+v %v", calls, err)
@@ -330,14 +336,7 @@ func TestPreviewChecksTheOrganizationMaximum(t *testing.T) {
 	d.until("Walter Skinner")
 	d.keys("enter") // 212: the one number allowed
 	d.until("will be bought: fee")
-	d.keys("enter")
-	d.until("Confirm to dial")
-	d.keys("enter")
-	d.until("Connected.")
-	d.keys("h")
-	d.until("How did it go?")
-	d.keys("esc")
-	d.until("1 of 4")
+	d.callThrough()
 	d.keys("down", "enter") // Zoë, 303: a second number would pass the maximum
 	s := d.until("would be refused")
 	if strings.Contains(s, "will be bought") || !strings.Contains(s, "1 of its maximum 1") {
