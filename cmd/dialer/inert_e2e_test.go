@@ -25,20 +25,9 @@ func TestTerminalShowsANastyNameInert(t *testing.T) {
 		t.Skip("end-to-end test: builds the binary and runs it in a pseudo-terminal; skipped with -short")
 	}
 	bin := buildDialer(t)
-	root := t.TempDir()
-	dataDir := filepath.Join(root, "data")
-	env := []string{
-		"HOME=" + filepath.Join(root, "home"),
-		"DIALER_DATA_DIR=" + dataDir,
-		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"),
-		"XDG_STATE_HOME=" + filepath.Join(root, "state"),
-		"TERM=xterm-256color",
-		"PATH=" + os.Getenv("PATH"),
-	}
-	for _, d := range []string{"home", "config", "state", "data"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
+	env, dataDir := freshEnv(t, "TERM=xterm-256color")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		t.Fatal(err)
 	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(dataDir, "dialer.db"))
