@@ -415,11 +415,12 @@ func writeCSV(w io.Writer, cs []dialer.Call, contacts map[int64]dialer.Contact, 
 func csvText(s string) string { return display.Text(s) }
 
 // csvSafe is csvText for text a person typed, with spreadsheet formulas
-// defused: a cell that starts = + - @ (once its controls are gone) is
-// quoted with a leading '.
+// defused: a cell that starts = + - @ (once its controls are gone: a
+// leading tab or CR is a space or a line break by then) is quoted with a
+// leading '.
 func csvSafe(s string) string {
 	s = csvText(s)
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
 		return "'" + s
 	}
 	return s
