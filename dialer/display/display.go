@@ -86,7 +86,8 @@ func PadLeft(s string, w int) string {
 // some clusters otherwise: ";" with U+FE0F is 2 cells to StringWidth and 1
 // to Truncate.)
 func cut(s string, w int) string {
-	var ends []int // where each cluster that fits ends
+	var buf [128]int // a column's worth: no allocation per cut row
+	ends := buf[:0]  // where each cluster that fits ends
 	for i, n := 0, 0; i < len(s); {
 		c, cw := ansi.FirstGraphemeCluster(s[i:], ansi.GraphemeWidth)
 		if len(c) == 0 || n+cw > w-1 {

@@ -230,3 +230,13 @@ func TestInertTextIsNotCopied(t *testing.T) {
 		}
 	}
 }
+
+// Cutting a cell to its column allocates only the cut text: every row of
+// every frame can be cut.
+func TestCutAllocatesOnlyTheResult(t *testing.T) {
+	for _, s := range []string{"San Francisco area, CA for 415", "Contact 0000001 Núñez of Acme Corporation"} {
+		if n := testing.AllocsPerRun(100, func() { _ = Truncate(s, 20) }); n > 1 {
+			t.Errorf("Truncate(%q, 20) allocates %v times", s, n)
+		}
+	}
+}
