@@ -8,7 +8,6 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/dialer/display"
@@ -137,7 +136,7 @@ func (m historyModel) view(st Styles, w, h int) string {
 			tot = total.String()
 		}
 		totals = append(totals, tot)
-		totalW = max(totalW, ansi.StringWidth(tot))
+		totalW = max(totalW, display.Width(tot))
 	}
 	cols := historyColumnsFor(w, totalW)
 	legW := cols.leg
