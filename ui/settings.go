@@ -140,10 +140,7 @@ func (m settingsModel) apply(v string) (dialer.Settings, dialer.Agent, error) {
 	case 4:
 		s.CallingHours, err = dialer.ParseCallingHours(v)
 	case confirmField:
-		s.Confirm, err = dialer.ParseConfirmMode(v)
-		if err == nil && s.Confirm == dialer.ConfirmKeypad && !m.keypad {
-			err = dialer.Errorf(dialer.EINVALID, "keypad confirmation needs a public webhook URL, which the UI does not have: choose terminal or auto")
-		}
+		s.Confirm, err = dialer.ParseConfirmMode(v) // one of confirmModes: the picker offers no other
 	case 6:
 		s.MaxNumbers, err = strconv.Atoi(v)
 		if err != nil {
