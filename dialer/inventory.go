@@ -46,10 +46,7 @@ func (r *Reservations) BuyDedicated(ctx context.Context, req DedicatedRequest) (
 	}
 	bctx, cancel := context.WithTimeout(ctx, r.purchaseTimeout())
 	defer cancel()
-	if err := r.Store.MarkAsked(bctx, p.ID, r.now()); err != nil {
-		if ferr := r.Store.FailNumber(context.WithoutCancel(ctx), p.ID, ErrorMessage(err)); ferr != nil {
-			r.log().Warn("purchase not started and not marked failed", "number_id", p.ID, "err", ferr)
-		}
+	if err := r.markAsked(ctx, bctx, p); err != nil {
 		return Number{}, err
 	}
 	buy := BuyRequest{Country: req.Country, FriendlyName: Tag(r.Store.InstanceID(), p.ID)}

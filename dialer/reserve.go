@@ -190,13 +190,7 @@ func (r *Reservations) waitMessage(p Number, areaCode string, now time.Time) str
 func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settings, onPending func(Pending)) (Reservation, error) {
 	bctx, cancel := context.WithTimeout(ctx, r.purchaseTimeout())
 	defer cancel()
-	// Recorded before asking: should this process die now, another knows
-	// whether only the provider can tell if the number was bought.
-	if err := r.Store.MarkAsked(bctx, p.ID, r.now()); err != nil {
-		// Not asked: nothing was bought.
-		if ferr := r.Store.FailNumber(context.WithoutCancel(ctx), p.ID, ErrorMessage(err)); ferr != nil {
-			r.log().Warn("purchase not started and not marked failed", "number_id", p.ID, "err", ferr)
-		}
+	if err := r.markAsked(ctx, bctx, p); err != nil {
 		return Reservation{}, err
 	}
 	tag := Tag(r.Store.InstanceID(), p.ID)
@@ -233,6 +227,22 @@ func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settin
 		}
 	}
 	return res, nil
+}
+
+// markAsked records that pending number p's provider is about to be
+// asked (under bctx, the purchase's): should this process die now, another
+// knows that only the provider can tell whether the number was bought. If
+// it cannot be recorded, the provider is not asked, nothing was bought, and
+// p is marked failed (under ctx, not cut short by bctx).
+func (r *Reservations) markAsked(ctx, bctx context.Context, p Number) error {
+	err := r.Store.MarkAsked(bctx, p.ID, r.now())
+	if err == nil {
+		return nil
+	}
+	if ferr := r.Store.FailNumber(context.WithoutCancel(ctx), p.ID, ErrorMessage(err)); ferr != nil {
+		r.log().Warn("purchase not started and not marked failed", "number_id", p.ID, "err", ferr)
+	}
+	return err
 }
 
 // misplaced says how number n, bought for areaCode (or, when region is
