@@ -255,11 +255,12 @@ func misplaced(n Number, areaCode string, region nanp.AreaCode) string {
 		return fmt.Sprintf("Warning: the provider sold %s for area code %s, but it is in %s; calls from it do not show a local number.",
 			n.PhoneNumber, areaCode, areaCodeOrUnknown(n.AreaCode))
 	}
-	if info, ok := nanp.Lookup(n.AreaCode); ok && info.Country == region.Country && info.Region == region.Region {
+	info, ok := nanp.Lookup(n.AreaCode)
+	if ok && info.Country == region.Country && info.Region == region.Region {
 		return ""
 	}
 	where := "an unknown area code"
-	if info, ok := nanp.Lookup(n.AreaCode); ok {
+	if ok {
 		where = fmt.Sprintf("area code %s (%s)", n.AreaCode, info.RegionName)
 	}
 	return fmt.Sprintf("Warning: the provider sold %s for area code %s (elsewhere in %s), but it is in %s; calls from it do not show a number from the contact's state.",
