@@ -35,7 +35,7 @@ var (
 func Self() Owner {
 	selfOnce.Do(func() {
 		self = Owner{Machine: machineID(), PID: os.Getpid()}
-		self.Start, _ = procStart(self.PID)
+		_, self.Start, _ = procStat(self.PID) // "" when /proc does not tell
 	})
 	return self
 }
@@ -54,19 +54,9 @@ func machineID() string {
 	return strings.Join(parts, "/")
 }
 
-// procStart reads process pid's state and start time (clock ticks after
-// boot) from /proc. ok is false when /proc does not tell (no such file
-// system, or no such process: see procGone).
-func procStart(pid int) (start string, ok bool) {
-	st, start, err := procStat(pid)
-	if err != nil || st == "" {
-		return "", false
-	}
-	return start, true
-}
-
-// procStat returns the state letter and start time of pid from
-// /proc/PID/stat.
+// procStat returns the state letter and start time (clock ticks after
+// boot) of pid from /proc/PID/stat; an error when /proc does not tell (no
+// such file system, or no such process).
 func procStat(pid int) (state, start string, err error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
