@@ -186,14 +186,11 @@ func openRO(ctx context.Context, abs, params string) (*DB, error) {
 
 // latestMigration is the number of the newest embedded migration.
 func latestMigration() int {
-	names, _ := fs.Glob(migrations, "migrations/*.sql")
-	n := 0
-	for _, name := range names {
-		if v, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0]); err == nil && v > n {
-			n = v
-		}
+	ms, _ := embeddedMigrations()
+	if len(ms) == 0 {
+		return 0
 	}
-	return n
+	return ms[len(ms)-1].num
 }
 
 // fileErr is an error about the database file from the operating system,
@@ -297,18 +294,13 @@ func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 // migrate applies the embedded migrations newer than PRAGMA user_version,
 // each in its own transaction. Running it again changes nothing.
 func (s *DB) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	ms, err := embeddedMigrations()
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		base := filepath.Base(name)
-		num, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migration %s: name must start with its number", base)
-		}
-		body, err := migrations.ReadFile(name)
+	for _, m := range ms {
+		base, num := filepath.Base(m.name), m.num
+		body, err := migrations.ReadFile(m.name)
 		if err != nil {
 			return err
 		}
@@ -331,6 +323,31 @@ func (s *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// migration is an embedded migration file and the number its name starts
+// with.
+type migration struct {
+	name string
+	num  int
+}
+
+// embeddedMigrations lists the embedded migrations in the order they apply.
+func embeddedMigrations() ([]migration, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	ms := make([]migration, 0, len(names))
+	for _, name := range names {
+		num, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with its number", filepath.Base(name))
+		}
+		ms = append(ms, migration{name, num})
+	}
+	return ms, nil
 }
 
 func (s *DB) instanceID(ctx context.Context) (string, error) {
