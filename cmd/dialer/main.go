@@ -119,21 +119,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "dialer: %s\n", display.Line(ue.msg))
 		return 2
 	default:
-		// An error can quote a contact's name: shown inert.
-		first := dialer.ErrorMessage(err)
-		if dialer.ErrorKind(err) == dialer.EINTERNAL {
-			// The first line names the cause; the whole chain follows
-			// when it says more.
-			if first == dialer.KindSentence(dialer.EINTERNAL) {
-				first = err.Error()
-			}
-			fmt.Fprintf(stderr, "dialer: %s\n", display.Line(first))
-			if detail := strings.TrimPrefix(err.Error(), first+": "); detail != first {
-				fmt.Fprintf(stderr, "  (%s)\n", display.Line(detail))
-			}
-			return 1
+		// An error can quote a contact's name: shown inert. An internal
+		// error's first line names the cause; its whole chain follows when
+		// it says more.
+		first, internal := dialer.ErrorMessage(err), dialer.ErrorKind(err) == dialer.EINTERNAL
+		if internal && first == dialer.KindSentence(dialer.EINTERNAL) {
+			first = err.Error()
 		}
 		fmt.Fprintf(stderr, "dialer: %s\n", display.Line(first))
+		if detail := strings.TrimPrefix(err.Error(), first+": "); internal && detail != first {
+			fmt.Fprintf(stderr, "  (%s)\n", display.Line(detail))
+		}
 		return 1
 	}
 }
