@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/provider/twilio"
 	"github.com/dialer-dev/dialer/provider/twilioemu"
-	"github.com/dialer-dev/dialer/store"
 )
 
 const (
@@ -28,13 +26,11 @@ const (
 
 // emuEnv is an organization on the emulator, reached over HTTP through the
 // Twilio adapter (and through rewrite, when set, which may change a request
-// on its way), with a store on a temp-dir database and a fixed clock.
+// on its way), with env's store on a temp-dir database and fixed clock.
 type emuEnv struct {
-	emu   *twilioemu.Server
-	db    *store.DB
-	prov  *twilio.Provider
-	clock *fakeClock
-	res   *dialer.Reservations
+	*env // its Reservations buy from prov, not from env's fake
+	emu  *twilioemu.Server
+	prov *twilio.Provider
 }
 
 // rewriteTransport lets a test change what the adapter sends.
@@ -66,14 +62,9 @@ func newEmuEnv(t *testing.T, cfg twilioemu.Config, rewrite func(*http.Request)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "dialer.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	clock := newFakeClock()
-	return &emuEnv{emu: emu, db: db, prov: prov, clock: clock,
-		res: &dialer.Reservations{Store: db, Provider: prov, Clock: clock}}
+	e := &emuEnv{env: newEnv(t), emu: emu, prov: prov}
+	e.res.Provider = prov
+	return e
 }
 
 // purchases counts the purchases the emulator made.
@@ -97,24 +88,6 @@ func (e *emuEnv) requests(method, base string) int {
 		}
 	}
 	return n
-}
-
-func (e *emuEnv) numbers(t *testing.T, st ...dialer.NumberStatus) []dialer.Number {
-	t.Helper()
-	ns, err := e.db.Numbers(context.Background(), dialer.NumberFilter{Statuses: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ns
-}
-
-func (e *emuEnv) charges(t *testing.T) []dialer.Charge {
-	t.Helper()
-	cs, err := e.db.Charges(context.Background(), dialer.ChargeFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
 }
 
 // startPurchase records a pending on-demand purchase for areaCode as owner
@@ -213,10 +186,10 @@ func TestAcquireSettlesThePurchaseOfAGoneProcessAtOnce(t *testing.T) {
 			if !c.bought && (r.Number.ID == p.ID || !r.Bought) {
 				t.Errorf("got %+v, want a new purchase", r.Number)
 			}
-			if n := e.numbers(t, dialer.StatusPending); len(n) != 0 {
+			if n := e.numbers(dialer.StatusPending); len(n) != 0 {
 				t.Errorf("pending numbers left: %+v", n)
 			}
-			if cs := e.charges(t); len(cs) != 1 {
+			if cs := e.charges(); len(cs) != 1 {
 				t.Errorf("%d fees charged, want 1: %+v", len(cs), cs)
 			}
 			got, _ := e.db.Number(ctx, p.ID)
@@ -289,10 +262,10 @@ func TestReconcileSettlesGonePurchasesAndReportsLiveOnes(t *testing.T) {
 	if len(res.Pending) != 1 || res.Pending[0].Number.ID != live.ID || res.Pending[0].Why != want {
 		t.Errorf("pending %+v, want %d: %q", res.Pending, live.ID, want)
 	}
-	if p := e.numbers(t, dialer.StatusPending); len(p) != 1 {
+	if p := e.numbers(dialer.StatusPending); len(p) != 1 {
 		t.Errorf("pending numbers %+v, want the live one only", p)
 	}
-	if cs := e.charges(t); len(cs) != 1 || cs[0].NumberID != bought.ID {
+	if cs := e.charges(); len(cs) != 1 || cs[0].NumberID != bought.ID {
 		t.Errorf("charges %+v, want one, for the adopted number", cs)
 	}
 	if e.purchases() != 1 {
@@ -401,7 +374,7 @@ func TestPurchaseIsMarkedAskedBeforeTheProviderIsAsked(t *testing.T) {
 	var seen []dialer.Number
 	e = newEmuEnv(t, twilioemu.Config{}, func(r *http.Request) {
 		if r.Method == http.MethodPost && path.Base(r.URL.Path) == "IncomingPhoneNumbers.json" {
-			seen = append(seen, e.numbers(t, dialer.StatusPending)...)
+			seen = append(seen, e.numbers(dialer.StatusPending)...)
 		}
 	})
 	r, err := e.res.Acquire(context.Background(), contact("+14155550100"), nil)
