@@ -24,8 +24,14 @@ func runCLI(t *testing.T, dataDir string, args ...string) (int, string, string) 
 // runCLIInput is runCLI with input typed on stdin.
 func runCLIInput(t *testing.T, dataDir, input string, args ...string) (int, string, string) {
 	t.Helper()
+	return runWithEnv(t, map[string]string{"HOME": t.TempDir(), "DIALER_DATA_DIR": dataDir}, input, args...)
+}
+
+// runWithEnv runs dialer with the environment envv and input typed on
+// stdin.
+func runWithEnv(t *testing.T, envv map[string]string, input string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	envv := map[string]string{"HOME": t.TempDir(), "DIALER_DATA_DIR": dataDir}
 	code := run(context.Background(), args, strings.NewReader(input), &out, &errOut, func(k string) string { return envv[k] })
 	return code, out.String(), errOut.String()
 }

@@ -137,14 +137,6 @@ func TestMistypedDBIsNotCreated(t *testing.T) {
 	}
 }
 
-// runWithEnv runs dialer with the environment envv and empty stdin.
-func runWithEnv(t *testing.T, envv map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut strings.Builder
-	code := run(context.Background(), args, strings.NewReader(""), &out, &errOut, func(k string) string { return envv[k] })
-	return code, out.String(), errOut.String()
-}
-
 // A log file that cannot be written is no reason to refuse to work: the
 // command runs without one and says so once.
 func TestUnwritableLogIsNotFatal(t *testing.T) {
@@ -154,7 +146,7 @@ func TestUnwritableLogIsNotFatal(t *testing.T) {
 	os.WriteFile(blocker, []byte("x"), 0o600)
 	envv := map[string]string{"HOME": t.TempDir(), "DIALER_DATA_DIR": dir, "DIALER_LOG_DIR": filepath.Join(blocker, "logs")}
 	for _, args := range [][]string{{"calls", "list"}, {"numbers", "list"}, {"charges", "list"}} {
-		code, out, errOut := runWithEnv(t, envv, args...)
+		code, out, errOut := runWithEnv(t, envv, "", args...)
 		if code != 0 || strings.Count(errOut, "logging is off") != 1 {
 			t.Errorf("dialer %v with an unwritable log: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 		}
