@@ -101,17 +101,9 @@ func TestKillNineDuringPurchasesLeavesNothingBehind(t *testing.T) {
 
 	start := time.Now()
 	bin := buildDialer(t)
-	root := t.TempDir()
-	dataDir := filepath.Join(root, "data")
 	const scale = 0.005
+	env, dataDir := freshEnv(t, "DIALER_SANDBOX_TIME_SCALE="+strconv.FormatFloat(scale, 'f', -1, 64))
 	emu, url, token := hostSandboxEmulator(t, dataDir, scale)
-	env := []string{
-		"HOME=" + filepath.Join(root, "home"),
-		"DIALER_DATA_DIR=" + dataDir,
-		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"),
-		"DIALER_SANDBOX_TIME_SCALE=" + strconv.FormatFloat(scale, 'f', -1, 64),
-		"PATH=" + os.Getenv("PATH"),
-	}
 	dialerCmd := func(ctx context.Context, args ...string) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Env = env
