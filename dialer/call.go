@@ -517,14 +517,35 @@ func ringingMessage(r Reservation, a Agent) string {
 	return m + "…"
 }
 
+// unconfirmed says why a call's end is not known (by whether the provider
+// could be reached), and what a repair says instead once it is.
+var unconfirmed = []struct{ why, later string }{
+	{"provider unreachable", "the provider was unreachable; its record of the end was fetched later"},
+	{"the provider did not confirm the end", "the provider confirmed the end later"},
+}
+
 // unknownEnd is the end reason of a call whose end the provider never
 // confirmed: the program stopped following it, and backfill repairs it.
 func unknownEnd(id int64, unreachable bool) string {
-	what := "the provider did not confirm the end"
+	u := unconfirmed[1]
 	if unreachable {
-		what = "provider unreachable"
+		u = unconfirmed[0]
 	}
-	return fmt.Sprintf("%s; the call may still be live at Twilio: check it with `dialer calls show %d`", what, id)
+	return fmt.Sprintf("%s; the call may still be live at Twilio: check it with `dialer calls show %d`", u.why, id)
+}
+
+// confirmedLater is a repaired call's end reason: why the program stopped
+// it, if it did, without the sentence that its end is not known.
+func confirmedLater(reason string) string {
+	for _, u := range unconfirmed {
+		if before, _, ok := strings.Cut(reason, u.why); ok {
+			return before + u.later
+		}
+	}
+	if reason == "" {
+		return "the end was fetched from the provider later"
+	}
+	return reason
 }
 
 // follow polls the call (and takes pushes) until it has ended, steering it
@@ -563,16 +584,11 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 		saveErr       error
 		timer         = time.NewTimer(interval)
 		balTick       = time.NewTicker(balEvery)
-		stopAt        <-chan time.Time
+		timeUp        = make(chan struct{}, 1) // the hang-up timer fired
 		ctxDone       = ctx.Done()
 	)
 	defer timer.Stop()
 	defer balTick.Stop()
-	if o.HangupAfter > 0 {
-		t := time.NewTimer(o.HangupAfter)
-		defer t.Stop()
-		stopAt = t.C
-	}
 	// Until a stop is asked, requests and writes can be interrupted by it
 	// (Hangup, the caller's context, the hang-up timer): a stop must not
 	// wait for a poll stuck on a silent network.
@@ -583,8 +599,8 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 	s.mu.Lock()
 	s.abort = abort
 	s.mu.Unlock()
-	if stopAt != nil {
-		t := time.AfterFunc(o.HangupAfter, abort)
+	if o.HangupAfter > 0 {
+		t := time.AfterFunc(o.HangupAfter, func() { signal(timeUp); abort() })
 		defer t.Stop()
 	}
 	// bounded is a context for one provider request: RequestTimeout, and
@@ -673,7 +689,7 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 			stop("stopped by the program")
 		case <-s.hangup:
 			stop("agent hung up")
-		case <-stopAt:
+		case <-timeUp:
 			stop("hang-up timer")
 		case <-s.confirm:
 			confirmed = true
@@ -807,20 +823,17 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 			s.emit(Event{Phase: phase, Legs: legsOf(agent, contact)})
 		}
 		if done {
-			out := outcome(agent, contact, answered)
-			if out == OutcomeAgentNoAnswer && endReason != "" && agent.Status == CallNoAnswer && hangupSent {
-				out = OutcomeCanceled // the program hung up while the agent's phone rang
-			}
-			return finish(out, endReason, nil)
+			return finish(outcome(agent, contact, answered), endReason, nil)
 		}
 		if !stopBy.IsZero() && !time.Now().Before(stopBy) {
 			// The end was asked for and the provider has not confirmed it
 			// in time: record what is known and say so.
-			reason := unknownEnd(call.ID, unreachable)
+			unknown := unknownEnd(call.ID, unreachable)
+			reason := unknown
 			if endReason != "" {
-				reason = endReason + "; " + reason
+				reason = endReason + "; " + unknown
 			}
-			return finish(OutcomeUnknown, reason, Errorf(EUNAVAILABLE, "%s", unknownEnd(call.ID, unreachable)))
+			return finish(OutcomeUnknown, reason, Errorf(EUNAVAILABLE, "%s", unknown))
 		}
 		switch {
 		case !stopBy.IsZero():
@@ -1150,14 +1163,7 @@ func (c *Calls) repair(ctx context.Context, call Call, agent Leg) (bool, error) 
 	}
 	answered := agent.Status == CallCompleted || agent.Duration > 0
 	out := outcome(agent, contact, answered)
-	reason := call.EndReason
-	if i := strings.Index(reason, "provider unreachable"); i >= 0 {
-		reason = reason[:i] + "the provider was unreachable; its record of the end was fetched later"
-	} else if i := strings.Index(reason, "the provider did not confirm the end"); i >= 0 {
-		reason = reason[:i] + "the provider confirmed the end later"
-	} else if reason == "" {
-		reason = "the end was fetched from the provider later"
-	}
+	reason := confirmedLater(call.EndReason)
 	end := agent.EndedAt
 	if contact != nil && contact.EndedAt.After(end) {
 		end = contact.EndedAt
