@@ -8,15 +8,24 @@ import (
 
 // Contact is a person an agent calls. Calls belong to contacts.
 type Contact struct {
-	ID        int64
-	Name      string
-	Phone     string // as entered; E.164 once validated
-	Company   string
-	Notes     string
-	Fields    map[string]string // custom fields
+	ID       int64
+	Name     string
+	Phone    string // as entered; E.164 once validated
+	Company  string
+	Email    string
+	Notes    string
+	TimeZone string            // IANA name ("America/Chicago"); "" means the phone's area code decides
+	Fields   map[string]string // custom fields
+	// DoNotCall says the contact's phone is on the organization's
+	// do-not-call list. Stores fill it in on reading; it is not saved with
+	// the contact (the list is by number: see DNCStore).
 	DoNotCall bool
+	// Lists are the names of the lists the contact is on, filled in by
+	// Contact (one contact); other reads leave it nil.
+	Lists     []string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	DeletedAt time.Time // zero unless deleted
 }
 
 // Label names the contact in messages: its name, or its phone number.

@@ -29,6 +29,9 @@ type Settings struct {
 	// BalanceGrace is how long a call goes on after the account balance
 	// turns negative before the program ends it.
 	BalanceGrace time.Duration
+	// AttemptLimit is the most calls a power-dial session places to one
+	// contact, counting every call ever placed to it (0: no limit).
+	AttemptLimit int
 }
 
 // CallingHours is a daily window in the callee's local time, in minutes
@@ -94,6 +97,7 @@ func DefaultSettings() Settings {
 		Confirm:         ConfirmTerminal,
 		DailyCallCap:    300,
 		BalanceGrace:    30 * time.Second,
+		AttemptLimit:    5,
 	}
 }
 
@@ -119,6 +123,8 @@ func (s Settings) Validate() error {
 		return Errorf(EINVALID, "daily call cap %d is negative", s.DailyCallCap)
 	case s.BalanceGrace < 0:
 		return Errorf(EINVALID, "balance grace %s is negative", s.BalanceGrace)
+	case s.AttemptLimit < 0:
+		return Errorf(EINVALID, "attempt limit %d is negative; 0 means no limit", s.AttemptLimit)
 	}
 	if _, err := ParseConfirmMode(string(s.Confirm)); err != nil {
 		return err

@@ -14,6 +14,9 @@ type Store interface {
 	ChargeStore
 	ContactStore
 	CallStore
+	DNCStore
+	CallbackStore
+	DayStore
 
 	// InstanceID identifies this database. Numbers it buys carry it in their
 	// friendly name, so reconciling never touches another installation's.
@@ -131,24 +134,10 @@ type ChargeFilter struct {
 	Limit    int
 }
 
-// ContactStore keeps the people agents call.
-type ContactStore interface {
-	CreateContact(ctx context.Context, c Contact) (Contact, error)
-	UpdateContact(ctx context.Context, c Contact) (Contact, error)
-	Contact(ctx context.Context, id int64) (Contact, error)
-	// Contacts returns the contacts with these ids, in id order; ids with
-	// no contact are left out.
-	Contacts(ctx context.Context, ids []int64) ([]Contact, error)
-	// ContactByPhone finds the oldest contact with this E.164 number.
-	ContactByPhone(ctx context.Context, e164 string) (Contact, error)
-	// EachContactKey streams id, name, company and phone of every contact.
-	EachContactKey(ctx context.Context, fn func(id int64, name, company, phone string) error) error
-	CountContacts(ctx context.Context) (int, error)
-}
-
 // CallStore keeps call records, their legs and the rate cache.
 type CallStore interface {
-	// StartCall records a call being placed (no legs yet).
+	// StartCall records a call being placed (no legs yet) and completes
+	// the contact's open callback, in one transaction.
 	StartCall(ctx context.Context, c Call) (Call, error)
 	// SaveLeg records or updates the call's leg of l.Role. A price already
 	// recorded is kept when l.Price is nil.

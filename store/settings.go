@@ -112,6 +112,16 @@ var settingFields = []settingField{
 			return err
 		},
 	},
+	{
+		// A database saved before the setting existed has no row: it
+		// reads as the default. A saved 0 (no limit) stays 0.
+		key: "attempt_limit",
+		get: func(s dialer.Settings) string { return strconv.Itoa(s.AttemptLimit) },
+		set: func(s *dialer.Settings, v string) (err error) {
+			s.AttemptLimit, err = strconv.Atoi(v)
+			return err
+		},
+	},
 }
 
 // applySetting reads one stored setting into set; keys it does not know

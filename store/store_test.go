@@ -135,6 +135,40 @@ func TestSettingsRoundTripAndValidation(t *testing.T) {
 	}
 }
 
+// The attempt limit of a power-dial session is kept: a limit round-trips,
+// a saved 0 (no limit) is not turned back into the default, a database
+// saved before the setting existed reads the default, and a negative
+// limit is refused.
+func TestAttemptLimitRoundTrips(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	if got, err := db.Settings(ctx); err != nil || got.AttemptLimit != 5 {
+		t.Fatalf("new database attempt limit %d, %v; want the default 5", got.AttemptLimit, err)
+	}
+	for _, limit := range []int{7, 0, 1} {
+		set := dialer.DefaultSettings()
+		set.AttemptLimit = limit
+		if err := db.SaveSettings(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.Settings(ctx); err != nil || got.AttemptLimit != limit {
+			t.Errorf("saved attempt limit %d, read back %d, %v", limit, got.AttemptLimit, err)
+		}
+	}
+	// Saved by a version without the setting: no row, the default.
+	if _, err := db.db.ExecContext(ctx, "DELETE FROM settings WHERE key = 'attempt_limit'"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Settings(ctx); err != nil || got.AttemptLimit != 5 {
+		t.Errorf("without a stored attempt limit: %d, %v; want the default 5", got.AttemptLimit, err)
+	}
+	bad := dialer.DefaultSettings()
+	bad.AttemptLimit = -1
+	if err := db.SaveSettings(ctx, bad); dialer.ErrorKind(err) != dialer.EINVALID || !strings.HasPrefix(err.Error(), "attempt limit -1 is negative") {
+		t.Errorf("saving a negative attempt limit: %v", err)
+	}
+}
+
 func claim(t *testing.T, db *DB, area string, max int) dialer.Claim {
 	t.Helper()
 	cl, err := db.ClaimNumber(context.Background(), dialer.ClaimRequest{
@@ -548,7 +582,7 @@ func TestSettingsStoredStrings(t *testing.T) {
 		got = append(got, k+"="+v)
 	}
 	rows.Close()
-	want := []string{"balance_grace=45s", "calling_hours=" + set.CallingHours.String(), "confirm=keypad", "daily_call_cap=40",
+	want := []string{"attempt_limit=0", "balance_grace=45s", "calling_hours=" + set.CallingHours.String(), "confirm=keypad", "daily_call_cap=40",
 		"max_numbers=3", "region_fallback=true", "reservation_days=30", "reservation_fee=" + set.ReservationFee.Amount.String(),
 		"reservation_fee_currency=USD"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -562,7 +596,7 @@ func TestSettingsStoredStrings(t *testing.T) {
 		t.Errorf("with an unknown key: %+v, %v", s, err)
 	}
 	for _, bad := range [][2]string{{"max_numbers", "many"}, {"region_fallback", "maybe"}, {"balance_grace", "soon"},
-		{"reservation_fee", "x"}, {"calling_hours", "all day"}, {"confirm", "telepathy"}} {
+		{"reservation_fee", "x"}, {"calling_hours", "all day"}, {"confirm", "telepathy"}, {"attempt_limit", "five"}} {
 		if _, err := db.db.ExecContext(ctx, "UPDATE settings SET value = ? WHERE key = ?", bad[1], bad[0]); err != nil {
 			t.Fatal(err)
 		}
