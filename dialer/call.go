@@ -175,10 +175,23 @@ func (c *Calls) check(ctx context.Context, o CallOptions, set Settings) (Phone, 
 }
 
 func (c *Calls) checkPolicies(ctx context.Context, o CallOptions, set Settings, p Phone, who string) error {
-	if o.Contact.DoNotCall {
-		return Errorf(EREFUSED, "%s is on the do-not-call list", who)
+	// The do-not-call list is by number: it is read at every call, so a
+	// number listed after the contact was loaded (or never a contact) is
+	// refused all the same.
+	switch e, err := c.Store.DNC(ctx, p.E164); {
+	case err == nil:
+		why := ""
+		if r := strings.TrimSpace(e.Reason); r != "" {
+			why = ": " + r
+		}
+		if who == p.E164 {
+			return Errorf(EREFUSED, "%s is on the do-not-call list%s", who, why)
+		}
+		return Errorf(EREFUSED, "%s (%s) is on the do-not-call list%s", who, p.E164, why)
+	case ErrorKind(err) != ENOTFOUND:
+		return err
 	}
-	if err := c.checkHours(p, who, set.CallingHours, o.OverrideReason); err != nil {
+	if err := c.checkHours(o.Contact, p, who, set.CallingHours, o.OverrideReason); err != nil {
 		return err
 	}
 	// An unknown balance (a subaccount's, say) is no reason to refuse:
@@ -205,9 +218,11 @@ func (c *Calls) checkPolicies(ctx context.Context, o CallOptions, set Settings, 
 }
 
 // checkHours refuses a call when it is outside calling hours in any of the
-// number's time zones (the most restrictive wins), unless overridden.
-func (c *Calls) checkHours(p Phone, who string, hours CallingHours, override string) error {
-	zones, err := CalleeZones(p.E164)
+// contact's time zones (its own, or every zone of its number: the most
+// restrictive wins), unless overridden.
+func (c *Calls) checkHours(ct Contact, p Phone, who string, hours CallingHours, override string) error {
+	ct.Phone = p.E164
+	zones, err := ContactZones(ct)
 	if err != nil {
 		return err
 	}
@@ -242,7 +257,7 @@ func CalleeZones(e164 string) ([]*time.Location, error) {
 		if name == "Etc/Unknown" {
 			continue
 		}
-		loc, err := loadLocation(name)
+		loc, err := LoadZone(name)
 		if err != nil {
 			return nil, Wrap(EINTERNAL, err, "time zone "+name)
 		}
@@ -252,22 +267,6 @@ func CalleeZones(e164 string) ([]*time.Location, error) {
 		return nil, Errorf(EINVALID, "the time zone of %s is unknown", e164)
 	}
 	return out, nil
-}
-
-// zoneCache keeps loaded time zones: time.LoadLocation reads and parses a
-// file each time.
-var zoneCache sync.Map // name -> *time.Location
-
-func loadLocation(name string) (*time.Location, error) {
-	if l, ok := zoneCache.Load(name); ok {
-		return l.(*time.Location), nil
-	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
-	}
-	zoneCache.Store(name, l)
-	return l, nil
 }
 
 // Balance is the account balance, from a cache younger than maxAge or

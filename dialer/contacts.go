@@ -75,9 +75,10 @@ type ContactStore interface {
 	ContactByPhone(ctx context.Context, e164 string) (Contact, error)
 	// ListContacts lists contacts that are not deleted, in id order.
 	ListContacts(ctx context.Context, f ContactFilter) ([]Contact, error)
-	// ContactKeys streams, in revision order, the contacts changed after
-	// revision since (0: every contact that is not deleted), and returns
-	// the highest revision it saw (since, if none).
+	// ContactKeys streams the contacts changed after revision since, in
+	// revision order, deleted ones marked; with since 0, every contact that
+	// is not deleted, in id order. It returns the revision to ask from next
+	// time (since, if nothing changed).
 	ContactKeys(ctx context.Context, since int64, fn func(k ContactKey) error) (int64, error)
 	// ContactRevision is the highest revision of any contact (0: none).
 	ContactRevision(ctx context.Context) (int64, error)

@@ -87,6 +87,12 @@ func (s *DB) StartCall(ctx context.Context, c dialer.Call) (dialer.Call, error) 
 			RETURNING `+callCols,
 			c.ContactID, c.AgentName, c.AgentPhone, c.CallerID, nullInt(c.NumberID), boolInt(c.NewNumber),
 			nullInt(c.FeeChargeID), string(c.Confirm), c.OverrideReason, fmtTime(c.StartedAt), c.Account))
+		if err != nil {
+			return err
+		}
+		// A callback is done when the contact is called again.
+		_, err = tx.ExecContext(ctx, "UPDATE callbacks SET done_at = ?, done_call = ? WHERE contact_id = ? AND done_at IS NULL",
+			fmtTime(out.StartedAt), out.ID, out.ContactID)
 		return err
 	})
 	return out, err

@@ -427,8 +427,13 @@ func TestWritesReturnTheStoredRow(t *testing.T) {
 	db := openTemp(t)
 	ctx := context.Background()
 	later := t0.Add(time.Hour)
+	// Do-not-call is by number: listed before the contact exists, it shows
+	// on the contact, and no longer once the contact's phone changes.
+	if _, err := db.AddDNC(ctx, []string{"+14155550100"}, "", "", t0); err != nil {
+		t.Fatal(err)
+	}
 	c, err := db.CreateContact(ctx, dialer.Contact{Name: "Ada", Phone: "+14155550100", Company: "Acme", Notes: "n",
-		Fields: map[string]string{"tier": "gold"}, DoNotCall: true, CreatedAt: t0, UpdatedAt: t0})
+		Fields: map[string]string{"tier": "gold"}, CreatedAt: t0, UpdatedAt: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,7 +460,7 @@ func TestWritesReturnTheStoredRow(t *testing.T) {
 	}
 	noPhone := c
 	noPhone.Phone = ""
-	if _, err := db.UpdateContact(ctx, noPhone); dialer.ErrorKind(err) != dialer.ECONFLICT {
+	if _, err := db.UpdateContact(ctx, noPhone); dialer.ErrorKind(err) != dialer.EINVALID || err.Error() != "contact Ada L has no phone number" {
 		t.Errorf("updating to no phone: %v", err)
 	}
 

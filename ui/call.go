@@ -398,8 +398,9 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 					return errStatus(err)
 				}
 				if pick == "Do not call again" {
-					c.DoNotCall, c.UpdatedAt = true, time.Now().UTC()
-					if _, err := d.Store.UpdateContact(d.Context, c); err != nil {
+					// The do-not-call list is by number, kept with who and why.
+					if _, err := d.Store.AddDNC(d.Context, []string{c.Phone}, "asked during a call not to be called again",
+						d.Agent.Name, time.Now().UTC()); err != nil {
 						return errStatus(err)
 					}
 				}

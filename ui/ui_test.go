@@ -66,6 +66,11 @@ func testDeps(t *testing.T, agent dialer.Agent) Deps {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if c.DoNotCall {
+			if _, err := db.AddDNC(context.Background(), []string{c.Phone}, "asked not to be called", "test", fixedNow); err != nil {
+				t.Fatal(err)
+			}
+		}
 		entries = append(entries, search.Entry{ID: saved.ID, Name: saved.Name, Company: saved.Company, Phone: saved.Phone})
 	}
 	ix.AddBatch(entries)
@@ -257,11 +262,16 @@ func TestContactsPageByTheScreen(t *testing.T) {
 	deps := testDeps(t, agent)
 	var entries []search.Entry
 	for i := range 60 {
-		c := dialer.Contact{Name: fmt.Sprintf("Person %02d", i), Phone: fmt.Sprintf("+1212555%04d", 100+i),
-			Company: "Paging Co", DoNotCall: i == 45, CreatedAt: fixedNow, UpdatedAt: fixedNow}
+		c := dialer.Contact{Name: fmt.Sprintf("Person %02d", i), Phone: fmt.Sprintf("+1212555%04d", 2100+i),
+			Company: "Paging Co", CreatedAt: fixedNow, UpdatedAt: fixedNow}
 		saved, err := deps.Store.CreateContact(context.Background(), c)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if i == 45 {
+			if _, err := deps.Store.AddDNC(context.Background(), []string{c.Phone}, "", "test", fixedNow); err != nil {
+				t.Fatal(err)
+			}
 		}
 		entries = append(entries, search.Entry{ID: saved.ID, Name: saved.Name, Company: saved.Company, Phone: saved.Phone})
 	}

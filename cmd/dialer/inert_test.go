@@ -150,8 +150,8 @@ func TestCallsListAlignsWideNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 2, 17, 4, 5, 0, time.UTC)
-	for _, name := range []string{"Walter Skinner", "山田太郎", "👩‍👩‍👧 Núñez", nasty} {
-		who, err := db.CreateContact(ctx, dialer.Contact{Name: name, Phone: "+12125550143", CreatedAt: at, UpdatedAt: at})
+	for i, name := range []string{"Walter Skinner", "山田太郎", "👩‍👩‍👧 Núñez", nasty} {
+		who, err := db.CreateContact(ctx, dialer.Contact{Name: name, Phone: fmt.Sprintf("+1212555014%d", i), CreatedAt: at, UpdatedAt: at})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,7 +28,7 @@ func seedContacts(b *testing.B, dir string, n int) {
 	}
 	defer raw.Close()
 	tx, _ := raw.Begin()
-	st, err := tx.Prepare(`INSERT INTO contacts (name, phone, company, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`)
+	st, err := tx.Prepare(`INSERT INTO contacts (name, phone, company, created_at, updated_at, rev) VALUES (?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -40,8 +40,9 @@ func seedContacts(b *testing.B, dir string, n int) {
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000000Z")
 	for i := 0; i < n; i++ {
 		name := first[rng.IntN(len(first))] + " " + last[rng.IntN(len(last))]
-		phone := fmt.Sprintf("+1%s555%04d", areas[rng.IntN(len(areas))], rng.IntN(10000))
-		if _, err := st.Exec(name, phone, co[rng.IntN(len(co))]+" "+strconv.Itoa(i%997), now, now); err != nil {
+		// One phone per contact (a live phone belongs to one contact).
+		phone := fmt.Sprintf("+1%s%07d", areas[rng.IntN(len(areas))], 2_000_000+i)
+		if _, err := st.Exec(name, phone, co[rng.IntN(len(co))]+" "+strconv.Itoa(i%997), now, now, i+1); err != nil {
 			b.Fatal(err)
 		}
 	}

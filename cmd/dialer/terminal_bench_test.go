@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/dialer/search"
 	"github.com/dialer-dev/dialer/store"
 )
@@ -109,8 +110,8 @@ func expectedTotals(b *testing.B, dataDir string, queries []string) (map[string]
 	defer db.Close()
 	ix := search.New(1_000_000)
 	var batch []search.Entry
-	err = db.EachContactKey(ctx, func(id int64, name, company, phone string) error {
-		batch = append(batch, search.Entry{ID: id, Name: name, Company: company, Phone: phone})
+	_, err = db.ContactKeys(ctx, 0, func(k dialer.ContactKey) error {
+		batch = append(batch, search.Entry{ID: k.ID, Name: k.Name, Company: k.Company, Phone: k.Phone})
 		return nil
 	})
 	if err != nil {

@@ -86,8 +86,8 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 		defer close(ready)
 		start := time.Now()
 		batch := make([]search.Entry, 0, 4096)
-		err := a.db.EachContactKey(ctx, func(id int64, name, company, phone string) error {
-			batch = append(batch, search.Entry{ID: id, Name: name, Company: company, Phone: phone})
+		_, err := a.db.ContactKeys(ctx, 0, func(k dialer.ContactKey) error {
+			batch = append(batch, search.Entry{ID: k.ID, Name: k.Name, Company: k.Company, Phone: k.Phone})
 			if len(batch) == cap(batch) {
 				ix.AddBatch(batch)
 				dir.AddBatch(batch)
@@ -171,6 +171,11 @@ func seedDemo(ctx context.Context, a *app) (int, error) {
 		c.CreatedAt, c.UpdatedAt = now, now
 		if _, err := a.db.CreateContact(ctx, c); err != nil {
 			return 0, err
+		}
+		if c.DoNotCall {
+			if _, err := a.db.AddDNC(ctx, []string{c.Phone}, "asked not to be called (demo)", "", now); err != nil {
+				return 0, err
+			}
 		}
 	}
 	a.log.Info("demo contacts seeded", "count", len(demoContacts))

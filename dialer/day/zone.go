@@ -12,35 +12,13 @@
 package day
 
 import (
-	"sync"
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
 )
 
-// Zones are the time zones a contact may be in: its own TimeZone when set
-// (an IANA name), otherwise the zones of its phone's area code
-// (dialer.CalleeZones), of which there can be several (208 is both
-// America/Boise and America/Los_Angeles). A contact may be called only
-// when it is inside calling hours in every one of them.
-func Zones(c dialer.Contact) ([]*time.Location, error) {
-	if c.TimeZone != "" {
-		loc, err := location(c.TimeZone)
-		if err != nil {
-			return nil, dialer.Errorf(dialer.EINVALID, "contact %s: time zone %q is not a known IANA time zone (such as America/Chicago)", c.Label(), c.TimeZone)
-		}
-		return []*time.Location{loc}, nil
-	}
-	p, err := dialer.ParsePhone(c.Phone)
-	if err != nil {
-		return nil, dialer.Wrap(dialer.EINVALID, err, "contact "+c.Label())
-	}
-	zones, err := dialer.CalleeZones(p.E164)
-	if err != nil {
-		return nil, dialer.Wrap(dialer.EINVALID, err, "contact "+c.Label())
-	}
-	return zones, nil
-}
+// Zones are the time zones a contact may be in: see dialer.ContactZones.
+func Zones(c dialer.Contact) ([]*time.Location, error) { return dialer.ContactZones(c) }
 
 // Zone is the time zone a contact's times are read and shown in: its
 // TimeZone, or the first zone of its phone.
@@ -50,20 +28,6 @@ func Zone(c dialer.Contact) (*time.Location, error) {
 		return nil, err
 	}
 	return zones[0], nil
-}
-
-var zoneCache sync.Map // name -> *time.Location
-
-func location(name string) (*time.Location, error) {
-	if l, ok := zoneCache.Load(name); ok {
-		return l.(*time.Location), nil
-	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
-	}
-	zoneCache.Store(name, l)
-	return l, nil
 }
 
 // InHours reports whether now is inside calling hours in every time zone

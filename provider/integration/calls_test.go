@@ -301,9 +301,12 @@ func TestGuards(t *testing.T) {
 	t.Run("do not call", func(t *testing.T) {
 		w := newCallWorld(t, opts{})
 		c := w.contact(t, "Ann", "+12125550143")
-		c.DoNotCall = true
+		if _, err := w.db.AddDNC(ctx, []string{"+12125550143"}, "asked by letter", "Sam", w.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
 		_, err := w.calls.Start(ctx, dialer.CallOptions{Contact: c, Agent: w.agent})
-		if dialer.ErrorKind(err) != dialer.EREFUSED || w.purchases() != 0 {
+		if dialer.ErrorKind(err) != dialer.EREFUSED || w.purchases() != 0 ||
+			err.Error() != "Ann (+12125550143) is on the do-not-call list: asked by letter" {
 			t.Errorf("do-not-call: %v, %d purchases", err, w.purchases())
 		}
 	})
@@ -334,13 +337,14 @@ func TestGuards(t *testing.T) {
 			t.Fatalf("zones of 907: %v, %v", zones, err)
 		}
 		w.clock.Set(time.Date(2026, 11, 19, 6, 30, 0, 0, time.UTC))
-		_, err = w.calls.Start(ctx, dialer.CallOptions{Contact: w.contact(t, "Ann", "+19075550100"), Agent: w.agent})
+		ann := w.contact(t, "Ann", "+19075550100")
+		_, err = w.calls.Start(ctx, dialer.CallOptions{Contact: ann, Agent: w.agent})
 		if dialer.ErrorKind(err) != dialer.EHOURS || !strings.Contains(err.Error(), "Anchorage") {
 			t.Errorf("at 21:30 Anchorage / 20:30 Adak: %v", err)
 		}
 		// At 17:30 UTC it is 08:30 in Anchorage but 07:30 in Adak: refused.
 		w.clock.Set(time.Date(2026, 11, 19, 17, 30, 0, 0, time.UTC))
-		_, err = w.calls.Start(ctx, dialer.CallOptions{Contact: w.contact(t, "Ann", "+19075550100"), Agent: w.agent})
+		_, err = w.calls.Start(ctx, dialer.CallOptions{Contact: ann, Agent: w.agent})
 		if dialer.ErrorKind(err) != dialer.EHOURS || !strings.Contains(err.Error(), "Adak") {
 			t.Errorf("at 08:30 Anchorage / 07:30 Adak: %v", err)
 		}
