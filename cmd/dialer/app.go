@@ -15,6 +15,7 @@ type app struct {
 	log     *slog.Logger
 	back    *backend
 	numbers *dialer.Reservations
+	index   *contactIndex // the UI's contacts index
 }
 
 // openApp opens the database and the provider (Twilio, or the sandbox

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dialer-dev/dialer/dialer"
-	"github.com/dialer-dev/dialer/dialer/search"
 	"github.com/dialer-dev/dialer/ui"
 )
 
@@ -57,6 +56,10 @@ func runTUI(ctx context.Context, e *env) error {
 	// Frames that did not change are not written.
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(120))
 	_, err = p.Run()
+	// The next start reads the index back instead of rebuilding it.
+	if serr := a.index.Save(); serr != nil {
+		a.log.Warn("contacts index snapshot not saved", "err", serr)
+	}
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
@@ -80,25 +83,8 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 	if err != nil && dialer.ErrorKind(err) != dialer.ENOTFOUND {
 		return ui.Model{}, nil, err
 	}
-	ix, dir := search.New(count), search.NewDirectory(count)
-	ready := make(chan struct{})
-	go func() {
-		defer close(ready)
-		start := time.Now()
-		batch := make([]search.Entry, 0, 4096)
-		_, err := a.db.ContactKeys(ctx, 0, func(k dialer.ContactKey) error {
-			batch = append(batch, search.Entry{ID: k.ID, Name: k.Name, Company: k.Company, Phone: k.Phone})
-			if len(batch) == cap(batch) {
-				ix.AddBatch(batch)
-				dir.AddBatch(batch)
-				batch = batch[:0]
-			}
-			return nil
-		})
-		ix.AddBatch(batch)
-		dir.AddBatch(batch)
-		a.log.Info("contacts indexed", "count", ix.Len(), "took", time.Since(start), "heap_live_mb", heapLiveMB(), "err", err)
-	}()
+	a.index = openIndex(ctx, a.db, a.db.InstanceID(), a.db.Path(), count, a.log)
+	ix, dir, ready := a.index.ix, a.index.dir, a.index.ready
 	calls := a.calls()
 	go housekeeping(ctx, a, calls)
 	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready,

@@ -307,3 +307,28 @@ func (s *sumReader) bytes() []byte {
 	s.full(b)
 	return b
 }
+
+// Replace makes ix hold what from holds; from is left empty. A screen
+// holds ix from its first frame while a snapshot loads into another index.
+func (ix *Index) Replace(from *Index) {
+	from.mu.Lock()
+	s := from.slots
+	from.slots = slots{}
+	from.version++
+	from.mu.Unlock()
+	ix.mu.Lock()
+	ix.slots = s
+	ix.version++
+	ix.mu.Unlock()
+}
+
+// Replace makes d hold what from holds; from is left empty.
+func (d *Directory) Replace(from *Directory) {
+	from.mu.Lock()
+	ids, offs, slab, edits := from.ids, from.offs, from.slab, from.edits
+	from.ids, from.offs, from.slab, from.edits = nil, nil, nil, map[int64]*Entry{}
+	from.mu.Unlock()
+	d.mu.Lock()
+	d.ids, d.offs, d.slab, d.edits = ids, offs, slab, edits
+	d.mu.Unlock()
+}
