@@ -8,7 +8,6 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
@@ -415,16 +414,10 @@ func writeCSV(w io.Writer, cs []dialer.Call, contacts map[int64]dialer.Contact, 
 func csvText(s string) string { return display.Text(s) }
 
 // csvSafe is csvText for text a person typed, with spreadsheet formulas
-// defused: a cell that starts = + - @ (once its controls are gone: a
-// leading tab or CR is a space or a line break by then) is quoted with a
-// leading '.
-func csvSafe(s string) string {
-	s = csvText(s)
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// defused (display.CSVCell): a cell that starts = + - @ (once its controls
+// are gone: a leading tab or CR is a space or a line break by then) is
+// quoted with a leading '.
+func csvSafe(s string) string { return display.CSVCell(s) }
 
 // checkOpenCall asks the provider how a call whose end is not known for
 // sure ended, and records it (as backfill does). It returns the call as

@@ -185,3 +185,25 @@ func clean(s string, multiline bool) string {
 	}
 	return b.String()
 }
+
+// CSVCell is s for a cell of a CSV file a person will open in a
+// spreadsheet or a terminal: inert as Text makes it (line breaks kept, for
+// the CSV writer to quote), and a cell that would start = + - @ (a formula
+// to a spreadsheet) starts with a ' instead, which spreadsheets show as
+// text. A reader of such files takes the ' off again (UnCSVCell).
+func CSVCell(s string) string {
+	s = Text(s)
+	if s != "" && strings.IndexByte("=+-@", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
+// UnCSVCell undoes CSVCell's guard: a cell that starts ' and then one of
+// = + - @ loses the '.
+func UnCSVCell(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && strings.IndexByte("=+-@", s[1]) >= 0 {
+		return s[1:]
+	}
+	return s
+}

@@ -240,3 +240,26 @@ func TestCutAllocatesOnlyTheResult(t *testing.T) {
 		}
 	}
 }
+
+func TestCSVCell(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"Walter", "Walter"},
+		{"", ""},
+		{"=1+1", "'=1+1"},
+		{"+14155550100", "'+14155550100"},
+		{"-5", "'-5"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\x1b[0m=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"},
+		{"a=b", "a=b"},
+		{"two\r\nlines\x1b]0;t\x07", "two\nlines"},
+		{"'quoted", "'quoted"},
+	} {
+		got := CSVCell(c.in)
+		if got != c.want {
+			t.Errorf("CSVCell(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if back := UnCSVCell(got); back != Text(c.in) {
+			t.Errorf("UnCSVCell(%q) = %q, want %q", got, back, Text(c.in))
+		}
+	}
+}
