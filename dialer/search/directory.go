@@ -35,15 +35,21 @@ func (d *Directory) AddBatch(es []Entry) {
 			d.edits[e.ID] = &c
 			continue
 		}
-		d.ids = append(d.ids, e.ID)
-		d.offs = append(d.offs, uint32(len(d.slab)))
-		d.slab = append(d.slab, e.Name...)
-		d.slab = append(d.slab, 0)
-		d.slab = append(d.slab, e.Company...)
-		d.slab = append(d.slab, 0)
-		d.slab = append(d.slab, e.Phone...)
-		d.slab = append(d.slab, 0)
+		d.appendLocked(e)
 	}
+}
+
+// appendLocked appends e after every entry held; the caller holds d.mu (or
+// owns d alone).
+func (d *Directory) appendLocked(e *Entry) {
+	d.ids = append(d.ids, e.ID)
+	d.offs = append(d.offs, uint32(len(d.slab)))
+	d.slab = append(d.slab, e.Name...)
+	d.slab = append(d.slab, 0)
+	d.slab = append(d.slab, e.Company...)
+	d.slab = append(d.slab, 0)
+	d.slab = append(d.slab, e.Phone...)
+	d.slab = append(d.slab, 0)
 }
 
 // Update records an entry's new text.

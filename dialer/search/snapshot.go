@@ -175,16 +175,7 @@ func (d *Directory) mergedLocked() (ids []int64, offs []uint32, slab []byte) {
 	}
 	nd := NewDirectory(len(d.ids) + len(d.edits))
 	nd.edits = nil
-	add := func(e *Entry) {
-		nd.ids = append(nd.ids, e.ID)
-		nd.offs = append(nd.offs, uint32(len(nd.slab)))
-		nd.slab = append(nd.slab, e.Name...)
-		nd.slab = append(nd.slab, 0)
-		nd.slab = append(nd.slab, e.Company...)
-		nd.slab = append(nd.slab, 0)
-		nd.slab = append(nd.slab, e.Phone...)
-		nd.slab = append(nd.slab, 0)
-	}
+	add := nd.appendLocked
 	added := make([]int64, 0, len(d.edits))
 	for id, e := range d.edits {
 		if e != nil {
