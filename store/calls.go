@@ -295,28 +295,13 @@ func (s *DB) SetDisposition(ctx context.Context, id int64, disposition string) e
 // LastOutcomes returns the outcome of each contact's newest call, for the
 // contacts given that have called.
 func (s *DB) LastOutcomes(ctx context.Context, contactIDs []int64) (map[int64]dialer.Outcome, error) {
-	out := map[int64]dialer.Outcome{}
-	if len(contactIDs) == 0 {
-		return out, nil
-	}
-	ph, args := inList(contactIDs)
-	// SQLite gives the bare column (outcome) from the row holding max().
-	rows, err := s.db.QueryContext(ctx, `SELECT contact_id, outcome, max(started_at) FROM calls
-		WHERE contact_id IN (`+ph+`) GROUP BY contact_id`, args...)
+	hist, err := s.ContactHistories(ctx, contactIDs)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			id      int64
-			outcome dialer.Outcome
-			at      sql.NullString
-		)
-		if err := rows.Scan(&id, &outcome, &at); err != nil {
-			return nil, storeErr(err)
-		}
-		out[id] = outcome
+	out := make(map[int64]dialer.Outcome, len(hist))
+	for id, h := range hist {
+		out[id] = h.LastOutcome
 	}
-	return out, storeErr(rows.Err())
+	return out, nil
 }

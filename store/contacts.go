@@ -138,12 +138,8 @@ func (s *DB) UpdateContact(ctx context.Context, c dialer.Contact) (dialer.Contac
 	}
 	var out dialer.Contact
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		var live int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM contacts WHERE id = ? AND deleted_at IS NULL", c.ID).Scan(&live); err != nil {
+		if err := mustBeLive(ctx, tx, c.ID); err != nil {
 			return err
-		}
-		if live == 0 {
-			return dialer.Errorf(dialer.ENOTFOUND, "no contact with id %d", c.ID)
 		}
 		if err := phoneTaken(ctx, tx, c.Phone, c.ID); err != nil {
 			return err
@@ -155,9 +151,6 @@ func (s *DB) UpdateContact(ctx context.Context, c dialer.Contact) (dialer.Contac
 		out, err = scanContact(tx.QueryRowContext(ctx, `UPDATE contacts SET name = ?, phone = ?, company = ?, email = ?,
 			notes = ?, time_zone = ?, fields = ?, updated_at = ?, rev = ? WHERE id = ? AND deleted_at IS NULL RETURNING `+contactCols,
 			c.Name, c.Phone, c.Company, c.Email, c.Notes, c.TimeZone, fields, fmtTime(c.UpdatedAt), rev, c.ID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return dialer.Errorf(dialer.ENOTFOUND, "no contact with id %d", c.ID)
-		}
 		return err
 	})
 	if err == nil {
@@ -223,8 +216,8 @@ func (s *DB) Contacts(ctx context.Context, ids []int64) ([]dialer.Contact, error
 		}
 		out = append(out, cs...)
 	}
-	if len(ids) > 500 {
-		sortContacts(out)
+	if len(ids) > 500 { // each chunk is in id order; together they need not be
+		slices.SortFunc(out, func(a, b dialer.Contact) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	return out, nil
 }
@@ -243,15 +236,11 @@ func (s *DB) ListContacts(ctx context.Context, f dialer.ContactFilter) ([]dialer
 	var w filter
 	w.add("contacts.deleted_at IS NULL")
 	if f.List != "" {
-		var listID int64
-		err := s.db.QueryRowContext(ctx, "SELECT id FROM lists WHERE name = ?", f.List).Scan(&listID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, dialer.Errorf(dialer.ENOTFOUND, "no list named %q", f.List)
-		}
+		id, err := listID(ctx, s.db, f.List)
 		if err != nil {
 			return nil, storeErr(err)
 		}
-		w.add("contacts.id IN (SELECT contact_id FROM list_members WHERE list_id = ?)", listID)
+		w.add("contacts.id IN (SELECT contact_id FROM list_members WHERE list_id = ?)", id)
 	}
 	if f.AfterID > 0 {
 		w.add("contacts.id > ?", f.AfterID)
@@ -274,8 +263,9 @@ func (s *DB) ContactKeys(ctx context.Context, since int64, fn func(k dialer.Cont
 	if since == 0 {
 		// The revision to resume from is read first: a change committed
 		// while the rows stream has a higher one and is seen next time.
-		if err := s.db.QueryRowContext(ctx, "SELECT coalesce(max(rev), 0) FROM contacts").Scan(&max); err != nil {
-			return since, storeErr(err)
+		var err error
+		if max, err = s.ContactRevision(ctx); err != nil {
+			return since, err
 		}
 	}
 	q := "SELECT id, rev, name, company, phone, deleted_at IS NOT NULL FROM contacts WHERE deleted_at IS NULL ORDER BY id"
@@ -501,10 +491,6 @@ func chunks[T any](s []T, n int) func(func([]T) bool) {
 			s = s[k:]
 		}
 	}
-}
-
-func sortContacts(cs []dialer.Contact) {
-	slices.SortFunc(cs, func(a, b dialer.Contact) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // listName trims a list name and refuses an empty one.

@@ -9,6 +9,33 @@ import (
 	"github.com/dialer-dev/dialer/dialer"
 )
 
+// queryRower is what a lookup needs of a *sql.DB or a *sql.Tx.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// listID is the id of the list named name; ENOTFOUND if there is none.
+func listID(ctx context.Context, q queryRower, name string) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, "SELECT id FROM lists WHERE name = ?", name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, dialer.Errorf(dialer.ENOTFOUND, "no list named %q", name)
+	}
+	return id, err
+}
+
+// mustBeLive says ENOTFOUND unless contact id exists and is not deleted.
+func mustBeLive(ctx context.Context, tx *sql.Tx, id int64) error {
+	var live int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM contacts WHERE id = ? AND deleted_at IS NULL", id).Scan(&live); err != nil {
+		return err
+	}
+	if live == 0 {
+		return dialer.Errorf(dialer.ENOTFOUND, "no contact with id %d", id)
+	}
+	return nil
+}
+
 // addToList puts contacts on the named list, creating it if need be.
 func addToList(ctx context.Context, tx *sql.Tx, list string, ids []int64, at time.Time) error {
 	name, err := listName(list)
@@ -46,18 +73,14 @@ func (s *DB) AddToList(ctx context.Context, list string, contactIDs []int64, at 
 // RemoveFromList takes contacts off a list.
 func (s *DB) RemoveFromList(ctx context.Context, list string, contactIDs []int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var listID int64
-		err := tx.QueryRowContext(ctx, "SELECT id FROM lists WHERE name = ?", list).Scan(&listID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return dialer.Errorf(dialer.ENOTFOUND, "no list named %q", list)
-		}
+		id, err := listID(ctx, tx, list)
 		if err != nil {
 			return err
 		}
 		for chunk := range chunks(contactIDs, 500) {
 			ph, args := inList(chunk)
 			if _, err := tx.ExecContext(ctx, "DELETE FROM list_members WHERE list_id = ? AND contact_id IN ("+ph+")",
-				append([]any{listID}, args...)...); err != nil {
+				append([]any{id}, args...)...); err != nil {
 				return err
 			}
 		}
@@ -91,16 +114,12 @@ func (s *DB) Lists(ctx context.Context) ([]dialer.List, error) {
 
 // ListMembers returns the ids of a list's live contacts, in id order.
 func (s *DB) ListMembers(ctx context.Context, list string) ([]int64, error) {
-	var listID int64
-	err := s.db.QueryRowContext(ctx, "SELECT id FROM lists WHERE name = ?", list).Scan(&listID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, dialer.Errorf(dialer.ENOTFOUND, "no list named %q", list)
-	}
+	id, err := listID(ctx, s.db, list)
 	if err != nil {
 		return nil, storeErr(err)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT m.contact_id FROM list_members m JOIN contacts c ON c.id = m.contact_id
-		WHERE m.list_id = ? AND c.deleted_at IS NULL ORDER BY m.contact_id`, listID)
+		WHERE m.list_id = ? AND c.deleted_at IS NULL ORDER BY m.contact_id`, id)
 	if err != nil {
 		return nil, storeErr(err)
 	}
@@ -253,17 +272,13 @@ func (s *DB) ScheduleCallback(ctx context.Context, cb dialer.Callback) (dialer.C
 	}
 	var out dialer.Callback
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var live int
-		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM contacts WHERE id = ? AND deleted_at IS NULL", cb.ContactID).Scan(&live)
-		if err != nil {
+		if err := mustBeLive(ctx, tx, cb.ContactID); err != nil {
 			return err
-		}
-		if live == 0 {
-			return dialer.Errorf(dialer.ENOTFOUND, "no contact with id %d", cb.ContactID)
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM callbacks WHERE contact_id = ? AND done_at IS NULL", cb.ContactID); err != nil {
 			return err
 		}
+		var err error
 		out, err = scanCallback(tx.QueryRowContext(ctx, `INSERT INTO callbacks (contact_id, due_at, note, created_by, created_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING `+callbackCols, cb.ContactID, fmtTime(cb.Due), cb.Note, cb.CreatedBy, fmtTime(cb.CreatedAt)))
 		return err
