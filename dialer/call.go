@@ -221,8 +221,7 @@ func (c *Calls) checkPolicies(ctx context.Context, o CallOptions, set Settings, 
 // contact's time zones (its own, or every zone of its number: the most
 // restrictive wins), unless overridden.
 func (c *Calls) checkHours(ct Contact, p Phone, who string, hours CallingHours, override string) error {
-	ct.Phone = p.E164
-	zones, err := ContactZones(ct)
+	zones, err := contactZones(ct, p.E164)
 	if err != nil {
 		return err
 	}

@@ -15,17 +15,26 @@ import (
 // calling hours in every one of them.
 func ContactZones(c Contact) ([]*time.Location, error) {
 	if c.TimeZone != "" {
+		return contactZones(c, "")
+	}
+	p, err := ParsePhone(c.Phone)
+	if err != nil {
+		return nil, Wrap(EINVALID, err, "contact "+c.Label())
+	}
+	return contactZones(c, p.E164)
+}
+
+// contactZones is ContactZones for a contact whose phone was parsed to
+// e164 already (a call's guards have it).
+func contactZones(c Contact, e164 string) ([]*time.Location, error) {
+	if c.TimeZone != "" {
 		loc, err := LoadZone(c.TimeZone)
 		if err != nil {
 			return nil, Errorf(EINVALID, "contact %s: time zone %q is not a known IANA time zone (such as America/Chicago)", c.Label(), c.TimeZone)
 		}
 		return []*time.Location{loc}, nil
 	}
-	p, err := ParsePhone(c.Phone)
-	if err != nil {
-		return nil, Wrap(EINVALID, err, "contact "+c.Label())
-	}
-	zones, err := CalleeZones(p.E164)
+	zones, err := CalleeZones(e164)
 	if err != nil {
 		return nil, Wrap(EINVALID, err, "contact "+c.Label())
 	}
