@@ -72,8 +72,10 @@ func openIndex(ctx context.Context, db dialer.ContactStore, instance, dbPath str
 		if ix, dir, rev, err := c.load(ctx); err == nil {
 			c.ix.Replace(ix)
 			c.dir.Replace(dir)
+			c.mu.Lock() // Save may run at once (a quick exit)
 			c.rev.Store(rev)
 			c.saved = rev
+			c.mu.Unlock()
 			n, err := c.Sync(ctx)
 			log.Info("contacts index read from its snapshot", "count", c.ix.Len(), "changes_since", n,
 				"took", time.Since(start), "err", err)
