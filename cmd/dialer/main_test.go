@@ -45,14 +45,21 @@ func TestHelpForEveryCommand(t *testing.T) {
 		{"dirs", "--help"}, {"version", "--help"},
 	} {
 		code, out, errOut := runCLI(t, dir, args...)
-		if code != 0 || !strings.Contains(out, "Usage:") || errOut != "" {
+		if code != 0 || !strings.Contains(out, "USAGE") || errOut != "" {
 			t.Errorf("dialer %v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 		}
 	}
 	_, out, _ := runCLI(t, dir, "numbers", "list", "--help")
-	for _, flag := range []string{"-json", "-status", "-db"} {
+	for _, flag := range []string{"--json", "--status", "--db"} {
 		if !strings.Contains(out, flag) {
 			t.Errorf("numbers list --help does not mention %s:\n%s", flag, out)
+		}
+	}
+	// The top level names the global flags and says what a bare dialer does.
+	_, out, _ = runCLI(t, dir, "--help")
+	for _, want := range []string{"--db", "--create", "--sandbox", "--twilio-base-url", "no command to open the terminal UI", "numbers", "completion"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dialer --help does not mention %q:\n%s", want, out)
 		}
 	}
 }
