@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/store"
@@ -214,5 +217,27 @@ func TestNoSubcommandWithoutATerminal(t *testing.T) {
 	code, out, errOut := runCLI(t, t.TempDir())
 	if code != 2 || out != "" || !strings.Contains(errOut, "terminal") || !strings.Contains(errOut, "--help") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// The commands that open the database read-only are the ones that only
+// read it: a new command that writes must not slip into the list, and one
+// that reads should be added here on purpose.
+func TestReadOnlyCommands(t *testing.T) {
+	var got []string
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Annotations[readOnlyAnnotation] == "true" {
+			got = append(got, c.CommandPath())
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(newRootCmd(&env{}))
+	slices.Sort(got)
+	want := []string{"dialer calls export", "dialer calls list", "dialer calls show", "dialer charges list", "dialer numbers list"}
+	if !slices.Equal(got, want) {
+		t.Errorf("read-only commands %q, want %q", got, want)
 	}
 }
