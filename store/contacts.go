@@ -151,8 +151,9 @@ func (s *DB) EachContactKey(ctx context.Context, fn func(id int64, name, company
 	return storeErr(rows.Err())
 }
 
-// ContactsByPhonePrefix returns up to limit contacts whose phone starts
-// with prefix, in phone then id order: a range over the phone index, as
+// ContactsByPhonePrefix returns, for up to limit numbers starting with
+// prefix, the contact ContactByPhone finds for each (the oldest), in
+// phone order: a walk over the phone index that stops at limit numbers, as
 // cheap with a million contacts as with ten (shell completion asks it).
 func (s *DB) ContactsByPhonePrefix(ctx context.Context, prefix string, limit int) ([]dialer.Contact, error) {
 	where, args := "", []any{}
@@ -164,7 +165,8 @@ func (s *DB) ContactsByPhonePrefix(ctx context.Context, prefix string, limit int
 			args = append(args, end)
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT "+contactCols+" FROM contacts "+where+" ORDER BY phone, id LIMIT ?", append(args, limit)...)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE id IN "+
+		"(SELECT min(id) FROM contacts "+where+" GROUP BY phone ORDER BY phone LIMIT ?) ORDER BY phone", append(args, limit)...)
 	if err != nil {
 		return nil, storeErr(err)
 	}

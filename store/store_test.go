@@ -380,12 +380,12 @@ func TestContactsByPhonePrefix(t *testing.T) {
 		limit  int
 		want   string
 	}{
-		{"+1212", 10, "Walter Skinner, Skinner Again, Fox Mulder"}, // phone order, then id
-		{"+12125550143", 10, "Walter Skinner, Skinner Again"},
+		{"+1212", 10, "Walter Skinner, Fox Mulder"}, // phone order, one per number: the oldest
+		{"+12125550143", 10, "Walter Skinner"},
 		{"+1212", 1, "Walter Skinner"},
 		{"", 2, "Dana Scully, Walter Skinner"},
 		{"+1313", 10, ""},
-		{"+1", 10, "Dana Scully, Walter Skinner, Skinner Again, Fox Mulder, Hedy Lamarr"},
+		{"+1", 10, "Dana Scully, Walter Skinner, Fox Mulder, Hedy Lamarr"},
 	} {
 		if got := names(tc.prefix, tc.limit); got != tc.want {
 			t.Errorf("ContactsByPhonePrefix(%q, %d) = %q, want %q", tc.prefix, tc.limit, got, tc.want)

@@ -138,21 +138,13 @@ func idsWithPrefix(prefix string) (batches [][]int64, ok bool) {
 func completeContactPhones(e *env) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		out := withStore(cmd, e, func(ctx context.Context, db *store.DB) []cobra.Completion {
-			cs, err := db.ContactsByPhonePrefix(ctx, toComplete, 2*completionLimit)
+			cs, err := db.ContactsByPhonePrefix(ctx, toComplete, completionLimit)
 			if err != nil {
 				return nil
 			}
-			var out []cobra.Completion
-			seen := map[string]bool{}
+			out := make([]cobra.Completion, 0, len(cs))
 			for _, c := range cs {
-				if seen[c.Phone] {
-					continue
-				}
-				seen[c.Phone] = true
 				out = append(out, cobra.CompletionWithDesc(display.Line(c.Phone), contactDesc(c, false)))
-				if len(out) == completionLimit {
-					break
-				}
 			}
 			return out
 		})

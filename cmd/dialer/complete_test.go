@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -223,5 +224,35 @@ func TestCompletionScriptsManPageAndVersion(t *testing.T) {
 	code, out, _ = runCLI(t, dir, "--version")
 	if code != 0 || out != version || !strings.HasPrefix(out, "dialer ") {
 		t.Errorf("--version: exit %d, %q; version prints %q", code, out, version)
+	}
+}
+
+// BenchmarkCompleteWithAMillionContacts measures one Tab (run of
+// `dialer __complete ...`, without the process start) with 1,000,000
+// contacts in the database: contact ids by prefix, and phone numbers by
+// prefix (common and absent).
+func BenchmarkCompleteWithAMillionContacts(b *testing.B) {
+	dir := b.TempDir()
+	seedContacts(b, dir, 1_000_000)
+	envv := map[string]string{"HOME": dir, "DIALER_DATA_DIR": dir}
+	for _, args := range [][]string{
+		{"call", "--contact", ""},
+		{"call", "--contact", "12"},
+		{"call", "--to", "+1415"},
+		{"call", "--to", "+1999"},
+	} {
+		b.Run(strings.Join(args[1:], "="), func(b *testing.B) {
+			var out strings.Builder
+			for b.Loop() {
+				out.Reset()
+				code := run(context.Background(), append([]string{"__complete"}, args...), strings.NewReader(""), &out, io.Discard, func(k string) string { return envv[k] })
+				if code != 0 {
+					b.Fatalf("exit %d", code)
+				}
+			}
+			if n := strings.Count(out.String(), "\n") - 1; args[2] != "+1999" && n != completionLimit {
+				b.Fatalf("%d candidates, want %d:\n%s", n, completionLimit, out.String())
+			}
+		})
 	}
 }

@@ -111,6 +111,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "dialer: %s\n", display.Line(ue.msg))
 		return 2
+	case cobraUsageError(err):
+		fmt.Fprintf(stderr, "dialer: %s\n", display.Line(err.Error()))
+		return 2
 	default:
 		// An error can quote a contact's name: shown inert. An internal
 		// error's first line names the cause; its whole chain follows when
@@ -125,6 +128,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 1
 	}
+}
+
+// cobraUsageError reports whether err is cobra's own complaint about
+// arguments, from the commands it adds (completion, help): ours are
+// usageError already. cobra gives them no type, so their wording tells.
+func cobraUsageError(err error) bool {
+	for _, prefix := range []string{"unknown command ", "accepts ", "requires at least ", "requires at most ", "invalid argument "} {
+		if strings.HasPrefix(err.Error(), prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // newRootCmd is the whole command tree. A bare `dialer` opens the terminal

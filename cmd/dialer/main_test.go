@@ -72,6 +72,7 @@ func TestBadUsageGoesToStderrWithStatus2(t *testing.T) {
 	for _, args := range [][]string{
 		{"nonsense"}, {"numbers", "sell"}, {"numbers", "list", "--bogus"},
 		{"numbers", "list", "--status", "lost"}, {"charges", "list", "extra"},
+		{"completion", "bash", "extra"}, {"numbers", "list", "--status"},
 	} {
 		code, out, errOut := runCLI(t, dir, args...)
 		if code != 2 || out != "" || !strings.HasPrefix(errOut, "dialer: ") || strings.Count(errOut, "\n") != 1 {
