@@ -13,10 +13,10 @@
 //  3. Mistakes in how it was called are usageError (exit 2): Args:
 //     noArgs("things list takes no arguments") for flags-only leaves;
 //     anything else returned is a runtime error (exit 1, first line once).
-//  4. A leaf that only reads the database calls readOnly(leaf): it opens
+//  4. A leaf that only reads the database returns readOnly(leaf): it opens
 //     the database read-only (no write lock; works while another program
-//     writes). Do not give a leaf its own PersistentPreRun: the root's sets
-//     that up.
+//     writes); add it to TestReadOnlyCommands. Do not give a command its
+//     own PersistentPreRun: the root's sets that up.
 //  5. Flags that take contact ids, phone numbers or statuses get a
 //     completion function from complete.go (RegisterFlagCompletionFunc);
 //     positional arguments get ValidArgsFunction.
