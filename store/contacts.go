@@ -501,3 +501,39 @@ func listName(name string) (string, error) {
 	}
 	return n, nil
 }
+
+// ContactsByPhonePrefix returns up to limit live contacts whose phone starts
+// with prefix, in phone order (one per number: a live phone is unique): a
+// walk over the live-phone index that stops at limit rows, as cheap with a
+// million contacts as with ten (shell completion asks it).
+func (s *DB) ContactsByPhonePrefix(ctx context.Context, prefix string, limit int) ([]dialer.Contact, error) {
+	where, args := "WHERE deleted_at IS NULL", []any{}
+	if prefix != "" {
+		where += " AND phone >= ?"
+		args = append(args, prefix)
+		if end, ok := prefixEnd(prefix); ok {
+			where += " AND phone < ?"
+			args = append(args, end)
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT "+contactCols+" FROM contacts "+where+" ORDER BY phone LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out, err := collect(rows, scanContact)
+	return out, storeErr(err)
+}
+
+// prefixEnd is the least string greater than every string starting with
+// prefix (byte order, as SQLite compares text); ok is false when there is
+// none (prefix is all 0xFF bytes).
+func prefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xFF {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}

@@ -385,6 +385,60 @@ func TestContactsByIDs(t *testing.T) {
 	}
 }
 
+func TestContactsByPhonePrefix(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct{ name, phone string }{
+		{"Walter Skinner", "+12125550143"}, {"Dana Scully", "+12025550177"}, {"Gone Skinner", "+12125550144"},
+		{"Fox Mulder", "+12125552671"}, {"Hedy Lamarr", "+13105550133"},
+	} {
+		if _, err := db.CreateContact(ctx, dialer.Contact{Name: c.name, Phone: c.phone, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if gone, err := db.ContactByPhone(ctx, "+12125550144"); err != nil {
+		t.Fatal(err)
+	} else if err := db.DeleteContact(ctx, gone.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	names := func(prefix string, limit int) string {
+		t.Helper()
+		got, err := db.ContactsByPhonePrefix(ctx, prefix, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range got {
+			out = append(out, c.Name)
+		}
+		return strings.Join(out, ", ")
+	}
+	for _, tc := range []struct {
+		prefix string
+		limit  int
+		want   string
+	}{
+		{"+1212", 10, "Walter Skinner, Fox Mulder"}, // phone order; a deleted contact is not offered
+		{"+12125550143", 10, "Walter Skinner"},
+		{"+12125550144", 10, ""},
+		{"+1212", 1, "Walter Skinner"},
+		{"", 2, "Dana Scully, Walter Skinner"},
+		{"+1313", 10, ""},
+		{"+1", 10, "Dana Scully, Walter Skinner, Fox Mulder, Hedy Lamarr"},
+	} {
+		if got := names(tc.prefix, tc.limit); got != tc.want {
+			t.Errorf("ContactsByPhonePrefix(%q, %d) = %q, want %q", tc.prefix, tc.limit, got, tc.want)
+		}
+	}
+	if end, ok := prefixEnd("+1\xff\xff"); !ok || end != "+2" {
+		t.Errorf("prefixEnd(+1 FF FF) = %q, %v", end, ok)
+	}
+	if _, ok := prefixEnd("\xff"); ok {
+		t.Error("prefixEnd(FF) has an end")
+	}
+}
+
 // A constraint violation is a conflict whichever write runs into it,
 // including those that hand the transaction's error straight back.
 func TestConstraintViolationsInWritesAreConflicts(t *testing.T) {

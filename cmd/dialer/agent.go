@@ -1,13 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/dialer/display"
@@ -57,44 +57,57 @@ func saveAgent(e *env, a dialer.Agent) error {
 	return os.Rename(tmp, agentPath(p))
 }
 
-type agentSetOpts struct{ name, phone *string }
+// newAgentCmd is the agent profile of the person at this terminal.
+func newAgentCmd(e *env) *cobra.Command {
+	return newGroup("agent", "Your name and own phone: the phone dialer rings first.",
+		newAgentSetCmd(e),
+		newAgentShowCmd(e),
+	)
+}
 
-func agentCmd() *command {
-	return &command{name: "agent", summary: "Your name and own phone: the phone dialer rings first.", subs: []*command{
-		{
-			name: "set", summary: "Remember your name and phone number.", args: "--name NAME --phone NUMBER",
-			flags: func(fs *flag.FlagSet) any {
-				return agentSetOpts{name: fs.String("name", "", "your name"), phone: fs.String("phone", "", "your own phone number, e.g. +14155550123")}
-			},
-			run: func(ctx context.Context, e *env, o any, args []string) error {
-				opts := o.(agentSetOpts)
-				if len(args) > 0 || *opts.name == "" || *opts.phone == "" {
-					return usageError{"agent set needs --name NAME --phone NUMBER"}
-				}
-				a, err := dialer.NewAgent(*opts.name, *opts.phone)
-				if err != nil {
-					return err
-				}
-				if err := saveAgent(e, a); err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(e.stdout, "Agent %s, phone %s. Calls ring this phone first.\n", display.Line(a.Name), a.Phone)
+func newAgentSetCmd(e *env) *cobra.Command {
+	var name, phone string
+	c := &cobra.Command{
+		Use:     "set",
+		Short:   "Remember your name and phone number.",
+		Example: `dialer agent set --name "Ann Agent" --phone +14155550123`,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 || name == "" || phone == "" {
+				return usageError{"agent set needs --name NAME --phone NUMBER"}
+			}
+			a, err := dialer.NewAgent(name, phone)
+			if err != nil {
 				return err
-			},
-		},
-		{
-			name: "show", summary: "Show your agent profile.", args: "[--json]", flags: jsonFlag,
-			run: func(ctx context.Context, e *env, o any, args []string) error {
-				a, err := loadAgent(e)
-				if err != nil {
-					return err
-				}
-				if *o.(jsonOpt).json {
-					return writeJSON(e.stdout, agentJSON{a.Name, a.Phone})
-				}
-				_, err = fmt.Fprintf(e.stdout, "%s\t%s\n", display.Line(a.Name), a.Phone)
+			}
+			if err := saveAgent(e, a); err != nil {
 				return err
-			},
+			}
+			_, err = fmt.Fprintf(e.stdout, "Agent %s, phone %s. Calls ring this phone first.\n", display.Line(a.Name), a.Phone)
+			return err
 		},
-	}}
+	}
+	c.Flags().StringVar(&name, "name", "", "your name")
+	c.Flags().StringVar(&phone, "phone", "", "your own phone number, e.g. +14155550123")
+	return c
+}
+
+func newAgentShowCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "show",
+		Short: "Show your agent profile.",
+		RunE: func(*cobra.Command, []string) error {
+			a, err := loadAgent(e)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(e.stdout, agentJSON{a.Name, a.Phone})
+			}
+			_, err = fmt.Fprintf(e.stdout, "%s\t%s\n", display.Line(a.Name), a.Phone)
+			return err
+		},
+	}
+	jsonFlag(c, &asJSON)
+	return c
 }

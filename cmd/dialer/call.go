@@ -5,12 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/dialer/display"
@@ -18,31 +19,41 @@ import (
 )
 
 type callOpts struct {
-	to, confirm, override, webhookURL, listen, name *string
-	contact                                         *int64
-	hangupAfter                                     *time.Duration
-	json                                            *bool
+	to, confirm, override, webhookURL, listen, name string
+	contact                                         int64
+	hangupAfter                                     time.Duration
+	json                                            bool
 }
 
-func callCmd() *command {
-	return &command{
-		name: "call", summary: "Place one bridged call: your phone first, then the contact.",
-		args: "(--to E164 | --contact ID) [--confirm terminal|auto|keypad] [--hangup-after DURATION] [--override-hours REASON] [--json]",
-		flags: func(fs *flag.FlagSet) any {
-			return callOpts{
-				to:          fs.String("to", "", "the number to call (finds or creates the contact)"),
-				name:        fs.String("name", "", "the contact's name, when --to creates one"),
-				contact:     fs.Int64("contact", 0, "the contact's id"),
-				confirm:     fs.String("confirm", "", "terminal (confirm here; the default setting), auto, or keypad (any key on your phone)"),
-				hangupAfter: fs.Duration("hangup-after", 0, "hang up from here after this long, e.g. 2m (for scripts)"),
-				override:    fs.String("override-hours", "", "call outside calling hours; the reason is recorded"),
-				webhookURL:  fs.String("webhook-url", "", "keypad mode: the public base URL Twilio reaches this program at"),
-				listen:      fs.String("listen", "", "keypad mode: the local address to serve webhooks on, e.g. 127.0.0.1:8088"),
-				json:        fs.Bool("json", false, "print one JSON object per event"),
-			}
+func newCallCmd(e *env) *cobra.Command {
+	var opts callOpts
+	c := &cobra.Command{
+		Use:   "call",
+		Short: "Place one bridged call: your phone first, then the contact.",
+		Long: "Place one bridged call: your phone first, then the contact. " +
+			"Exactly one of --to E164 (finds or creates the contact) or --contact ID.",
+		Example: `# Enter dials the contact once your phone is answered
+dialer call --to +12125550143 --name "Walter Skinner"
+# from a script: dial as soon as you answer, hang up after 2 minutes
+dialer call --contact 12 --confirm auto --hangup-after 2m --json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCall(cmd.Context(), e, opts, args)
 		},
-		run: runCall,
 	}
+	f := c.Flags()
+	f.StringVar(&opts.to, "to", "", "the number to call (finds or creates the contact)")
+	f.StringVar(&opts.name, "name", "", "the contact's name, when --to creates one")
+	f.Int64Var(&opts.contact, "contact", 0, "the contact's id")
+	f.StringVar(&opts.confirm, "confirm", "", "terminal (confirm here; the default setting), auto, or keypad (any key on your phone)")
+	f.DurationVar(&opts.hangupAfter, "hangup-after", 0, "hang up from here after this long, e.g. 2m (for scripts)")
+	f.StringVar(&opts.override, "override-hours", "", "call outside calling hours; the reason is recorded")
+	f.StringVar(&opts.webhookURL, "webhook-url", "", "keypad mode: the public base URL Twilio reaches this program at")
+	f.StringVar(&opts.listen, "listen", "", "keypad mode: the local address to serve webhooks on, e.g. 127.0.0.1:8088")
+	f.BoolVar(&opts.json, "json", false, "print one JSON object per event")
+	c.RegisterFlagCompletionFunc("to", completeContactPhones(e))
+	c.RegisterFlagCompletionFunc("contact", completeContactIDs(e))
+	c.RegisterFlagCompletionFunc("confirm", completeConfirmModes)
+	return c
 }
 
 // eventJSON is one line of `dialer call --json`.
@@ -57,22 +68,21 @@ type eventJSON struct {
 	At      time.Time `json:"at"`
 }
 
-func runCall(ctx context.Context, e *env, o any, args []string) error {
-	opts := o.(callOpts)
-	if len(args) > 0 || (*opts.to == "") == (*opts.contact == 0) {
+func runCall(ctx context.Context, e *env, opts callOpts, args []string) error {
+	if len(args) > 0 || (opts.to == "") == (opts.contact == 0) {
 		return usageError{"call needs exactly one of --to NUMBER or --contact ID"}
 	}
-	mode := dialer.ConfirmMode(*opts.confirm)
+	mode := dialer.ConfirmMode(opts.confirm)
 	if mode != "" {
-		if _, err := dialer.ParseConfirmMode(*opts.confirm); err != nil {
+		if _, err := dialer.ParseConfirmMode(opts.confirm); err != nil {
 			return usageError{err.Error()}
 		}
 	}
-	if (*opts.webhookURL == "") != (*opts.listen == "") {
+	if (opts.webhookURL == "") != (opts.listen == "") {
 		return usageError{"--webhook-url and --listen go together (keypad mode)"}
 	}
-	if *opts.to != "" {
-		if _, err := dialer.ParsePhone(*opts.to); err != nil {
+	if opts.to != "" {
+		if _, err := dialer.ParsePhone(opts.to); err != nil {
 			return usageError{"--to: " + dialer.ErrorMessage(err)}
 		}
 	}
@@ -98,16 +108,16 @@ func runCall(ctx context.Context, e *env, o any, args []string) error {
 		// Nobody could press Enter: refuse before the agent's phone rings.
 		return usageError{"terminal confirmation needs a terminal on stdin; from a script use --confirm auto"}
 	}
-	if mode == dialer.ConfirmKeypad && *opts.listen == "" {
+	if mode == dialer.ConfirmKeypad && opts.listen == "" {
 		return usageError{"keypad confirmation needs --webhook-url URL and --listen ADDRESS"}
 	}
-	who, err := findContact(ctx, a, calls, dialer.CallOptions{Agent: agent, Confirm: mode, OverrideReason: *opts.override},
-		*opts.to, *opts.name, *opts.contact)
+	who, err := findContact(ctx, a, calls, dialer.CallOptions{Agent: agent, Confirm: mode, OverrideReason: opts.override},
+		opts.to, opts.name, opts.contact)
 	if err != nil {
 		return err
 	}
-	if *opts.listen != "" {
-		stop, err := serveWebhooks(a, calls, *opts.listen, *opts.webhookURL)
+	if opts.listen != "" {
+		stop, err := serveWebhooks(a, calls, opts.listen, opts.webhookURL)
 		if err != nil {
 			return err
 		}
@@ -115,7 +125,7 @@ func runCall(ctx context.Context, e *env, o any, args []string) error {
 	}
 
 	s, err := calls.Start(ctx, dialer.CallOptions{Contact: who, Agent: agent, Confirm: mode,
-		OverrideReason: *opts.override, HangupAfter: *opts.hangupAfter})
+		OverrideReason: opts.override, HangupAfter: opts.hangupAfter})
 	if err != nil {
 		return err
 	}
@@ -129,7 +139,7 @@ func runCall(ctx context.Context, e *env, o any, args []string) error {
 				call, err := s.Wait()
 				return callExit(call, err)
 			}
-			if *opts.json {
+			if opts.json {
 				j := eventJSON{Phase: string(ev.Phase), Message: ev.Message, At: time.Now().UTC()}
 				if ev.Err != nil {
 					j.Error, j.Kind = dialer.ErrorMessage(ev.Err), string(dialer.ErrorKind(ev.Err))

@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/dialer/display"
@@ -147,188 +148,216 @@ func callContacts(ctx context.Context, db dialer.ContactStore, cs []dialer.Call)
 	return contacts, nil
 }
 
-type callsListOpts struct {
-	contact *int64
-	json    *bool
+// newCallsCmd is the call history: list, show and export only read the
+// database; backfill asks the provider.
+func newCallsCmd(e *env) *cobra.Command {
+	return newGroup("calls", "Call history: legs, durations, rates and prices.",
+		newCallsListCmd(e),
+		newCallsShowCmd(e),
+		newCallsExportCmd(e),
+		newCallsBackfillCmd(e),
+	)
 }
 
-func callsCmd() *command {
-	return &command{name: "calls", summary: "Call history: legs, durations, rates and prices.", subs: []*command{
-		{
-			name: "list", summary: "List calls, newest first.", args: "[--contact ID] [--json]",
-			flags: func(fs *flag.FlagSet) any {
-				return callsListOpts{contact: fs.Int64("contact", 0, "only this contact's calls"), json: fs.Bool("json", false, "print JSON for scripts")}
-			},
-			noArgs: "calls list takes no arguments",
-			run: func(ctx context.Context, e *env, o any, args []string) error {
-				opts := o.(callsListOpts)
-				a, closeAll, err := openStoreApp(ctx, e)
-				if err != nil {
-					return err
-				}
-				defer closeAll()
-				cs, contacts, fees, err := callRecords(ctx, a, dialer.CallFilter{ContactID: *opts.contact})
-				if err != nil {
-					return err
-				}
-				if *opts.json {
-					out := make([]callJSON, 0, len(cs))
-					for _, c := range cs {
-						out = append(out, toCallJSON(c, contacts[c.ContactID], fees))
-					}
-					return writeJSON(e.stdout, out)
-				}
-				if len(cs) == 0 {
-					_, err := fmt.Fprintln(e.stdout, "No calls yet.")
-					return err
-				}
-				var tw table
-				tw.row("ID", "WHEN", "CONTACT", "OUTCOME", "DISPOSITION", "AGENT LEG", "CONTACT LEG", "TOTAL")
+func newCallsListCmd(e *env) *cobra.Command {
+	var opts struct {
+		contact int64
+		json    bool
+	}
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List calls, newest first.",
+		Args:  noArgs("calls list takes no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			a, closeAll, err := openStoreApp(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			cs, contacts, fees, err := callRecords(ctx, a, dialer.CallFilter{ContactID: opts.contact})
+			if err != nil {
+				return err
+			}
+			if opts.json {
+				out := make([]callJSON, 0, len(cs))
 				for _, c := range cs {
-					tw.row(strconv.FormatInt(c.ID, 10), localTime(c.StartedAt), contacts[c.ContactID].Label(), c.Outcome.Phrase(),
-						dispositionText(c), legSummary(c, dialer.AgentLeg), legSummary(c, dialer.ContactLeg), totalText(c))
+					out = append(out, toCallJSON(c, contacts[c.ContactID], fees))
 				}
-				return tw.flush(e.stdout)
-			},
-		},
-		{
-			name: "show", summary: "Show one call with both legs.", args: "ID [--json]", flags: jsonFlag,
-			run: func(ctx context.Context, e *env, o any, args []string) error {
-				if len(args) != 1 {
-					return usageError{"calls show needs a call id"}
-				}
-				id, err := strconv.ParseInt(args[0], 10, 64)
-				if err != nil {
-					return usageError{fmt.Sprintf("call id %q is not a number", args[0])}
-				}
-				a, closeAll, err := openStoreApp(ctx, e)
-				if err != nil {
-					return err
-				}
-				defer closeAll()
-				c, err := a.db.Call(ctx, id)
-				if err != nil {
-					return err
-				}
-				note := ""
-				if c.EndedAt.IsZero() || c.Outcome == dialer.OutcomeUnknown {
-					c, note = checkOpenCall(ctx, e, c)
-				}
-				who, err := a.db.Contact(ctx, c.ContactID)
-				if err != nil {
-					return err
-				}
-				charges, err := a.db.Charges(ctx, dialer.ChargeFilter{})
-				if err != nil {
-					return err
-				}
-				j := toCallJSON(c, who, feesByID(charges))
-				if *o.(jsonOpt).json {
-					if note != "" {
-						fmt.Fprintln(e.stderr, "dialer: "+note)
-					}
-					return writeJSON(e.stdout, j)
-				}
-				// Names, reasons and provider text are shown inert.
-				fmt.Fprintf(e.stdout, "Call %d to %s (%s), %s\n", c.ID, display.Line(who.Label()), display.Line(who.Phone), localTime(c.StartedAt))
-				fmt.Fprintf(e.stdout, "Agent %s (%s), caller ID %s", display.Line(c.AgentName), display.Line(c.AgentPhone), display.Line(c.CallerID))
-				if j.NewNumberFee != nil {
-					fmt.Fprintf(e.stdout, ", bought for this call (fee %s)", *j.NewNumberFee)
-				}
-				fmt.Fprintf(e.stdout, "\nOutcome: %s", c.Outcome.Phrase())
-				if c.EndReason != "" {
-					fmt.Fprintf(e.stdout, " (%s)", display.Line(c.EndReason))
-				}
-				if c.OverrideReason != "" {
-					fmt.Fprintf(e.stdout, "; called outside hours: %s", display.Line(c.OverrideReason))
-				}
-				if c.Disposition != "" {
-					fmt.Fprintf(e.stdout, "\nDisposition: %s", display.Line(c.Disposition))
-				}
-				fmt.Fprintln(e.stdout)
-				var tw table
-				tw.row("LEG", "TO", "STATUS", "DURATION", "RATE/MIN", "PRICE", "SID")
-				for _, l := range c.Legs {
-					tw.row(string(l.Role), l.To, string(l.Status), l.Duration.Round(time.Second).String(),
-						l.Rate.StringOr("unknown"), l.Price.StringOr("pending"), l.SID)
-				}
-				tw.row("", "", "", "", "Total", totalText(c), "")
-				if err := tw.flush(e.stdout); err != nil || note == "" {
-					return err
-				}
-				_, err = fmt.Fprintln(e.stdout, note)
+				return writeJSON(e.stdout, out)
+			}
+			if len(cs) == 0 {
+				_, err := fmt.Fprintln(e.stdout, "No calls yet.")
 				return err
-			},
+			}
+			var tw table
+			tw.row("ID", "WHEN", "CONTACT", "OUTCOME", "DISPOSITION", "AGENT LEG", "CONTACT LEG", "TOTAL")
+			for _, c := range cs {
+				tw.row(strconv.FormatInt(c.ID, 10), localTime(c.StartedAt), contacts[c.ContactID].Label(), c.Outcome.Phrase(),
+					dispositionText(c), legSummary(c, dialer.AgentLeg), legSummary(c, dialer.ContactLeg), totalText(c))
+			}
+			return tw.flush(e.stdout)
 		},
-		{
-			name: "export", summary: "Export calls as CSV, one row per call.", args: "--format csv [--since DATE]",
-			flags: func(fs *flag.FlagSet) any {
-				return exportOpts{format: fs.String("format", "csv", "csv"), since: fs.String("since", "", "only calls on or after this date (YYYY-MM-DD, local time)")}
-			},
-			noArgs: "calls export takes flags only",
-			run: func(ctx context.Context, e *env, o any, args []string) error {
-				opts := o.(exportOpts)
-				if *opts.format != "csv" {
-					return usageError{fmt.Sprintf("--format %q: only csv is supported", *opts.format)}
-				}
-				var since time.Time
-				if *opts.since != "" {
-					t, err := time.ParseInLocation("2006-01-02", *opts.since, time.Local)
-					if err != nil {
-						return usageError{fmt.Sprintf("--since %q: want a date such as 2026-11-01", *opts.since)}
-					}
-					since = t
-				}
-				a, closeAll, err := openStoreApp(ctx, e)
-				if err != nil {
-					return err
-				}
-				defer closeAll()
-				cs, contacts, fees, err := callRecords(ctx, a, dialer.CallFilter{Since: since})
-				if err != nil {
-					return err
-				}
-				return writeCSV(e.stdout, cs, contacts, fees)
-			},
-		},
-		{
-			name: "backfill", summary: "Record the real end of calls left open, and fetch prices set since calls ended.", args: "",
-			run: func(ctx context.Context, e *env, _ any, args []string) error {
-				a, closeAll, err := openApp(ctx, e)
-				if err != nil {
-					return err
-				}
-				defer closeAll()
-				calls := a.calls()
-				fixed, err := calls.Repair(ctx)
-				if err != nil {
-					return err
-				}
-				open, err := a.db.OpenCalls(ctx, calls.Account, 0)
-				if err != nil {
-					return err
-				}
-				if fixed > 0 || len(open) > 0 {
-					if _, err := fmt.Fprintf(e.stdout, "Recorded the end of %s; %d still open (live at the provider, or it cannot be reached).\n", display.Plural(fixed, "open call", "open calls"), len(open)); err != nil {
-						return err
-					}
-				}
-				n, err := calls.Backfill(ctx)
-				if err != nil {
-					return err
-				}
-				left, err := a.db.UnpricedLegs(ctx, 0)
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(e.stdout, "Priced %s; %d still pending at the provider.\n", display.Plural(n, "leg", "legs"), len(left))
-				return err
-			},
-		},
-	}}
+	}
+	c.Flags().Int64Var(&opts.contact, "contact", 0, "only this contact's calls")
+	jsonFlag(c, &opts.json)
+	c.RegisterFlagCompletionFunc("contact", completeContactIDs(e))
+	return readOnly(c)
 }
 
-type exportOpts struct{ format, since *string }
+func newCallsShowCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one call with both legs.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if len(args) != 1 {
+				return usageError{"calls show needs a call id"}
+			}
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil {
+				return usageError{fmt.Sprintf("call id %q is not a number", args[0])}
+			}
+			a, closeAll, err := openStoreApp(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			c, err := a.db.Call(ctx, id)
+			if err != nil {
+				return err
+			}
+			note := ""
+			if c.EndedAt.IsZero() || c.Outcome == dialer.OutcomeUnknown {
+				c, note = checkOpenCall(ctx, e, c)
+			}
+			who, err := a.db.Contact(ctx, c.ContactID)
+			if err != nil {
+				return err
+			}
+			charges, err := a.db.Charges(ctx, dialer.ChargeFilter{})
+			if err != nil {
+				return err
+			}
+			j := toCallJSON(c, who, feesByID(charges))
+			if asJSON {
+				if note != "" {
+					fmt.Fprintln(e.stderr, "dialer: "+note)
+				}
+				return writeJSON(e.stdout, j)
+			}
+			// Names, reasons and provider text are shown inert.
+			fmt.Fprintf(e.stdout, "Call %d to %s (%s), %s\n", c.ID, display.Line(who.Label()), display.Line(who.Phone), localTime(c.StartedAt))
+			fmt.Fprintf(e.stdout, "Agent %s (%s), caller ID %s", display.Line(c.AgentName), display.Line(c.AgentPhone), display.Line(c.CallerID))
+			if j.NewNumberFee != nil {
+				fmt.Fprintf(e.stdout, ", bought for this call (fee %s)", *j.NewNumberFee)
+			}
+			fmt.Fprintf(e.stdout, "\nOutcome: %s", c.Outcome.Phrase())
+			if c.EndReason != "" {
+				fmt.Fprintf(e.stdout, " (%s)", display.Line(c.EndReason))
+			}
+			if c.OverrideReason != "" {
+				fmt.Fprintf(e.stdout, "; called outside hours: %s", display.Line(c.OverrideReason))
+			}
+			if c.Disposition != "" {
+				fmt.Fprintf(e.stdout, "\nDisposition: %s", display.Line(c.Disposition))
+			}
+			fmt.Fprintln(e.stdout)
+			var tw table
+			tw.row("LEG", "TO", "STATUS", "DURATION", "RATE/MIN", "PRICE", "SID")
+			for _, l := range c.Legs {
+				tw.row(string(l.Role), l.To, string(l.Status), l.Duration.Round(time.Second).String(),
+					l.Rate.StringOr("unknown"), l.Price.StringOr("pending"), l.SID)
+			}
+			tw.row("", "", "", "", "Total", totalText(c), "")
+			if err := tw.flush(e.stdout); err != nil || note == "" {
+				return err
+			}
+			_, err = fmt.Fprintln(e.stdout, note)
+			return err
+		},
+	}
+	jsonFlag(c, &asJSON)
+	return readOnly(c)
+}
+
+func newCallsExportCmd(e *env) *cobra.Command {
+	var opts struct{ format, since string }
+	c := &cobra.Command{
+		Use:     "export",
+		Short:   "Export calls as CSV, one row per call.",
+		Example: "dialer calls export --format csv --since 2026-11-01 > calls.csv",
+		Args:    noArgs("calls export takes flags only"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if opts.format != "csv" {
+				return usageError{fmt.Sprintf("--format %q: only csv is supported", opts.format)}
+			}
+			var since time.Time
+			if opts.since != "" {
+				t, err := time.ParseInLocation("2006-01-02", opts.since, time.Local)
+				if err != nil {
+					return usageError{fmt.Sprintf("--since %q: want a date such as 2026-11-01", opts.since)}
+				}
+				since = t
+			}
+			a, closeAll, err := openStoreApp(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			cs, contacts, fees, err := callRecords(ctx, a, dialer.CallFilter{Since: since})
+			if err != nil {
+				return err
+			}
+			return writeCSV(e.stdout, cs, contacts, fees)
+		},
+	}
+	c.Flags().StringVar(&opts.format, "format", "csv", "csv")
+	c.Flags().StringVar(&opts.since, "since", "", "only calls on or after this date (YYYY-MM-DD, local time)")
+	c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"csv"}, cobra.ShellCompDirectiveNoFileComp))
+	return readOnly(c)
+}
+
+func newCallsBackfillCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "backfill",
+		Short: "Record the real end of calls left open, and fetch prices set since calls ended.",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			a, closeAll, err := openApp(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			calls := a.calls()
+			fixed, err := calls.Repair(ctx)
+			if err != nil {
+				return err
+			}
+			open, err := a.db.OpenCalls(ctx, calls.Account, 0)
+			if err != nil {
+				return err
+			}
+			if fixed > 0 || len(open) > 0 {
+				if _, err := fmt.Fprintf(e.stdout, "Recorded the end of %s; %d still open (live at the provider, or it cannot be reached).\n", display.Plural(fixed, "open call", "open calls"), len(open)); err != nil {
+					return err
+				}
+			}
+			n, err := calls.Backfill(ctx)
+			if err != nil {
+				return err
+			}
+			left, err := a.db.UnpricedLegs(ctx, 0)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "Priced %s; %d still pending at the provider.\n", display.Plural(n, "leg", "legs"), len(left))
+			return err
+		},
+	}
+}
 
 // dispositionText is the agent's pick after the call, or "-".
 func dispositionText(c dialer.Call) string {

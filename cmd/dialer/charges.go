@@ -1,9 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/dialer-dev/dialer/dialer"
 )
@@ -18,12 +19,21 @@ type chargeJSON struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-func chargesListCmd() *command {
-	return &command{
-		name: "list", summary: "List charges, newest first, with their total.", args: "[--json]",
-		flags:  jsonFlag,
-		noArgs: "charges list takes no arguments",
-		run: func(ctx context.Context, e *env, o any, args []string) error {
+// newChargesCmd is the fees the organization was charged.
+func newChargesCmd(e *env) *cobra.Command {
+	return newGroup("charges", "Fees the organization was charged.",
+		newChargesListCmd(e),
+	)
+}
+
+func newChargesListCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List charges, newest first, with their total.",
+		Args:  noArgs("charges list takes no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
 			db, _, closeAll, err := openStore(ctx, e)
 			if err != nil {
 				return err
@@ -33,7 +43,7 @@ func chargesListCmd() *command {
 			if err != nil {
 				return err
 			}
-			if *o.(jsonOpt).json {
+			if asJSON {
 				out := make([]chargeJSON, 0, len(cs))
 				for _, c := range cs {
 					out = append(out, chargeJSON{ID: c.ID, Kind: string(c.Kind), Amount: c.Amount.Amount.String(),
@@ -65,6 +75,8 @@ func chargesListCmd() *command {
 			return tw.flush(e.stdout)
 		},
 	}
+	jsonFlag(c, &asJSON)
+	return readOnly(c)
 }
 
 func chargeLabel(k dialer.ChargeKind) string {

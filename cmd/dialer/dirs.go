@@ -4,15 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/store"
@@ -138,12 +137,6 @@ func openLog(path string) (*slog.Logger, func(), error) {
 	return slog.New(slog.NewJSONHandler(f, nil)), func() { f.Close() }, nil
 }
 
-type jsonOpt struct{ json *bool }
-
-func jsonFlag(fs *flag.FlagSet) any {
-	return jsonOpt{json: fs.Bool("json", false, "print JSON for scripts")}
-}
-
 func writeJSON(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -153,17 +146,18 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-func dirsCmd() *command {
-	return &command{
-		name: "dirs", summary: "Print where dialer keeps its data, configuration and log.", args: "[--json]",
-		flags:  jsonFlag,
-		noArgs: "dirs takes no arguments",
-		run: func(ctx context.Context, e *env, opts any, args []string) error {
+func newDirsCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "dirs",
+		Short: "Print where dialer keeps its data, configuration and log.",
+		Args:  noArgs("dirs takes no arguments"),
+		RunE: func(*cobra.Command, []string) error {
 			p, err := resolvePaths(e)
 			if err != nil {
 				return err
 			}
-			if *opts.(jsonOpt).json {
+			if asJSON {
 				return writeJSON(e.stdout, p)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
@@ -171,17 +165,18 @@ func dirsCmd() *command {
 			return tw.Flush()
 		},
 	}
+	jsonFlag(c, &asJSON)
+	return c
 }
 
-func versionCmd() *command {
-	return &command{
-		name: "version", summary: "Print dialer's version.",
-		run: func(ctx context.Context, e *env, _ any, args []string) error {
-			v := "(devel)"
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-				v = bi.Main.Version
-			}
-			_, err := fmt.Fprintf(e.stdout, "dialer %s %s %s/%s\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+// newVersionCmd prints what --version prints. It takes (and ignores)
+// arguments.
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print dialer's version.",
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintf(e.stdout, "dialer %s\n", version())
 			return err
 		},
 	}

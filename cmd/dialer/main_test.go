@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/store"
@@ -45,14 +48,21 @@ func TestHelpForEveryCommand(t *testing.T) {
 		{"dirs", "--help"}, {"version", "--help"},
 	} {
 		code, out, errOut := runCLI(t, dir, args...)
-		if code != 0 || !strings.Contains(out, "Usage:") || errOut != "" {
+		if code != 0 || !strings.Contains(out, "USAGE") || errOut != "" {
 			t.Errorf("dialer %v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 		}
 	}
 	_, out, _ := runCLI(t, dir, "numbers", "list", "--help")
-	for _, flag := range []string{"-json", "-status", "-db"} {
+	for _, flag := range []string{"--json", "--status", "--db"} {
 		if !strings.Contains(out, flag) {
 			t.Errorf("numbers list --help does not mention %s:\n%s", flag, out)
+		}
+	}
+	// The top level names the global flags and says what a bare dialer does.
+	_, out, _ = runCLI(t, dir, "--help")
+	for _, want := range []string{"--db", "--create", "--sandbox", "--twilio-base-url", "no command to open the terminal UI", "numbers", "completion"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dialer --help does not mention %q:\n%s", want, out)
 		}
 	}
 }
@@ -62,6 +72,7 @@ func TestBadUsageGoesToStderrWithStatus2(t *testing.T) {
 	for _, args := range [][]string{
 		{"nonsense"}, {"numbers", "sell"}, {"numbers", "list", "--bogus"},
 		{"numbers", "list", "--status", "lost"}, {"charges", "list", "extra"},
+		{"completion", "bash", "extra"}, {"numbers", "list", "--status"},
 	} {
 		code, out, errOut := runCLI(t, dir, args...)
 		if code != 2 || out != "" || !strings.HasPrefix(errOut, "dialer: ") || strings.Count(errOut, "\n") != 1 {
@@ -207,5 +218,27 @@ func TestNoSubcommandWithoutATerminal(t *testing.T) {
 	code, out, errOut := runCLI(t, t.TempDir())
 	if code != 2 || out != "" || !strings.Contains(errOut, "terminal") || !strings.Contains(errOut, "--help") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// The commands that open the database read-only are the ones that only
+// read it: a new command that writes must not slip into the list, and one
+// that reads should be added here on purpose.
+func TestReadOnlyCommands(t *testing.T) {
+	var got []string
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Annotations[readOnlyAnnotation] == "true" {
+			got = append(got, c.CommandPath())
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(newRootCmd(&env{}))
+	slices.Sort(got)
+	want := []string{"dialer calls export", "dialer calls list", "dialer calls show", "dialer charges list", "dialer numbers list"}
+	if !slices.Equal(got, want) {
+		t.Errorf("read-only commands %q, want %q", got, want)
 	}
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/dialer-dev/dialer/dialer"
 )
@@ -56,25 +56,32 @@ func toNumberJSON(n dialer.Number) numberJSON {
 	return j
 }
 
-type numbersListOpts struct {
-	json   *bool
-	status *string
+// newNumbersCmd is the number inventory: list (read-only) here, the
+// commands that talk to the provider in numbers_manage.go.
+func newNumbersCmd(e *env) *cobra.Command {
+	return newGroup("numbers", "The organization's phone number inventory.",
+		newNumbersListCmd(e),
+		newNumbersSearchCmd(e),
+		newNumbersBuyCmd(e),
+		newNumbersReleaseCmd(e),
+		newNumbersSweepCmd(e),
+		newNumbersReconcileCmd(e),
+	)
 }
 
-func numbersListCmd() *command {
-	return &command{
-		name: "list", summary: "List the number inventory, newest first.", args: "[--status STATUS] [--json]",
-		flags: func(fs *flag.FlagSet) any {
-			return numbersListOpts{
-				json:   fs.Bool("json", false, "print JSON for scripts"),
-				status: fs.String("status", "", "only numbers with this status: pending, active, past_due, canceling, released or failed"),
-			}
-		},
-		noArgs: "numbers list takes no arguments",
-		run: func(ctx context.Context, e *env, o any, args []string) error {
-			opts := o.(numbersListOpts)
+func newNumbersListCmd(e *env) *cobra.Command {
+	var opts struct {
+		json   bool
+		status string
+	}
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List the number inventory, newest first.",
+		Args:  noArgs("numbers list takes no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
 			var f dialer.NumberFilter
-			if s := dialer.NumberStatus(*opts.status); s != "" {
+			if s := dialer.NumberStatus(opts.status); s != "" {
 				if !s.Valid() {
 					return usageError{fmt.Sprintf("--status %q is not a status; want pending, active, past_due, canceling, released or failed", s)}
 				}
@@ -89,7 +96,7 @@ func numbersListCmd() *command {
 			if err != nil {
 				return err
 			}
-			if *opts.json {
+			if opts.json {
 				out := make([]numberJSON, 0, len(ns))
 				for _, n := range ns {
 					out = append(out, toNumberJSON(n))
@@ -99,6 +106,10 @@ func numbersListCmd() *command {
 			return printNumbers(e.stdout, ns)
 		},
 	}
+	jsonFlag(c, &opts.json)
+	c.Flags().StringVar(&opts.status, "status", "", "only numbers with this status: pending, active, past_due, canceling, released or failed")
+	c.RegisterFlagCompletionFunc("status", completeNumberStatuses)
+	return readOnly(c)
 }
 
 func printNumbers(w io.Writer, ns []dialer.Number) error {

@@ -2,19 +2,13 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"flag"
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/dialer-dev/dialer/dialer"
 )
-
-type searchOpts struct {
-	country, areaCode, contains, region, locality, postal, near *string
-	limit                                                       *int
-	json                                                        *bool
-}
 
 type availableJSON struct {
 	PhoneNumber         string `json:"phone_number"`
@@ -28,30 +22,23 @@ type availableJSON struct {
 	AddressRequirements string `json:"address_requirements"`
 }
 
-func numbersSearchCmd() *command {
-	return &command{
-		name: "search", summary: "Search numbers available to buy.",
-		args: "[--area-code N] [--contains DIGITS] [--region ST] [--locality CITY] [--postal-code ZIP] [--near E164] [--country US] [--limit N] [--json]",
-		flags: func(fs *flag.FlagSet) any {
-			return searchOpts{
-				country:  fs.String("country", "US", "country (ISO code): US or CA"),
-				areaCode: fs.String("area-code", "", "three-digit area code"),
-				contains: fs.String("contains", "", "digits the number contains"),
-				region:   fs.String("region", "", "state or province, e.g. CA"),
-				locality: fs.String("locality", "", "city"),
-				postal:   fs.String("postal-code", "", "postal code"),
-				near:     fs.String("near", "", "near this number (E.164)"),
-				limit:    fs.Int("limit", 20, "at most this many (1 to 1000)"),
-				json:     fs.Bool("json", false, "print JSON for scripts"),
+func newNumbersSearchCmd(e *env) *cobra.Command {
+	var opts struct {
+		country, areaCode, contains, region, locality, postal, near string
+		limit                                                       int
+		json                                                        bool
+	}
+	c := &cobra.Command{
+		Use:     "search",
+		Short:   "Search numbers available to buy.",
+		Example: "dialer numbers search --area-code 415 --contains 55",
+		Args:    noArgs("numbers search takes flags only, e.g. --area-code 415"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if opts.limit < 1 || opts.limit > 1000 {
+				return usageError{fmt.Sprintf("--limit %d: want 1 to 1000", opts.limit)}
 			}
-		},
-		noArgs: "numbers search takes flags only, e.g. --area-code 415",
-		run: func(ctx context.Context, e *env, o any, args []string) error {
-			opts := o.(searchOpts)
-			if *opts.limit < 1 || *opts.limit > 1000 {
-				return usageError{fmt.Sprintf("--limit %d: want 1 to 1000", *opts.limit)}
-			}
-			if ac := *opts.areaCode; ac != "" {
+			if ac := opts.areaCode; ac != "" {
 				if err := dialer.CheckAreaCode(ac); err != nil {
 					return usageError{"--area-code: " + dialer.ErrorMessage(err)}
 				}
@@ -62,14 +49,14 @@ func numbersSearchCmd() *command {
 			}
 			defer closeAll()
 			found, err := a.back.provider.SearchNumbers(ctx, dialer.NumberQuery{
-				Country: strings.ToUpper(*opts.country), AreaCode: *opts.areaCode, Contains: *opts.contains,
-				Region: strings.ToUpper(*opts.region), Locality: *opts.locality, PostalCode: *opts.postal,
-				NearNumber: *opts.near, Limit: *opts.limit,
+				Country: strings.ToUpper(opts.country), AreaCode: opts.areaCode, Contains: opts.contains,
+				Region: strings.ToUpper(opts.region), Locality: opts.locality, PostalCode: opts.postal,
+				NearNumber: opts.near, Limit: opts.limit,
 			})
 			if err != nil {
 				return err
 			}
-			if *opts.json {
+			if opts.json {
 				out := make([]availableJSON, 0, len(found))
 				for _, n := range found {
 					out = append(out, availableJSON{n.PhoneNumber, n.FriendlyName, n.Locality, n.Region, n.PostalCode, n.Country, n.Voice, n.SMS, n.AddressRequired})
@@ -88,27 +75,34 @@ func numbersSearchCmd() *command {
 			return tw.flush(e.stdout)
 		},
 	}
+	f := c.Flags()
+	f.StringVar(&opts.country, "country", "US", "country (ISO code): US or CA")
+	f.StringVar(&opts.areaCode, "area-code", "", "three-digit area code")
+	f.StringVar(&opts.contains, "contains", "", "digits the number contains")
+	f.StringVar(&opts.region, "region", "", "state or province, e.g. CA")
+	f.StringVar(&opts.locality, "locality", "", "city")
+	f.StringVar(&opts.postal, "postal-code", "", "postal code")
+	f.StringVar(&opts.near, "near", "", "near this number (E.164)")
+	f.IntVar(&opts.limit, "limit", 20, "at most this many (1 to 1000)")
+	jsonFlag(c, &opts.json)
+	c.RegisterFlagCompletionFunc("country", completeCountries)
+	return c
 }
 
-type buyOpts struct {
-	areaCode, number, country *string
-	json                      *bool
-}
-
-func numbersBuyCmd() *command {
-	return &command{
-		name: "buy", summary: "Buy a dedicated number (kept until released).", args: "(--area-code N | --number E164) [--json]",
-		flags: func(fs *flag.FlagSet) any {
-			return buyOpts{
-				areaCode: fs.String("area-code", "", "buy any number of this area code"),
-				number:   fs.String("number", "", "buy this exact number (from numbers search)"),
-				country:  fs.String("country", "US", "country of the area code: US or CA"),
-				json:     fs.Bool("json", false, "print JSON for scripts"),
-			}
-		},
-		run: func(ctx context.Context, e *env, o any, args []string) error {
-			opts := o.(buyOpts)
-			if len(args) > 0 || (*opts.areaCode == "") == (*opts.number == "") {
+func newNumbersBuyCmd(e *env) *cobra.Command {
+	var opts struct {
+		areaCode, number, country string
+		json                      bool
+	}
+	c := &cobra.Command{
+		Use:   "buy",
+		Short: "Buy a dedicated number (kept until released).",
+		Long:  "Buy a dedicated number (kept until released): exactly one of --area-code N or --number E164.",
+		Example: `dialer numbers buy --area-code 415
+dialer numbers buy --number +14155550123 --json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if len(args) > 0 || (opts.areaCode == "") == (opts.number == "") {
 				return usageError{"numbers buy needs exactly one of --area-code N or --number E164"}
 			}
 			a, closeAll, err := openApp(ctx, e)
@@ -117,31 +111,38 @@ func numbersBuyCmd() *command {
 			}
 			defer closeAll()
 			n, err := a.numbers.BuyDedicated(ctx, dialer.DedicatedRequest{
-				Country: strings.ToUpper(*opts.country), AreaCode: *opts.areaCode, PhoneNumber: *opts.number})
+				Country: strings.ToUpper(opts.country), AreaCode: opts.areaCode, PhoneNumber: opts.number})
 			if err != nil {
 				return err
 			}
-			if w := dialer.Misplaced(n, *opts.areaCode); w != "" {
+			if w := dialer.Misplaced(n, opts.areaCode); w != "" {
 				fmt.Fprintln(e.stderr, w)
 			}
-			if *opts.json {
+			if opts.json {
 				return writeJSON(e.stdout, toNumberJSON(n))
 			}
 			_, err = fmt.Fprintf(e.stdout, "Bought %s (dedicated, area code %s %s). It is kept until released.\n", n.PhoneNumber, n.AreaCode, n.Region)
 			return err
 		},
 	}
+	f := c.Flags()
+	f.StringVar(&opts.areaCode, "area-code", "", "buy any number of this area code")
+	f.StringVar(&opts.number, "number", "", "buy this exact number (from numbers search)")
+	f.StringVar(&opts.country, "country", "US", "country of the area code: US or CA")
+	jsonFlag(c, &opts.json)
+	c.RegisterFlagCompletionFunc("country", completeCountries)
+	return c
 }
 
-type releaseOpts struct{ yes *bool }
-
-func numbersReleaseCmd() *command {
-	return &command{
-		name: "release", summary: "Give a number back to the provider now.", args: "NUMBER [--yes]",
-		flags: func(fs *flag.FlagSet) any {
-			return releaseOpts{yes: fs.Bool("yes", false, "do not ask for confirmation")}
-		},
-		run: func(ctx context.Context, e *env, o any, args []string) error {
+func newNumbersReleaseCmd(e *env) *cobra.Command {
+	var yes bool
+	c := &cobra.Command{
+		Use:               "release NUMBER",
+		Short:             "Give a number back to the provider now.",
+		Example:           "dialer numbers release +14155550100 --yes",
+		ValidArgsFunction: completeLiveNumbers(e),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
 			if len(args) != 1 {
 				return usageError{"numbers release needs one number, e.g. dialer numbers release +14155550100"}
 			}
@@ -163,7 +164,7 @@ func numbersReleaseCmd() *command {
 				return dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", ph.E164)
 			}
 			n := live[0]
-			if !*o.(releaseOpts).yes {
+			if !yes {
 				fmt.Fprintf(e.stderr, "Release %s (%s, area code %s)? Calls can no longer use it and it may not be had back. Type yes to release: ",
 					n.PhoneNumber, kindLabel(n.Kind), n.AreaCode)
 				line, _ := bufio.NewReader(e.stdin).ReadString('\n')
@@ -178,14 +179,18 @@ func numbersReleaseCmd() *command {
 			return err
 		},
 	}
+	c.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return c
 }
 
-func numbersSweepCmd() *command {
-	return &command{
-		name: "sweep", summary: "Release numbers whose reservation lapsed or whose cancellation is due.", args: "[--json]",
-		flags:  jsonFlag,
-		noArgs: "numbers sweep takes no arguments",
-		run: func(ctx context.Context, e *env, o any, args []string) error {
+func newNumbersSweepCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "sweep",
+		Short: "Release numbers whose reservation lapsed or whose cancellation is due.",
+		Args:  noArgs("numbers sweep takes no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
 			a, closeAll, err := openApp(ctx, e)
 			if err != nil {
 				return err
@@ -195,7 +200,7 @@ func numbersSweepCmd() *command {
 			if err != nil {
 				return err
 			}
-			if *o.(jsonOpt).json {
+			if asJSON {
 				out := struct {
 					Released []numberJSON `json:"released"`
 					Errors   []string     `json:"errors"`
@@ -223,14 +228,18 @@ func numbersSweepCmd() *command {
 			return nil
 		},
 	}
+	jsonFlag(c, &asJSON)
+	return c
 }
 
-func numbersReconcileCmd() *command {
-	return &command{
-		name: "reconcile", summary: "Compare the inventory with the provider's numbers and repair differences.", args: "[--json]",
-		flags:  jsonFlag,
-		noArgs: "numbers reconcile takes no arguments",
-		run: func(ctx context.Context, e *env, o any, args []string) error {
+func newNumbersReconcileCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "reconcile",
+		Short: "Compare the inventory with the provider's numbers and repair differences.",
+		Args:  noArgs("numbers reconcile takes no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
 			a, closeAll, err := openApp(ctx, e)
 			if err != nil {
 				return err
@@ -240,7 +249,7 @@ func numbersReconcileCmd() *command {
 			if err != nil {
 				return err
 			}
-			if *o.(jsonOpt).json {
+			if asJSON {
 				j := func(ns []dialer.Number) []numberJSON {
 					out := []numberJSON{}
 					for _, n := range ns {
@@ -303,6 +312,8 @@ func numbersReconcileCmd() *command {
 			return nil
 		},
 	}
+	jsonFlag(c, &asJSON)
+	return c
 }
 
 // purchaseArea names what a purchase was for: "area code 415", or the
