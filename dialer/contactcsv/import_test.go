@@ -429,3 +429,40 @@ func TestReaderErrorsAreNotCrashes(t *testing.T) {
 		t.Errorf("the reader kept %d values of the wide row", n)
 	}
 }
+
+func TestEncodingAndSeparatorOptions(t *testing.T) {
+	// Told UTF-8, a Latin-1 file's rows are rejects that say so.
+	st := newMemStore()
+	opts := Options{Encoding: "utf-8", Map: map[string]string{"Nom": "name", "T\xe9l\xe9phone": "phone"}}
+	_, recs, err := importFile(t, st, "latin1-semicolon.csv", opts)
+	if err != nil || len(recs) != 2 || !strings.Contains(recs[1][2], "not valid UTF-8") || len(st.contacts) != 0 {
+		t.Errorf("strict UTF-8 on a Latin-1 file: %v, %q", err, recs)
+	}
+	// Told Latin-1, the same bytes are read as Latin-1.
+	st = newMemStore()
+	opts = Options{Encoding: "latin1", Map: map[string]string{"Nom": "name", "Téléphone": "phone"}}
+	if _, _, err := importFile(t, st, "latin1-semicolon.csv", opts); err != nil || len(st.contacts) != 1 || st.all()[0].Name != "José Núñez" {
+		t.Errorf("latin1: %v, %+v", err, st.all())
+	}
+	// A forced separator wins over the sniffed one: the tab file read
+	// with commas has one column, "Name\tPhone\tCompany", and no phone.
+	if _, _, err := importFile(t, newMemStore(), "tab.tsv", Options{Delimiter: ','}); err == nil || !strings.Contains(err.Error(), "no phone column") {
+		t.Errorf("forced comma on a tab file: %v", err)
+	}
+	file := "Name,Phone\nAnn,4155552671\nJos\xe9,2125550143\n"
+	sum, err := Import(context.Background(), newMemStore(), strings.NewReader(file), Options{Encoding: "utf-8", Now: fixed}, nil)
+	if err != nil || sum.Imported != 1 || sum.Rejected != 1 {
+		t.Errorf("strict UTF-8: %+v, %v", sum, err)
+	}
+	// Sniffing finds UTF-8, but a later cell that is not is read as
+	// Windows-1252.
+	st = newMemStore()
+	if _, err := Import(context.Background(), st, strings.NewReader(file), Options{Now: fixed}, nil); err != nil || st.all()[1].Name != "José" {
+		t.Errorf("fallback: %v, %+v", err, st.all())
+	}
+	for _, bad := range []Options{{Encoding: "ebcdic"}, {Delimiter: ':'}, {OnDuplicate: "merge"}, {Country: "XX"}} {
+		if _, err := NewReader(strings.NewReader("Phone\n4155552671\n"), bad); err == nil || dialer.ErrorKind(err) != dialer.EINVALID {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+}

@@ -46,14 +46,6 @@ type record struct {
 	nul      bool   // a NUL byte: not text
 }
 
-func (r *record) cell(i int) []byte {
-	start := 0
-	if i > 0 {
-		start = r.ends[i-1]
-	}
-	return r.buf[start:r.ends[i]]
-}
-
 func (r *record) cells() int { return len(r.ends) }
 
 func newScanner(br *bufio.Reader, sep byte, maxCells int) *scanner {
