@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -82,11 +83,12 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 	}
 	ix, dir := search.New(count), search.NewDirectory(count)
 	ready := make(chan struct{})
+	var rev atomic.Int64 // the contacts revision the index holds; read once ready closes
 	go func() {
 		defer close(ready)
 		start := time.Now()
 		batch := make([]search.Entry, 0, 4096)
-		_, err := a.db.ContactKeys(ctx, 0, func(k dialer.ContactKey) error {
+		r, err := a.db.ContactKeys(ctx, 0, func(k dialer.ContactKey) error {
 			batch = append(batch, search.Entry{ID: k.ID, Name: k.Name, Company: k.Company, Phone: k.Phone})
 			if len(batch) == cap(batch) {
 				ix.AddBatch(batch)
@@ -97,11 +99,14 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 		})
 		ix.AddBatch(batch)
 		dir.AddBatch(batch)
+		// The UI polls the changes after r (after 0 too: ContactKeys(0)
+		// then lists every contact again, and indexing is idempotent).
+		rev.Store(r)
 		a.log.Info("contacts indexed", "count", ix.Len(), "took", time.Since(start), "heap_live_mb", heapLiveMB(), "err", err)
 	}()
 	calls := a.calls()
 	go housekeeping(ctx, a, calls)
-	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready,
+	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready, IndexRev: rev.Load,
 		Sandbox: a.back.sandbox, Agent: agent, Context: ctx,
 		SaveAgent: func(ag dialer.Agent) error { return saveAgent(e, ag) }})
 	return m, ready, nil
