@@ -316,7 +316,8 @@ func (f contactForm) view(st Styles, w int) string {
 	for i, in := range f.inputs {
 		b.WriteString(in.View() + "\n")
 		if e, ok := f.errs[i]; ok {
-			b.WriteString(st.Error.Render(strings.Repeat(" ", labelWidth)+display.Line(e)) + "\n")
+			// wrapped under the field: the sentence says what to do
+			b.WriteString(st.Error.MarginLeft(labelWidth).Width(max(20, w-labelWidth)).Render(display.Line(e)) + "\n")
 		}
 	}
 	b.WriteString("\n")
