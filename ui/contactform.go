@@ -327,7 +327,7 @@ func (f contactForm) view(st Styles, w int) string {
 	case f.err != "":
 		b.WriteString(st.Error.Render(display.Line(f.err)))
 	default:
-		b.WriteString(st.Muted.Render("Phone: US or Canadian, any format. Lists: comma-separated; a new name makes a new list."))
+		b.WriteString(st.Muted.Render("Lists: names separated by commas; a new name makes a new list."))
 	}
 	return b.String()
 }

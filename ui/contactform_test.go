@@ -332,3 +332,47 @@ func TestPollAppliesOtherProgramsChanges(t *testing.T) {
 	d.typeText("zoe")
 	d.until(`No contact matches "zoe"`)
 }
+
+// A contact whose text holds escape sequences and a bidi override shows
+// inert in the form, the delete confirmation and the do-not-call dialog;
+// saving the form without touching a row keeps the stored text as it was.
+func TestContactDialogsShowTextInert(t *testing.T) {
+	noPoll(t)
+	deps := testDeps(t, agent)
+	ctx := context.Background()
+	c, _ := deps.Store.ContactByPhone(ctx, people[0].Phone)
+	c.Name, c.Company, c.Notes = nasty, "Co\x1b[5m\u2066", "note\x1b[2J\u202e"
+	c.Fields = map[string]string{"k\x1b[31m": "v\x1b]0;x\x07"}
+	c, err := deps.Store.UpdateContact(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := deps.Store.AddToList(ctx, "L\x1b[31m", []int64{c.ID}, fixedNow); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, New(deps), 120, 30)
+	d.send(contactPollMsg{}) // the directory learns the new name
+	d.until("Ann")
+	d.keys("esc")
+	d.keys("e")
+	d.until("Edit ")
+	d.until("New field")
+	checkInert(t, "the contact form", d.m.View().Content)
+	d.keys("enter")
+	d.until("Saved ")
+	got, _ := deps.Store.Contact(ctx, c.ID)
+	if got.Name != c.Name || got.Company != c.Company || got.Notes != c.Notes || got.Fields["k\x1b[31m"] != c.Fields["k\x1b[31m"] ||
+		!slices.Equal(got.Lists, []string{"L\x1b[31m"}) {
+		t.Errorf("an untouched form changed the contact: %#v", got)
+	}
+	d.keys("d")
+	d.until("Delete ")
+	checkInert(t, "the delete confirmation", d.m.View().Content)
+	d.keys("n", "!")
+	d.until("do-not-call list")
+	checkInert(t, "the do-not-call dialog", d.m.View().Content)
+	d.keys("esc", "l")
+	d.until("Every contact")
+	d.until("  1")
+	checkInert(t, "the list picker", d.m.View().Content)
+}
