@@ -468,15 +468,17 @@ func (m contactsModel) keyHelp(k KeyMap) help.KeyMap {
 				{hint("↑/ctrl+k", "up"), hint("↓/ctrl+j", "down"), hint("pgup/pgdn", "page"), hint("home/end", "top/bottom")}, {k.NextTab, k.PrevTab, k.Jump}},
 		}
 	}
-	clear := k.ClearFilter
+	clear := hint("esc", "clear")
 	if m.input.Value() == "" && m.list != "" {
 		clear = hint("esc", "every contact")
 	}
+	// Short words: two columns beside the screens' fit 80 columns.
 	return keyHelp{
 		// 80 columns: quit is in the full help
 		short: []key.Binding{hint("enter", "call"), hint("/", "search"), hint("a/e/d", "add/edit/delete"), hint("l", "list"), k.DoNotCall, hint("?", "more")},
-		full: append([][]key.Binding{{k.Call, k.Filter, clear, k.Lists}, {k.AddContact, k.EditContact, k.DeleteContact, k.DoNotCall},
-			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}},
+		full: append([][]key.Binding{
+			{hint("enter/c", "call"), hint("/", "search"), clear, hint("l", "list"), hint("a", "add"), hint("e", "edit")},
+			{hint("d", "delete"), hint("!", "do not call"), hint("↑↓ jk", "move"), hint("pgup/pgdn", "page"), hint("g/G", "top/bottom")}},
 			screenHelp(k, true)...),
 	}
 }
