@@ -30,7 +30,10 @@ func BenchmarkContactsView(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			mm, _ = mm.Update(searchMsg{gen: 0, res: res})
+			mm, _ = mm.Update(searchMsg{s: mm.(Model).contacts.searcher, gen: 0, res: res})
+			if !strings.Contains(mm.View().Content, "Contact 0000000") {
+				b.Fatal("the frame shows no contacts")
+			}
 			for i := 0; i < 500; i++ { // somewhere down the list
 				mm, _ = mm.Update(tea.KeyPressMsg{Code: tea.KeyDown})
 			}

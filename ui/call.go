@@ -59,10 +59,7 @@ type callModel struct {
 	stage     callStage
 	preview   previewMsg
 	reason    textinput.Model
-	notes     textinput.Model
-	editing   bool // notes have the keyboard
-	field     textinput.Model
-	fielding  bool // a custom field ("name: value") has the keyboard
+	form      *contactForm // the contact form (contactform.go), open during the call
 	spin      spinner.Model
 	session   *dialer.Session
 	phase     dialer.Phase
@@ -95,20 +92,34 @@ type sessionMsg struct {
 }
 type callEventMsg struct{ ev dialer.Event }
 type sessionDoneMsg struct{}
-type notesSavedMsg struct {
-	contact dialer.Contact
-	what    string
+
+// savedWhat says what a save during a call changed: the notes alone, one
+// custom field alone, or the contact.
+func savedWhat(before, after dialer.Contact) string {
+	label := after.Label()
+	rest := before
+	rest.Notes, rest.Fields = after.Notes, after.Fields
+	if sameContact(rest, after) {
+		if before.Notes != after.Notes && maps.Equal(before.Fields, after.Fields) {
+			return "Notes saved to " + label + "."
+		}
+		var changed []string
+		for _, k := range slices.Sorted(maps.Keys(after.Fields)) {
+			if before.Fields[k] != after.Fields[k] {
+				changed = append(changed, k)
+			}
+		}
+		if len(changed) == 1 && before.Notes == after.Notes && len(before.Fields) <= len(after.Fields) {
+			return "Field " + changed[0] + " saved to " + label + "."
+		}
+	}
+	return "Saved " + label + "."
 }
 
-// saveContact writes the contact's notes or fields, during a call.
-func saveContact(d Deps, c dialer.Contact, what string) tea.Cmd {
-	return func() tea.Msg {
-		saved, err := d.Store.UpdateContact(d.Context, c)
-		if err != nil {
-			return errStatus(err)
-		}
-		return notesSavedMsg{contact: saved, what: what}
-	}
+// sameContact compares what the form edits apart from notes and fields.
+func sameContact(a, b dialer.Contact) bool {
+	return a.Name == b.Name && a.Phone == b.Phone && a.Company == b.Company && a.Email == b.Email &&
+		a.TimeZone == b.TimeZone && slices.Equal(a.Lists, b.Lists)
 }
 
 type callEndedMsg struct{}
@@ -117,16 +128,8 @@ func newCall(start startCallMsg, d Deps) callModel {
 	r := textinput.New()
 	r.Prompt = "Reason: "
 	r.Placeholder = "why call outside calling hours (recorded on the call)"
-	n := textinput.New()
-	n.Prompt = "Notes: "
-	n.SetValue(start.contact.Notes)
-	f := textinput.New()
-	f.Prompt = "Field: "
-	f.Placeholder = "name: value (an empty value removes the field)"
 	r.SetWidth(60)
-	n.SetWidth(60)
-	f.SetWidth(60)
-	return callModel{contact: start.contact, reason: r, notes: n, field: f, spin: spinner.New(spinner.WithSpinner(spinner.Dot)), phones: phoneCache{}}
+	return callModel{contact: start.contact, reason: r, spin: spinner.New(spinner.WithSpinner(spinner.Dot)), phones: phoneCache{}}
 }
 
 func (m callModel) init(d Deps) tea.Cmd {
@@ -254,9 +257,24 @@ func (m callModel) update(msg tea.Msg, d Deps, k KeyMap) (callModel, tea.Cmd) {
 		return m, waitEvent(m.session)
 	case sessionDoneMsg:
 		return m, nil
-	case notesSavedMsg:
+	case contactSavedMsg:
+		if msg.contact.ID != m.contact.ID {
+			return m, nil
+		}
+		before := m.contact
 		m.contact = msg.contact
-		return m, func() tea.Msg { return statusMsg(msg.what + msg.contact.Label() + ".") }
+		if m.form != nil && m.form.serial == msg.serial {
+			m.form = nil
+			return m, func() tea.Msg { return statusMsg(savedWhat(before, msg.contact)) }
+		}
+		return m, nil
+	case formErrMsg:
+		if m.form != nil {
+			f, cmd, _ := m.form.update(msg, d, d.sync)
+			m.form = &f
+			return m, cmd
+		}
+		return m, nil
 	case spinner.TickMsg:
 		if m.stage == stageLive && m.phase == dialer.PhaseProvisioning || m.stage == stageLive && m.phase == "" {
 			var cmd tea.Cmd
@@ -267,9 +285,9 @@ func (m callModel) update(msg tea.Msg, d Deps, k KeyMap) (callModel, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m.key(msg, d, k)
 	}
-	if m.editing {
-		var cmd tea.Cmd
-		m.notes, cmd = m.notes.Update(msg)
+	if m.form != nil {
+		f, cmd, _ := m.form.update(msg, d, d.sync) // the cursor's blink
+		m.form = &f
 		return m, cmd
 	}
 	if m.stage == stageReason {
@@ -309,56 +327,13 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 		m.reason, cmd = m.reason.Update(msg)
 		return m, cmd
 	case stageLive:
-		if m.fielding {
-			switch s {
-			case "esc":
-				m.fielding = false
-				m.field.Blur()
-				m.field.SetValue("")
+		if m.form != nil {
+			f, cmd, done := m.form.update(msg, d, d.sync)
+			if done {
+				m.form = nil
 				return m, nil
-			case "enter":
-				name, value, ok := strings.Cut(m.field.Value(), ":")
-				name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-				if !ok || name == "" {
-					return m, func() tea.Msg { return statusMsg("Write a field as name: value, such as Budget: 10k") }
-				}
-				m.fielding = false
-				m.field.Blur()
-				m.field.SetValue("")
-				c := m.contact
-				c.Fields = maps.Clone(c.Fields)
-				if c.Fields == nil {
-					c.Fields = map[string]string{}
-				}
-				if value == "" {
-					delete(c.Fields, name)
-				} else {
-					c.Fields[name] = value
-				}
-				c.UpdatedAt = time.Now().UTC()
-				return m, saveContact(d, c, "Field "+name+" saved to ")
 			}
-			var cmd tea.Cmd
-			m.field, cmd = m.field.Update(msg)
-			return m, cmd
-		}
-		if m.editing {
-			switch s {
-			case "esc":
-				m.editing = false
-				m.notes.Blur()
-				m.notes.SetValue(m.contact.Notes)
-				return m, nil
-			case "enter":
-				m.editing = false
-				m.notes.Blur()
-				c := m.contact
-				c.Notes = m.notes.Value()
-				c.UpdatedAt = time.Now().UTC()
-				return m, saveContact(d, c, "Notes saved to ")
-			}
-			var cmd tea.Cmd
-			m.notes, cmd = m.notes.Update(msg)
+			m.form = &f
 			return m, cmd
 		}
 		switch {
@@ -371,11 +346,14 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 			m.session.Confirm()
 			m.message = "Dialing " + m.contact.Label() + "…"
 		case key.Matches(msg, k.Notes):
-			m.editing = true
-			return m, m.notes.Focus()
+			m.form = newContactForm(m.contact, fNotes)
+			return m, m.form.focusCmd()
 		case s == "f":
-			m.fielding = true
-			return m, m.field.Focus()
+			m.form = newContactForm(m.contact, fixedFields+len(m.contact.Fields)) // the new field's row
+			return m, m.form.focusCmd()
+		case key.Matches(msg, k.EditContact):
+			m.form = newContactForm(m.contact, fName)
+			return m, m.form.focusCmd()
 		}
 	case stageFailed:
 		if s == "esc" || s == "enter" || s == "q" {
@@ -423,10 +401,10 @@ func (m callModel) keyHelp(k KeyMap) help.KeyMap {
 	case stageReason:
 		return keyHelp{short: []key.Binding{hint("enter", "call anyway"), k.Cancel}}
 	case stageLive:
-		if m.editing || m.fielding {
-			return keyHelp{short: []key.Binding{k.Save, k.Cancel}}
+		if m.form != nil {
+			return m.form.keyHelp()
 		}
-		short := []key.Binding{k.Hangup, k.Notes, hint("f", "edit a field")}
+		short := []key.Binding{k.Hangup, k.Notes, hint("f", "add a field"), k.EditContact}
 		if m.phase == dialer.PhaseAwaitConfirm && m.preview.mode == dialer.ConfirmTerminal {
 			short = append([]key.Binding{k.Confirm}, short...)
 		}
@@ -530,10 +508,8 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 					b.WriteString("  " + d + "\n")
 				}
 			}
-		} else if m.editing {
-			b.WriteString("\n" + m.notes.View())
-		} else if m.fielding {
-			b.WriteString("\n" + m.field.View())
+		} else if m.form != nil {
+			b.WriteString(m.form.view(st, w))
 		} else {
 			if m.contact.Notes != "" {
 				b.WriteString("\n" + st.Muted.Render("Notes: ") + display.Line(m.contact.Notes))

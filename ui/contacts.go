@@ -41,11 +41,25 @@ type contactsModel struct {
 	zones    map[int64][]*time.Location
 	detail   *contactDetail
 	hours    dialer.CallingHours
+
+	sync *indexSync // applies changes to the index as they happen
+	keep int64      // the contact the cursor stays on when results change
+	// dialogs (contactactions.go); one at a time has the keyboard
+	form   *contactForm
+	del    *deleteAsk
+	dnc    *dncAsk
+	picker *listPicker
+	// the list the screen shows ("": every contact), searched in its own
+	// index of the members
+	list         string
+	listCount    int
+	listSearcher *search.Searcher
 }
 
 type contactDetail struct {
 	contact dialer.Contact
 	calls   []dialer.Call
+	dnc     *dialer.DNCEntry // why the number is on the do-not-call list
 }
 
 func newContacts(d Deps) contactsModel {
@@ -61,12 +75,14 @@ func newContacts(d Deps) contactsModel {
 		m.searcher = search.NewSearcher(d.Index)
 	}
 	m.dir = d.Directory
+	m.sync = d.sync
 	return m
 }
 
 type indexReadyMsg struct{}
 
 type searchMsg struct {
+	s   *search.Searcher // whose generation gen is
 	gen uint64
 	res search.Result
 	err error
@@ -104,10 +120,11 @@ func (m contactsModel) waitIndex(d Deps) tea.Cmd {
 // the scan runs in a command; a result older than the newest asked for is
 // dropped when it arrives.
 func (m *contactsModel) search(d Deps, q string) tea.Cmd {
-	if m.searcher == nil {
+	s := m.active()
+	if s == nil {
 		return nil
 	}
-	job := m.searcher.Begin(q, resultLimit)
+	job := s.Begin(q, resultLimit)
 	m.gen = job.Gen()
 	return func() tea.Msg {
 		if d.IndexReady != nil {
@@ -118,7 +135,7 @@ func (m *contactsModel) search(d Deps, q string) tea.Cmd {
 			}
 		}
 		res, err := job.Run(d.Context)
-		return searchMsg{gen: job.Gen(), res: res, err: err}
+		return searchMsg{s: s, gen: job.Gen(), res: res, err: err}
 	}
 }
 
@@ -133,9 +150,9 @@ func (m contactsModel) loadVisible(d Deps, h int) tea.Cmd {
 	if len(ids) == 0 {
 		return nil
 	}
-	gen := m.gen
+	gen, s := m.gen, m.active()
 	return func() tea.Msg {
-		if m.searcher != nil && m.searcher.Latest() != gen {
+		if s != nil && s.Latest() != gen {
 			return nil // a newer result will load its own rows
 		}
 		out, _ := d.Store.Contacts(d.Context, ids)
@@ -187,7 +204,15 @@ func (m contactsModel) loadDetail(d Deps) tea.Cmd {
 			}
 		}
 		calls, err := d.Store.Calls(d.Context, dialer.CallFilter{ContactID: id, Limit: 20})
-		return detailMsg{detail: contactDetail{contact: c, calls: calls}, err: err}
+		det := contactDetail{contact: c, calls: calls}
+		if err == nil && c.DoNotCall {
+			e, derr := d.Store.DNC(d.Context, dncPhone(c.Phone))
+			if derr != nil {
+				e = dialer.DNCEntry{Phone: c.Phone} // listed, but not found by its E.164 form
+			}
+			det.dnc = &e
+		}
+		return detailMsg{detail: det, err: err}
 	}
 }
 
@@ -206,16 +231,59 @@ func detailRowsFor(h int) int {
 }
 
 func (m contactsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (contactsModel, tea.Cmd) {
+	m, dcmd, handled := m.dialogUpdate(msg, d, front)
+	if handled {
+		return m, dcmd
+	}
+	m, cmd := m.screenUpdate(msg, d, k, front)
+	return m, tea.Batch(dcmd, cmd)
+}
+
+func (m contactsModel) screenUpdate(msg tea.Msg, d Deps, k KeyMap, front bool) (contactsModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case indexReadyMsg:
-		return m, m.search(d, m.input.Value())
+		search := m.search(d, m.input.Value())
+		return m, tea.Batch(search, m.startSync(d))
+	case contactPollMsg:
+		return m, m.poll(d, msg.tick)
+	case contactsChangedMsg:
+		var next tea.Cmd
+		if msg.tick {
+			next = nextPoll()
+		}
+		if len(msg.ids) == 0 {
+			return m, next
+		}
+		for _, id := range msg.ids {
+			delete(m.cache, id)
+		}
+		if id, ok := m.selected(); ok {
+			m.keep = id
+		}
+		refresh := m.refresh(d)
+		return m, tea.Batch(next, refresh)
 	case searchMsg:
-		if msg.err != nil || msg.gen != m.gen {
+		if msg.err != nil || msg.gen != m.gen || msg.s != m.active() {
 			return m, nil // superseded: a newer keystroke's result is coming
 		}
 		m.ready = true
 		m.res = msg.res
 		m.cursor, m.offset = 0, 0
+		if m.keep != 0 {
+			// after a change: the cursor stays on its contact if it is
+			// still among the results
+			for i, x := range m.res.Matches {
+				if x.ID == m.keep {
+					m.cursor = i
+					break
+				}
+			}
+			m.keep = 0
+			m.scroll()
+		}
+		if id, ok := m.selected(); m.detail != nil && (!ok || id != m.detail.contact.ID) {
+			m.detail = nil // another contact's
+		}
 		return m, tea.Batch(m.loadVisible(d, m.rows), m.loadDetail(d))
 	case contactsLoadedMsg:
 		if len(m.cache) > 4096 { // a long session's worth of rows: start over
@@ -288,12 +356,20 @@ func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel
 		return move(n - 1)
 	case "enter":
 		return m, m.call(d)
+	case "ctrl+e": // edit, even while typing a search
+		return m.openForm(d, true)
+	case "ctrl+l": // pick a list, even while typing a search
+		return m.openLists(d)
 	}
 	if m.filtering {
 		if msg.String() == "esc" {
 			if m.input.Value() != "" {
 				m.input.SetValue("")
 				return m, m.search(d, "")
+			}
+			if m.list != "" {
+				m, cmd, _ := m.clearList(d)
+				return m, cmd
 			}
 			m.filtering = false
 			m.input.Blur()
@@ -316,7 +392,21 @@ func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel
 			m.input.SetValue("")
 			return m, m.search(d, "")
 		}
+		if m.list != "" {
+			m, cmd, _ := m.clearList(d)
+			return m, cmd
+		}
 		return m, nil
+	case key.Matches(msg, k.AddContact):
+		return m.openForm(d, false)
+	case key.Matches(msg, k.EditContact):
+		return m.openForm(d, true)
+	case key.Matches(msg, k.DeleteContact):
+		return m.openDelete(), nil
+	case key.Matches(msg, k.Lists):
+		return m.openLists(d)
+	case key.Matches(msg, k.DoNotCall):
+		return m.openDNC()
 	case key.Matches(msg, k.Up):
 		return move(m.cursor - 1)
 	case key.Matches(msg, k.Down):
@@ -359,16 +449,36 @@ func (m contactsModel) call(d Deps) tea.Cmd {
 }
 
 func (m contactsModel) keyHelp(k KeyMap) help.KeyMap {
+	if m.modal() {
+		return m.dialogHelp()
+	}
+	// esc clears the search, then the list, then leaves the field
+	esc := "clear"
+	switch {
+	case m.input.Value() != "":
+	case m.list != "":
+		esc = "every contact"
+	case m.filtering:
+		esc = "browse"
+	}
 	if m.filtering {
 		return keyHelp{
-			short: []key.Binding{hint("enter", "call"), hint("↑/↓", "move"), hint("esc", "clear · browse"), hint("tab", "next screen"), hint("ctrl+c", "quit")},
-			full: [][]key.Binding{{hint("enter", "call"), hint("esc", "clear, then browse with vi keys")},
+			short: []key.Binding{hint("enter", "call"), hint("↑/↓", "move"), hint("ctrl+e", "edit"), hint("ctrl+l", "list"), hint("esc", esc), hint("ctrl+c", "quit")},
+			full: [][]key.Binding{{hint("enter", "call"), hint("ctrl+e", "edit contact"), hint("ctrl+l", "show a list"), hint("esc", "clear, then browse with vi keys")},
 				{hint("↑/ctrl+k", "up"), hint("↓/ctrl+j", "down"), hint("pgup/pgdn", "page"), hint("home/end", "top/bottom")}, {k.NextTab, k.PrevTab, k.Jump}},
 		}
 	}
+	clear := hint("esc", "clear")
+	if m.input.Value() == "" && m.list != "" {
+		clear = hint("esc", "every contact")
+	}
+	// Short words: two columns beside the screens' fit 80 columns.
 	return keyHelp{
-		short: []key.Binding{k.Call, k.Filter, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
-		full: append([][]key.Binding{{k.Call, k.Filter, k.ClearFilter}, {k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}},
+		// 80 columns: quit is in the full help
+		short: []key.Binding{hint("enter", "call"), hint("/", "search"), hint("a/e/d", "add/edit/delete"), hint("l", "list"), k.DoNotCall, hint("?", "more")},
+		full: append([][]key.Binding{
+			{hint("enter/c", "call"), hint("/", "search"), clear, hint("l", "list"), hint("a", "add"), hint("e", "edit")},
+			{hint("d", "delete"), hint("!", "do not call"), hint("↑↓ jk", "move"), hint("pgup/pgdn", "page"), hint("g/G", "top/bottom")}},
 			screenHelp(k, true)...),
 	}
 }
@@ -376,7 +486,13 @@ func (m contactsModel) keyHelp(k KeyMap) help.KeyMap {
 // view draws only the rows that fit: its cost does not grow with the
 // number of contacts.
 func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
+	if m.modal() {
+		return m.dialogView(st, w, h)
+	}
 	var b strings.Builder
+	if m.list != "" {
+		b.WriteString(st.Key.Render("List "+display.Line(m.list)) + st.Muted.Render(fmt.Sprintf(" (%d)", m.listCount)) + "  ")
+	}
 	b.WriteString(m.input.View())
 	b.WriteString("\n")
 	switch {
@@ -384,8 +500,10 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 		b.WriteString(st.Muted.Render("Indexing contacts…"))
 		return b.String()
 	case len(m.res.Matches) == 0:
-		if m.input.Value() == "" {
-			b.WriteString(st.Muted.Render("No contacts yet."))
+		if m.input.Value() == "" && m.list != "" {
+			b.WriteString(st.Muted.Render("No contacts on this list. Esc shows every contact."))
+		} else if m.input.Value() == "" {
+			b.WriteString(st.Muted.Render("No contacts yet. Press esc, then a to add one."))
 		} else {
 			b.WriteString(st.Muted.Render("No contact matches " + fmt.Sprintf("%q", m.input.Value()) + "."))
 		}
@@ -463,6 +581,14 @@ func (m contactsModel) detailView(st Styles, w, h int) string {
 		head += " " + st.Error.Render("do not call")
 	}
 	lines = append(lines, head)
+	if c.DoNotCall {
+		// why, by whom and when, from the organization's list
+		why := ""
+		if e := m.detail.dnc; e != nil {
+			why = dncLine(*e)
+		}
+		lines = append(lines, st.Error.Render("Do not call: ")+why)
+	}
 	if c.Notes != "" {
 		lines = append(lines, "Notes: "+display.Line(c.Notes))
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -65,3 +66,46 @@ func TestGoldenScreens(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// The contacts screen's dialogs: the new-contact form with a refused phone,
+// the edit form, the delete confirmation, the do-not-call reason and the
+// list picker.
+func TestGoldenContactDialogs(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		w, h := size[0], size[1]
+		t.Run(itoa(w)+"x"+itoa(h), func(t *testing.T) {
+			noPoll(t)
+			deps := testDeps(t, agent)
+			walter, _ := deps.Store.ContactByPhone(context.Background(), people[0].Phone)
+			if err := deps.Store.AddToList(context.Background(), "Federal", []int64{walter.ID}, fixedNow); err != nil {
+				t.Fatal(err)
+			}
+			d := newDriver(t, New(deps), w, h)
+			browse(t, d)
+			sz := "-" + itoa(w) + "x" + itoa(h)
+			d.keys("a")
+			d.typeText("Mina Harker")
+			d.keys("tab")
+			d.typeText("+1 800 225 5288")
+			d.keys("enter")
+			d.until("toll-free")
+			golden(t, "contact-new"+sz, d.m.View().Content)
+			d.keys("esc")
+			d.keys("e")
+			d.until("Edit Walter Skinner")
+			golden(t, "contact-edit"+sz, d.m.View().Content)
+			d.keys("esc")
+			d.keys("d")
+			d.until("Delete Walter Skinner?")
+			golden(t, "contact-delete"+sz, d.m.View().Content)
+			d.keys("n")
+			d.keys("!")
+			d.until("Put Walter Skinner on the do-not-call list")
+			golden(t, "contact-dnc"+sz, d.m.View().Content)
+			d.keys("esc")
+			d.keys("l")
+			d.until("Federal")
+			golden(t, "contact-lists"+sz, d.m.View().Content)
+		})
+	}
+}

@@ -13,6 +13,9 @@ type KeyMap struct {
 	// Jump picks a screen by its number from every screen, even while a
 	// text field has the keyboard (where the digits alone are text).
 	Jump key.Binding
+
+	// the contacts screen's dialogs (contactactions.go)
+	AddContact, EditContact, DeleteContact, Lists, DoNotCall key.Binding
 }
 
 // DefaultKeyMap is the key map with arrows and vi keys.
@@ -46,6 +49,12 @@ func DefaultKeyMap() KeyMap {
 		Refresh:      b("r", "refresh", "r"),
 		StatusFilter: b("s", "status filter", "s"),
 		Jump:         b("alt+1…4", "screen, even typing", "alt+1", "alt+2", "alt+3", "alt+4"),
+
+		AddContact:    b("a", "add contact", "a"),
+		EditContact:   b("e", "edit contact", "e"),
+		DeleteContact: b("d", "delete contact", "d"),
+		Lists:         b("l", "show a list", "l"),
+		DoNotCall:     b("!", "do not call", "!"),
 	}
 }
 

@@ -32,11 +32,17 @@ type Deps struct {
 	// IndexReady is closed once Index holds every contact (it may be built
 	// in the background while the first frame shows).
 	IndexReady <-chan struct{}
-	Sandbox    bool
-	Agent      dialer.Agent             // zero on first run: the UI asks
-	SaveAgent  func(dialer.Agent) error // remembers the agent profile
-	Clock      dialer.Clock             // nil: the system clock
-	Context    context.Context          // cancelled when the program stops
+	// IndexRev, read once IndexReady is closed, is the contacts revision
+	// the index was built at (what ContactKeys(0, …) returned): the UI
+	// polls the changes after it. nil: no poll.
+	IndexRev  func() int64
+	Sandbox   bool
+	Agent     dialer.Agent             // zero on first run: the UI asks
+	SaveAgent func(dialer.Agent) error // remembers the agent profile
+	Clock     dialer.Clock             // nil: the system clock
+	Context   context.Context          // cancelled when the program stops
+
+	sync *indexSync // set by New: keeps Index and Directory in step with the store
 }
 
 type tab int
@@ -78,6 +84,7 @@ func New(d Deps) Model {
 	if d.Context == nil {
 		d.Context = context.Background()
 	}
+	d.sync = newIndexSync(d)
 	m := Model{d: d, keys: DefaultKeyMap(), st: NewStyles(true), help: help.New(), w: 80, h: 24}
 	m.help.Styles = help.DefaultStyles(true)
 	m.contacts = newContacts(d)
@@ -183,7 +190,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if key.Matches(k, key.NewBinding(key.WithKeys("ctrl+c"))) {
 			return m.askQuit()
 		}
-		if m.setup == nil && m.call == nil && !m.settings.editing {
+		if m.setup == nil && m.call == nil && !m.settings.editing && !m.contactsDialog() {
 			// Tab moves between screens even while the search field has
 			// the keyboard; letters and digits are text there.
 			switch {
@@ -253,8 +260,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // typing reports whether a text field has the keyboard, so that letters
 // are text, not commands.
 func (m Model) typing() bool {
-	return m.tab == tabContacts && m.contacts.filtering || m.settings.editing
+	return m.tab == tabContacts && m.contacts.filtering || m.settings.editing || m.contactsDialog()
 }
+
+// contactsDialog reports whether a dialog of the contacts screen (the
+// contact form, a confirmation) has the keyboard: tab moves between its
+// fields there.
+func (m Model) contactsDialog() bool { return m.tab == tabContacts && m.contacts.modal() }
 
 // front reports whether screen t has the keyboard.
 func (m Model) front(t tab) bool {

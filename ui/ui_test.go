@@ -78,8 +78,12 @@ func testDeps(t *testing.T, agent dialer.Agent) Deps {
 	res := &dialer.Reservations{Store: db, Provider: prov, Clock: clk}
 	calls := &dialer.Calls{Store: db, Provider: prov, Numbers: res, Clock: clk,
 		PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond, BalanceEvery: time.Second}
+	rev, err := db.ContactRevision(context.Background()) // the revision the index holds
+	if err != nil {
+		t.Fatal(err)
+	}
 	var mu sync.Mutex
-	return Deps{Store: db, Calls: calls, Numbers: res, Index: ix, Directory: dir, Sandbox: true, Agent: agent,
+	return Deps{Store: db, Calls: calls, Numbers: res, Index: ix, Directory: dir, IndexRev: func() int64 { return rev }, Sandbox: true, Agent: agent,
 		Clock: clk, Context: context.Background(),
 		SaveAgent: func(a dialer.Agent) error { mu.Lock(); defer mu.Unlock(); return nil }}
 }

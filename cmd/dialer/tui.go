@@ -87,7 +87,7 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 	ix, dir, ready := a.index.ix, a.index.dir, a.index.ready
 	calls := a.calls()
 	go housekeeping(ctx, a, calls)
-	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready,
+	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready, IndexRev: a.index.rev.Load,
 		Sandbox: a.back.sandbox, Agent: agent, Context: ctx,
 		SaveAgent: func(ag dialer.Agent) error { return saveAgent(e, ag) }})
 	return m, ready, nil
