@@ -144,15 +144,15 @@ var shortLabels = map[string]string{
 
 // dayLine is the header's line of today's figures, fitting w columns:
 // the full wording (day.StatsFigures, day.Line) when it fits, then short
-// labels, then number fees and call spend added up as what was spent, then
-// the last figures dropped. The callbacks due come first and always stay.
+// labels, then number fees and call spend added up as what was spent
+// (before the talk time), then the last figures dropped. The callbacks due come first and always stay.
 func dayLine(s dialer.DayStats, due, w int) string {
 	figs := day.StatsFigures(s, due)
 	figs = figs[:len(figs)-1] // callbacks due: first, in words
 	head := callbacksDue(due)
 	short := shorten(figs)
 	if s.Unpriced > 0 { // "(+2 legs not priced yet)" is the long part
-		short[5].Value = strings.TrimSuffix(short[5].Value, " not priced yet)") + ")"
+		short[5].Value = strings.TrimSuffix(short[5].Value, " not priced yet)") + " unpriced)"
 	}
 	spent := dialer.Money{Currency: s.CallSpend.Currency}
 	if total, err := s.NumberFees.Add(s.CallSpend); err == nil {
@@ -160,9 +160,11 @@ func dayLine(s dialer.DayStats, due, w int) string {
 	}
 	value := zeroMoney(spent)
 	if s.Unpriced > 0 {
-		value += "+"
+		value = "≥" + value // at least: legs are not priced yet
 	}
-	compact := append(short[:4:4], day.Figure{Label: "spent", Value: value})
+	// What was spent before the talk time: the last figure is the first
+	// dropped.
+	compact := append(short[:3:3], day.Figure{Label: "spent", Value: value}, short[3])
 	return fitFigures(head, w, figs, short, compact)
 }
 
@@ -174,7 +176,10 @@ func sessionLine(sum day.Summary, w int) string {
 		head += " PAUSED"
 	}
 	figs := day.SessionFigures(sum)
-	return fitFigures(head, w, figs, shorten(figs))
+	short := shorten(figs)
+	// dialed, conn, rate, spend, skipped, left, then talk: dropped first
+	compact := append(append(short[:3:3], short[4:]...), short[3])
+	return fitFigures(head, w, figs, short, compact)
 }
 
 func shorten(figs []day.Figure) []day.Figure {
