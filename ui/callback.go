@@ -333,7 +333,7 @@ func (m contactsModel) callbacksChanged(msg dayMsg, d Deps) (contactsModel, tea.
 	}
 	id, had := m.selected()
 	m.res = m.ordered()
-	if had {
+	if had && m.cursor > 0 { // at the top, the cursor stays there: on the first due
 		if i := slices.IndexFunc(m.res.Matches, func(mt search.Match) bool { return mt.ID == id }); i >= 0 {
 			m.cursor = i
 		}

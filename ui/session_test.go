@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/search"
 )
 
 // movingClock is a test clock the UI reads; the test moves it.
@@ -87,7 +88,7 @@ func TestCallbackPicker(t *testing.T) {
 		t.Fatalf("saved before enter: %v", cbs)
 	}
 	d.keys("esc", "esc") // change the typed time, then back to the picks
-	d.keys("1")   // in 1 hour
+	d.keys("1")          // in 1 hour
 	d.until("Callback: Wed Nov 18 2:00 PM for Linus Busy, their time (America/Chicago)")
 	d.keys("enter")
 	d.until("Callback saved: Wed Nov 18 2:00 PM")
@@ -133,5 +134,190 @@ func TestCallbackPicker(t *testing.T) {
 	s = d.until("0 callbacks due")
 	if strings.Contains(s, "↻") {
 		t.Errorf("badge after cancel:\n%s", s)
+	}
+}
+
+// dialCard dials the contact on the card through the call screen, hangs
+// up once connected (if it still is), and picks the outcome: down moves
+// from the suggested one, then enter saves it.
+func dialCard(t *testing.T, d *driver, name string, answered bool, down int) {
+	t.Helper()
+	s := d.until("Up because:")
+	if !strings.Contains(s, name+" · ") && !strings.Contains(s, "\n"+name+"\n") {
+		t.Fatalf("the card is not %s's:\n%s", name, s)
+	}
+	for deadline := time.Now().Add(10 * time.Second); d.m.(Model).session.card == nil; { // the card's preview
+		if time.Now().After(deadline) {
+			t.Fatalf("the card's preview never came:\n%s", d.screen())
+		}
+		d.settle(10*time.Millisecond, 100*time.Millisecond)
+	}
+	d.keys("enter")
+	d.until("Confirm to dial")
+	d.keys("enter")
+	if answered {
+		d.until("Contact ")
+		d.keys("h")
+	}
+	d.until("How did it go?")
+	for range down {
+		d.keys("j")
+	}
+	d.keys("enter")
+}
+
+// A whole power-dial session over ten contacts through the emulator: the
+// due callback first, then those never called, then the one tried before;
+// a do-not-call number, a contact whose time zone is outside calling hours
+// and one at the attempt limit skipped with their reasons; an agent skip,
+// a pause, a "Call back" outcome that asks when; the dispositions recorded
+// and the summary.
+func TestPowerDialSession(t *testing.T) {
+	deps := testDeps(t, agent)
+	ctx := context.Background()
+	add := func(name, phone, zone string) dialer.Contact {
+		c, err := deps.Store.CreateContact(ctx, dialer.Contact{Name: name, Phone: phone, TimeZone: zone, CreatedAt: fixedNow, UpdatedAt: fixedNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := []search.Entry{{ID: c.ID, Name: c.Name, Phone: c.Phone}}
+		deps.Index.AddBatch(e)
+		deps.Directory.AddBatch(e)
+		return c
+	}
+	calls := func(c dialer.Contact, n int) {
+		for range n {
+			if _, err := deps.Store.StartCall(ctx, dialer.Call{ContactID: c.ID, AgentName: agent.Name, AgentPhone: agent.Phone,
+				CallerID: "+12125550100", Confirm: dialer.ConfirmTerminal, StartedAt: fixedNow.Add(-48 * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	eve := add("Eve Early", "+12125550105", "")
+	add("Tom Tokyo", "+12125550106", "Asia/Tokyo") // 4 AM there
+	calls(add("Ada Attempts", "+12125550107", ""), 5)
+	calls(add("Rex Retry", "+12125550108", ""), 1)
+	add("Vic Voicemail", "+12125553333", "")
+	add("Nat New", "+12125550110", "")
+	if _, err := deps.Store.ScheduleCallback(ctx, dialer.Callback{ContactID: eve.ID, Due: fixedNow.Add(-2 * time.Hour),
+		CreatedBy: agent.Name, CreatedAt: fixedNow.Add(-24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	// Dee Enn-See's number is on the do-not-call list (testDeps: Store.AddDNC).
+	all, _ := deps.Store.ListContacts(ctx, dialer.ContactFilter{})
+	if len(all) != 10 {
+		t.Fatalf("%d contacts", len(all))
+	}
+	d := newDriver(t, New(deps), 120, 40)
+	d.until("Walter Skinner")
+	d.until("1 callback due")
+	s := d.until("↻ overdue")
+	if rows := strings.Split(s, "\n"); !strings.HasPrefix(rows[4], "Eve Early") || !strings.Contains(rows[4], "↻ overdue") || !strings.Contains(s, "1 of 10") {
+		t.Errorf("the due callback is not listed first with its badge:\n%s", s)
+	}
+	d.keys("esc", "p")
+	s = d.until("Up because: callback due")
+	for _, want := range []string{"Eve Early", "Power dial over all contacts · 10 planned, 7 to go", "Skipped (3)",
+		"Dee Enn-See              on the do-not-call list",
+		"Tom Tokyo                outside calling hours (08:00-21:00): it is Thu 4:00 AM in Asia/Tokyo",
+		"Ada Attempts             5 of 5 attempts", "Session · dialed 0"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("first card lacks %q:\n%s", want, s)
+		}
+	}
+	dialCard(t, d, "Eve Early", true, 0) // Interested
+
+	// Walter: pause and resume keep him on the card; then Call back.
+	d.until("Walter Skinner · Federal Supplies")
+	d.keys("p")
+	d.until("PAUSED")
+	d.keys("enter")
+	d.until("The session is paused: p resumes.")
+	d.keys("p")
+	d.until("Session resumed.")
+	if e, ok := d.m.(Model).session.s.Current(); !ok || e.Contact.Name != "Walter Skinner" {
+		t.Fatalf("after resume: %v %v", e.Contact.Name, ok)
+	}
+	dialCard(t, d, "Walter Skinner", true, 1) // Call back
+	d.until("Call back Walter Skinner: when?")
+	d.keys("2") // tomorrow morning
+	d.until("Callback: Thu Nov 19 9:00 AM for Walter Skinner")
+	d.keys("enter")
+	d.until("Callback saved")
+
+	d.until("Zoë Ångström · Nordic Outdoor")
+	d.keys("s")
+	dialCard(t, d, "Linus Busy", false, 0)    // busy: Busy
+	dialCard(t, d, "Vic Voicemail", false, 0) // voicemail: as suggested
+	dialCard(t, d, "Nat New", true, 2)        // Not interested
+	d.until("Up because: called 1 time")
+	dialCard(t, d, "Rex Retry", true, 0) // Interested
+	s = d.until("Power-dial session over all contacts: done")
+
+	m := d.m.(Model)
+	sum := m.session.s.Summary()
+	var order []string
+	for _, r := range sum.Calls {
+		order = append(order, r.Contact.Name)
+	}
+	if got, want := strings.Join(order, ", "), "Eve Early, Walter Skinner, Linus Busy, Vic Voicemail, Nat New, Rex Retry"; got != want {
+		t.Errorf("calls in order %s\nwant %s", got, want)
+	}
+	var skipped []string
+	for _, sk := range sum.Skipped {
+		skipped = append(skipped, sk.Contact.Name+": "+string(sk.Kind))
+	}
+	if got, want := strings.Join(skipped, ", "), "Dee Enn-See: do_not_call, Tom Tokyo: outside_hours, Ada Attempts: attempt_limit, Zoë Ångström: agent"; got != want {
+		t.Errorf("skipped %s\nwant %s", got, want)
+	}
+
+	// The dispositions recorded, and the summary's figures from them.
+	recorded, err := deps.Store.Calls(ctx, dialer.CallFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[int64]string{}
+	for _, c := range all {
+		byName[c.ID] = c.Name
+	}
+	disp := map[string]string{}
+	answered := 0
+	for _, c := range recorded {
+		if c.StartedAt.Before(fixedNow.Add(-time.Hour)) {
+			continue // the history made before the session
+		}
+		disp[byName[c.ContactID]] = c.Disposition
+		if c.Outcome == dialer.OutcomeAnswered {
+			answered++
+		}
+	}
+	wantDisp := map[string]string{"Eve Early": "Interested", "Walter Skinner": "Call back", "Linus Busy": "Busy",
+		"Nat New": "Not interested", "Rex Retry": "Interested"}
+	for name, want := range wantDisp {
+		if disp[name] != want {
+			t.Errorf("%s: disposition %q, want %q (all: %v)", name, disp[name], want, disp)
+		}
+	}
+	if disp["Vic Voicemail"] == "" || len(disp) != 6 {
+		t.Errorf("dispositions %v", disp)
+	}
+	if sum.Dialed != 6 || sum.Connected != answered || answered < 4 || sum.Remaining != 0 {
+		t.Errorf("summary dialed %d, connected %d (answered %d), remaining %d", sum.Dialed, sum.Connected, answered, sum.Remaining)
+	}
+	for _, want := range []string{"dialed:       6", "connected:    " + itoa(answered), "skipped:      4", "remaining:    0",
+		"Rex Retry", "skipped by the agent", "Calls"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	// Eve's callback was done by the call; Walter's is set for tomorrow.
+	open, _ := deps.Store.Callbacks(ctx, dialer.CallbackFilter{Open: true})
+	if len(open) != 1 || byName[open[0].ContactID] != "Walter Skinner" || open[0].CreatedBy != agent.Name {
+		t.Errorf("open callbacks %+v", open)
+	}
+	d.keys("enter")
+	s = d.until("0 callbacks due · calls 6 ")
+	if d.m.(Model).session != nil {
+		t.Error("the session's screen did not close")
 	}
 }
