@@ -388,7 +388,7 @@ func (m contactsModel) keyHelp(k KeyMap) help.KeyMap {
 		}
 	}
 	return keyHelp{
-		short: []key.Binding{k.Call, hint("b", "callback"), hint("p", "power dial"), k.Filter, k.Up, k.Down, k.Help, k.Quit},
+		short: []key.Binding{k.Call, hint("b", "callback"), hint("p", "power dial"), k.Up, k.Down, k.Help, k.Quit},
 		full: append([][]key.Binding{{k.Call, hint("b", "callback"), hint("p", "power-dial session"), k.Filter, k.ClearFilter}, {k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}},
 			screenHelp(k, true)...),
 	}

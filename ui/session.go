@@ -53,7 +53,7 @@ func (m contactsModel) session(d Deps) tea.Cmd {
 	for i, mt := range m.res.Matches {
 		ids[i] = mt.ID
 	}
-	over := "the " + strconv.Itoa(len(ids)) + " contacts matching " + strconv.Quote(q)
+	over := "the " + strconv.Itoa(len(ids)) + " " + plural(len(ids), "contact", "contacts") + " matching " + strconv.Quote(q)
 	if m.res.Total > len(ids) {
 		over = fmt.Sprintf("the first %d of %d contacts matching %q", len(ids), m.res.Total, q)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/dialer/search"
 )
@@ -320,4 +322,56 @@ func TestPowerDialSession(t *testing.T) {
 	if d.m.(Model).session != nil {
 		t.Error("the session's screen did not close")
 	}
+}
+
+// A contact whose name and notes hold escape sequences, on the callback
+// picker (with its note), the pre-dial card, the session's header and its
+// summary: inert. The alt+ keys reach both while the search field has the
+// keyboard, and the session is over the search's results.
+func TestDayScreensAreInert(t *testing.T) {
+	deps := testDeps(t, agent)
+	ctx := context.Background()
+	c, err := deps.Store.ContactByPhone(ctx, people[0].Phone) // Walter Skinner
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Name, c.Notes = "Walt"+nasty, "note\x1b[2J\u202e"
+	if c, err = deps.Store.UpdateContact(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	deps.Directory.Update(search.Entry{ID: c.ID, Name: c.Name, Company: c.Company, Phone: c.Phone})
+	deps.Index.AddBatch([]search.Entry{{ID: c.ID, Name: c.Name, Company: c.Company, Phone: c.Phone}})
+	d := newDriver(t, New(deps), 120, 40)
+	d.until("WaltAnnX")
+	d.typeText("walt")
+	d.until("1 of 1")
+	d.send(tea.KeyPressMsg{Code: 'b', Mod: tea.ModAlt})
+	d.until("Call back WaltAnnX: when?")
+	d.keys("3")
+	d.until("for WaltAnnX, their time")
+	checkInert(t, "callback picker", d.m.View().Content)
+	d.keys("enter")
+	d.until("Callback saved")
+	checkInert(t, "status line", d.m.View().Content)
+	// A callback not due yet holds its contact back from a session: cancel it.
+	d.send(tea.KeyPressMsg{Code: 'b', Mod: tea.ModAlt})
+	d.until("Open callback:")
+	d.keys("x")
+	d.until("Callback for WaltAnnX canceled.")
+
+	if m := d.m.(Model); !m.contacts.filtering || m.contacts.input.Value() != "walt" {
+		t.Fatal("the search field lost the keyboard or its query")
+	}
+	d.send(tea.KeyPressMsg{Code: 'p', Mod: tea.ModAlt})
+	s := d.until("Power dial over the 1 contact matching \"walt\"")
+	if !strings.Contains(s, "Notes: note") || !strings.Contains(s, "WaltAnnX · Federal Supplies") {
+		t.Errorf("card:\n%s", s)
+	}
+	checkInert(t, "pre-dial card", d.m.View().Content)
+	d.keys("s")
+	s = d.until(": done")
+	if !strings.Contains(s, "WaltAnnX") {
+		t.Errorf("summary:\n%s", s)
+	}
+	checkInert(t, "session summary", d.m.View().Content)
 }
