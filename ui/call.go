@@ -72,6 +72,8 @@ type callModel struct {
 	picking   bool // the call reached someone: the agent picks a disposition
 	quitAfter bool
 	phones    phoneCache // the numbers shown, formatted once (the spinner redraws often)
+	// cb asks when to call back, after the "Call back" outcome was saved.
+	cb *callbackModel
 }
 
 type previewMsg struct {
@@ -122,7 +124,28 @@ func sameContact(a, b dialer.Contact) bool {
 		a.TimeZone == b.TimeZone && slices.Equal(a.Lists, b.Lists)
 }
 
-type callEndedMsg struct{}
+// callEndedMsg leaves the call's screen: call is the call placed (nil if
+// none was), err why it failed or was not placed.
+type callEndedMsg struct {
+	call *dialer.Call
+	err  error
+}
+
+// ended leaves the call's screen, saying what happened.
+func (m callModel) ended() tea.Cmd {
+	msg := callEndedMsg{call: m.record, err: m.err}
+	if msg.call == nil && msg.err == nil {
+		msg.err = dialer.Errorf(dialer.EINVALID, "the call to %s was canceled before it was placed", m.contact.Label())
+	}
+	return func() tea.Msg { return msg }
+}
+
+// startNow begins the call at once, with the preview a power-dial card
+// already showed.
+func (m callModel) startNow(d Deps, p previewMsg) (callModel, tea.Cmd) {
+	m.preview, m.stage = p, stageLive
+	return m, tea.Batch(m.start(d, ""), m.spin.Tick)
+}
 
 func newCall(start startCallMsg, d Deps) callModel {
 	r := textinput.New()
@@ -299,12 +322,17 @@ func (m callModel) update(msg tea.Msg, d Deps, k KeyMap) (callModel, tea.Cmd) {
 }
 
 func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cmd) {
+	if m.cb != nil {
+		cb, cmd := m.cb.update(msg, d, k)
+		m.cb = &cb
+		return m, cmd
+	}
 	s := msg.String()
 	switch m.stage {
 	case stagePreview:
 		switch {
 		case s == "esc" || s == "q":
-			return m, func() tea.Msg { return callEndedMsg{} }
+			return m, m.ended()
 		case s == "enter" && m.preview.needReason:
 			m.stage = stageReason
 			return m, m.reason.Focus()
@@ -315,7 +343,7 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 	case stageReason:
 		switch s {
 		case "esc":
-			return m, func() tea.Msg { return callEndedMsg{} }
+			return m, m.ended()
 		case "enter":
 			if strings.TrimSpace(m.reason.Value()) == "" {
 				return m, func() tea.Msg { return statusMsg("Type a reason: it is recorded on the call.") }
@@ -357,23 +385,26 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 		}
 	case stageFailed:
 		if s == "esc" || s == "enter" || s == "q" {
-			return m, func() tea.Msg { return callEndedMsg{} }
+			return m, m.ended()
 		}
 	case stageEnded:
 		switch {
 		case !m.picking:
 			if s == "enter" || s == "esc" || s == "q" {
-				return m, func() tea.Msg { return callEndedMsg{} }
+				return m, m.ended()
 			}
 		case key.Matches(msg, k.Up):
 			m.pick = max(0, m.pick-1)
 		case key.Matches(msg, k.Down):
 			m.pick = min(len(Dispositions)-1, m.pick+1)
 		case s == "enter":
-			id, pick, c := m.record.ID, Dispositions[m.pick], m.contact
+			id, pick, c, end := m.record.ID, Dispositions[m.pick], m.contact, m.ended()
 			return m, func() tea.Msg {
 				if err := d.Store.SetDisposition(d.Context, id, pick); err != nil {
 					return errStatus(err)
+				}
+				if pick == "Call back" {
+					return openCallback(d, c.ID)() // asks when: the picker opens in the call's screen
 				}
 				if pick == "Do not call again" {
 					// The do-not-call list is by number, kept with who and why.
@@ -382,16 +413,19 @@ func (m callModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (callModel, tea.Cm
 						return errStatus(err)
 					}
 				}
-				return callEndedMsg{}
+				return end()
 			}
 		case s == "esc":
-			return m, func() tea.Msg { return callEndedMsg{} }
+			return m, m.ended()
 		}
 	}
 	return m, nil
 }
 
 func (m callModel) keyHelp(k KeyMap) help.KeyMap {
+	if m.cb != nil {
+		return m.cb.keyHelp(k)
+	}
 	switch m.stage {
 	case stagePreview:
 		if m.preview.err != nil && !m.preview.needReason {
@@ -440,15 +474,7 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 			if p.needReason {
 				b.WriteString(st.Warn.Width(w).Render(display.Text(dialer.ErrorMessage(p.err))) + "\n")
 			}
-			if p.reuse != nil {
-				local := ""
-				if !p.reuse.Local() || p.reuse.AreaCode != p.area.AreaCode {
-					local = " (not local: none was available in " + p.area.AreaCode + ")"
-				}
-				b.WriteString("Caller ID: " + st.Title.Render(m.phones.format(p.reuse.PhoneNumber)) + ", reserved for area code " + p.area.AreaCode + local + ". No fee.\n")
-			} else {
-				b.WriteString("A new local number for area code " + p.area.AreaCode + " will be bought: fee " + st.Money.Render(p.fee.String()) + ", once.\n")
-			}
+			b.WriteString(callerIDText(st, p, m.phones) + "\n")
 			if p.keypadFallback {
 				b.WriteString(st.Warn.Width(w).Render("Confirmation is set to keypad, which needs a webhook URL the UI does not have: you confirm here instead.") + "\n")
 			}
@@ -500,6 +526,10 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 				b.WriteString(st.Muted.Render("Nobody was reached: no outcome to record.") + "\n")
 				return b.String()
 			}
+			if m.cb != nil {
+				b.WriteString(m.cb.view(st, w))
+				return b.String()
+			}
 			b.WriteString(st.Title.Render("How did it go?") + "\n")
 			for i, d := range Dispositions {
 				if i == m.pick {
@@ -520,6 +550,19 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 		}
 	}
 	return b.String()
+}
+
+// callerIDText says which caller ID a call would use: the number reserved
+// for the contact's area code (no fee), or a new one and its fee.
+func callerIDText(st Styles, p previewMsg, phones phoneCache) string {
+	if p.reuse != nil {
+		local := ""
+		if !p.reuse.Local() || p.reuse.AreaCode != p.area.AreaCode {
+			local = " (not local: none was available in " + p.area.AreaCode + ")"
+		}
+		return "Caller ID: " + st.Title.Render(phones.format(p.reuse.PhoneNumber)) + ", reserved for area code " + p.area.AreaCode + local + ". No fee."
+	}
+	return "A new local number for area code " + p.area.AreaCode + " will be bought: fee " + st.Money.Render(p.fee.String()) + ", once."
 }
 
 // saysWhatWasCharged reports whether err's own sentence already speaks of

@@ -29,8 +29,9 @@ type contactsModel struct {
 	ready     bool // the index holds every contact
 	searcher  *search.Searcher
 	dir       *search.Directory
-	gen       uint64 // newest search asked for
-	res       search.Result
+	gen       uint64        // newest search asked for
+	raw       search.Result // the newest search's result
+	res       search.Result // raw, with callbacks due first when the query is empty
 	cursor    int
 	offset    int // the first row shown
 	rows      int // rows of contacts on screen (listRowsFor the body)
@@ -54,6 +55,8 @@ type contactsModel struct {
 	list         string
 	listCount    int
 	listSearcher *search.Searcher
+	open     map[int64]dialer.Callback // open callbacks by contact (the header's refresh)
+	due      []int64                   // contacts with a callback due, most overdue first
 }
 
 type contactDetail struct {
@@ -98,8 +101,13 @@ type detailMsg struct {
 	err    error
 }
 
-// startCallMsg asks the root to open the Call flow for a contact.
-type startCallMsg struct{ contact dialer.Contact }
+// startCallMsg asks the root to open the Call flow for a contact. A
+// power-dial session's dial key gives the preview its card already showed:
+// the call then starts at once.
+type startCallMsg struct {
+	contact dialer.Contact
+	preview *previewMsg
+}
 
 // waitIndex reports when the index holds every contact (at once when it
 // was built before the UI started).
@@ -267,7 +275,8 @@ func (m contactsModel) screenUpdate(msg tea.Msg, d Deps, k KeyMap, front bool) (
 			return m, nil // superseded: a newer keystroke's result is coming
 		}
 		m.ready = true
-		m.res = msg.res
+		m.raw = msg.res
+		m.res = m.ordered()
 		m.cursor, m.offset = 0, 0
 		if m.keep != 0 {
 			// after a change: the cursor stays on its contact if it is
@@ -285,6 +294,8 @@ func (m contactsModel) screenUpdate(msg tea.Msg, d Deps, k KeyMap, front bool) (
 			m.detail = nil // another contact's
 		}
 		return m, tea.Batch(m.loadVisible(d, m.rows), m.loadDetail(d))
+	case dayMsg:
+		return m.callbacksChanged(msg, d)
 	case contactsLoadedMsg:
 		if len(m.cache) > 4096 { // a long session's worth of rows: start over
 			clear(m.cache)
@@ -362,6 +373,12 @@ func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel
 		return m.openLists(d)
 	}
 	if m.filtering {
+		switch msg.String() {
+		case "alt+b":
+			return m, m.callback(d)
+		case "alt+p":
+			return m, m.session(d)
+		}
 		if msg.String() == "esc" {
 			if m.input.Value() != "" {
 				m.input.SetValue("")
@@ -421,6 +438,10 @@ func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel
 		return move(n - 1)
 	case key.Matches(msg, k.Call):
 		return m, m.call(d)
+	case key.Matches(msg, k.Callback):
+		return m, m.callback(d)
+	case key.Matches(msg, k.Session):
+		return m, m.session(d)
 	}
 	// Any other printable key starts a search.
 	if t := msg.Text; t != "" && msg.Mod == 0 && t != " " {
@@ -464,7 +485,7 @@ func (m contactsModel) keyHelp(k KeyMap) help.KeyMap {
 	if m.filtering {
 		return keyHelp{
 			short: []key.Binding{hint("enter", "call"), hint("↑/↓", "move"), hint("ctrl+e", "edit"), hint("ctrl+l", "list"), hint("esc", esc), hint("ctrl+c", "quit")},
-			full: [][]key.Binding{{hint("enter", "call"), hint("ctrl+e", "edit contact"), hint("ctrl+l", "show a list"), hint("esc", "clear, then browse with vi keys")},
+			full: [][]key.Binding{{hint("enter", "call"), hint("ctrl+e", "edit contact"), hint("ctrl+l", "show a list"), hint("alt+b", "callback"), hint("alt+p", "power-dial session"), hint("esc", "clear, then browse with vi keys")},
 				{hint("↑/ctrl+k", "up"), hint("↓/ctrl+j", "down"), hint("pgup/pgdn", "page"), hint("home/end", "top/bottom")}, {k.NextTab, k.PrevTab, k.Jump}},
 		}
 	}
@@ -475,10 +496,10 @@ func (m contactsModel) keyHelp(k KeyMap) help.KeyMap {
 	// Short words: two columns beside the screens' fit 80 columns.
 	return keyHelp{
 		// 80 columns: quit is in the full help
-		short: []key.Binding{hint("enter", "call"), hint("/", "search"), hint("a/e/d", "add/edit/delete"), hint("l", "list"), k.DoNotCall, hint("?", "more")},
+		short: []key.Binding{hint("enter", "call"), hint("/", "search"), hint("a/e/d", "add/edit/delete"), hint("b", "callback"), hint("p", "power dial"), hint("l", "list"), hint("?", "more")},
 		full: append([][]key.Binding{
 			{hint("enter/c", "call"), hint("/", "search"), clear, hint("l", "list"), hint("a", "add"), hint("e", "edit")},
-			{hint("d", "delete"), hint("!", "do not call"), hint("↑↓ jk", "move"), hint("pgup/pgdn", "page"), hint("g/G", "top/bottom")}},
+			{hint("d", "delete"), k.DoNotCall, hint("b", "callback"), hint("p", "power-dial session"), hint("↑↓ jk", "move"), hint("pgup/pgdn", "page"), hint("g/G", "top/bottom")}},
 			screenHelp(k, true)...),
 	}
 }
@@ -524,7 +545,7 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 	for i := offset; i < len(m.res.Matches) && i < offset+rows; i++ {
 		id := m.res.Matches[i].ID
 		e, _ := m.entry(id)
-		local, badges := "", ""
+		local, badges := "", callbackBadge(m.open[id], now)
 		if zs := m.zones[id]; len(zs) > 0 {
 			t := now.In(zs[0])
 			local = t.Format("15:04 Mon")

@@ -10,6 +10,10 @@ type KeyMap struct {
 	NextTab, PrevTab, Contacts, Numbers     key.Binding
 	Calls, Settings, Help, Quit, Refresh    key.Binding
 	StatusFilter                            key.Binding
+	// Session starts a power-dial session over the contacts listed;
+	// Callback schedules or cancels the selected contact's callback. The
+	// alt+ forms work while the search field has the keyboard.
+	Session, Callback key.Binding
 	// Jump picks a screen by its number from every screen, even while a
 	// text field has the keyboard (where the digits alone are text).
 	Jump key.Binding
@@ -48,6 +52,8 @@ func DefaultKeyMap() KeyMap {
 		Quit:         b("q", "quit", "q", "ctrl+c"),
 		Refresh:      b("r", "refresh", "r"),
 		StatusFilter: b("s", "status filter", "s"),
+		Session:      b("p", "power-dial session", "p", "alt+p"),
+		Callback:     b("b", "callback", "b", "alt+b"),
 		Jump:         b("alt+1…4", "screen, even typing", "alt+1", "alt+2", "alt+3", "alt+4"),
 
 		AddContact:    b("a", "add contact", "a"),

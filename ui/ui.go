@@ -74,6 +74,9 @@ type Model struct {
 	numbers  numbersModel
 	history  historyModel
 	settings settingsModel
+	day      dayModel       // the header's figures and the open callbacks
+	session  *sessionModel  // a power-dial session, while it runs
+	dialog   *callbackModel // the callback picker opened from the contacts
 
 	quitAsk bool // a call is live and the user pressed quit
 	quit    bool
@@ -90,6 +93,7 @@ func New(d Deps) Model {
 	m.contacts = newContacts(d)
 	m.numbers = numbersModel{phones: phoneCache{}}
 	m.settings = newSettings(d)
+	m.day = newDay()
 	if d.Agent.Phone == "" {
 		m.setup = newSetup()
 	}
@@ -98,7 +102,7 @@ func New(d Deps) Model {
 
 // Init starts what the first frame does not wait for.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.contacts.waitIndex(m.d), loadSettings(m.d), tickEvery()}
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.contacts.waitIndex(m.d), loadSettings(m.d), tickEvery(), m.day.refresh(m.d), dayTick()}
 	if m.setup != nil {
 		cmds = append(cmds, m.setup.focus())
 	}
@@ -175,13 +179,28 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		fade = m.fadeStatus(noticeFade)
 		return m, fade
 	case callEndedMsg:
-		// back to the contacts after the disposition was picked; the
-		// called contact's row and detail show the new call
+		// back to the contacts (or the session's next card) after the
+		// disposition was picked; the called contact's row and detail
+		// show the new call
 		m.call = nil
 		if id, ok := m.contacts.selected(); ok {
 			delete(m.contacts.cache, id)
 		}
-		return m, tea.Batch(m.contacts.loadDetail(m.d), m.contacts.loadVisible(m.d, m.contacts.rows), m.history.load(m.d))
+		var next tea.Cmd
+		if m.session != nil {
+			s, cmd := m.session.update(msg, m.d)
+			m.session, next = &s, cmd
+		}
+		return m, tea.Batch(next, m.day.refresh(m.d), m.contacts.loadDetail(m.d), m.contacts.loadVisible(m.d, m.contacts.rows), m.history.load(m.d))
+	case dayTickMsg:
+		return m, tea.Batch(m.day.refresh(m.d), dayTick())
+	case dayMsg:
+		if !m.day.apply(msg) {
+			return m, nil
+		}
+		// and on to the contacts: badges and the due-first order
+	case callbackOpenMsg, callbackClosedMsg, sessionPlannedMsg, cardPreviewMsg:
+		return m.dayUpdate(msg)
 	}
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		if m.quitAsk {
@@ -189,6 +208,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if key.Matches(k, key.NewBinding(key.WithKeys("ctrl+c"))) {
 			return m.askQuit()
+		}
+		if m.setup == nil && m.call == nil {
+			switch {
+			case m.dialog != nil:
+				c, cmd := m.dialog.update(k, m.d, m.keys)
+				m.dialog = &c
+				return m, cmd
+			case m.session != nil:
+				return m.sessionKey(k)
+			}
 		}
 		if m.setup == nil && m.call == nil && !m.settings.editing && !m.contactsDialog() {
 			// Tab moves between screens even while the search field has
@@ -247,8 +276,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if start, ok := msg.(startCallMsg); ok && m.call == nil {
 		c := newCall(start, m.d)
+		cmd := c.init(m.d)
+		if start.preview != nil { // a power-dial card showed the preview: dial
+			c, cmd = c.startNow(m.d, *start.preview)
+		}
 		m.call = &c
-		cmds = append(cmds, c.init(m.d))
+		cmds = append(cmds, cmd)
 	}
 	cmd := tea.Batch(cmds...)
 	if m.quit {
@@ -270,7 +303,7 @@ func (m Model) contactsDialog() bool { return m.tab == tabContacts && m.contacts
 
 // front reports whether screen t has the keyboard.
 func (m Model) front(t tab) bool {
-	return m.setup == nil && m.call == nil && m.tab == t
+	return m.setup == nil && m.call == nil && m.session == nil && m.dialog == nil && m.tab == t
 }
 
 func (m Model) switchTab(t tab) (tea.Model, tea.Cmd) {
@@ -305,9 +338,10 @@ func (m Model) answerQuit(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// bodyHeight is the rows between the header and the status line and help.
+// bodyHeight is the rows between the header (two lines) and the status
+// line and help.
 func (m Model) bodyHeight() int {
-	h := m.h - 4
+	h := m.h - 5
 	if m.fullHelp {
 		h -= 6
 	}
@@ -327,6 +361,10 @@ func (m Model) View() tea.View {
 		body, keys = m.setup.view(m.st, m.w), keyHelp{short: []key.Binding{m.keys.Save, hint("ctrl+c", "quit")}} // q is text here
 	case m.call != nil:
 		body, keys = m.call.view(m.st, m.w, bodyH, m.now()), m.call.keyHelp(m.keys)
+	case m.dialog != nil:
+		body, keys = m.dialog.view(m.st, m.w), m.dialog.keyHelp(m.keys)
+	case m.session != nil:
+		body, keys = m.session.view(m.st, m.w, bodyH), m.session.keyHelp(m.keys)
 	default:
 		switch m.tab {
 		case tabContacts:
@@ -374,13 +412,14 @@ func (m Model) header() string {
 	}
 	// The digits pick screens only where no text field has the keyboard:
 	// the header shows them only there.
-	digits := m.setup == nil && m.call == nil && !m.typing()
+	away := m.setup != nil || m.call != nil || m.session != nil || m.dialog != nil // no screen is in front
+	digits := !away && !m.typing()
 	for i, name := range tabNames {
 		label := name
 		if digits {
 			label = fmt.Sprintf("%d %s", i+1, name)
 		}
-		if tab(i) == m.tab && m.setup == nil && m.call == nil {
+		if tab(i) == m.tab && !away {
 			parts = append(parts, m.st.ActiveTab.Render(label))
 		} else {
 			parts = append(parts, m.st.Tab.Render(label))
@@ -389,7 +428,7 @@ func (m Model) header() string {
 	if m.d.Agent.Name != "" {
 		parts = append(parts, m.st.Muted.Render(display.Line(m.d.Agent.Name)))
 	}
-	return truncate(strings.Join(parts, " "), m.w)
+	return truncate(strings.Join(parts, " "), m.w) + "\n" + m.figures()
 }
 
 // fit pads or cuts text to exactly h lines no wider than w.

@@ -285,7 +285,7 @@ func TestContactsPageByTheScreen(t *testing.T) {
 	d.until("Walter Skinner")
 	d.typeText("person")
 	d.until("1 of 60")
-	rows := listRowsFor(40 - 4) // 26 at 120x40
+	rows := listRowsFor(d.m.(Model).bodyHeight()) // 25 at 120x40
 	d.send(tea.KeyPressMsg{Code: tea.KeyPgDown})
 	d.until(fmt.Sprintf("%d of 60", rows+1))
 	d.send(tea.KeyPressMsg{Code: tea.KeyPgDown})
@@ -337,6 +337,12 @@ func TestCallFlow(t *testing.T) {
 		t.Errorf("end screen:\n%s", s)
 	}
 	d.keys("j", "enter")
+	// Call back asks when: a quick pick, saved with the note.
+	d.until("Call back Walter Skinner: when?")
+	d.keys("1")
+	d.until("Callback: Wed Nov 18 3:00 PM for Walter Skinner, their time (America/New_York)")
+	d.keys("enter")
+	d.until("Callback saved: Wed Nov 18 3:00 PM")
 	d.until("1 of 4")
 	// The contact's row shows the last outcome; its detail, the call.
 	s = d.until("(Call back)")
