@@ -55,8 +55,8 @@ type contactsModel struct {
 	list         string
 	listCount    int
 	listSearcher *search.Searcher
-	open     map[int64]dialer.Callback // open callbacks by contact (the header's refresh)
-	due      []int64                   // contacts with a callback due, most overdue first
+	open         map[int64]dialer.Callback // open callbacks by contact (the header's refresh)
+	due          []int64                   // contacts with a callback due, most overdue first
 }
 
 type contactDetail struct {
