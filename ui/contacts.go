@@ -496,7 +496,7 @@ func (m contactsModel) keyHelp(k KeyMap) help.KeyMap {
 	// Short words: two columns beside the screens' fit 80 columns.
 	return keyHelp{
 		// 80 columns: quit is in the full help
-		short: []key.Binding{hint("enter", "call"), hint("/", "search"), hint("a/e/d", "add/edit/delete"), hint("b", "callback"), hint("p", "power dial"), hint("l", "list"), hint("?", "more")},
+		short: []key.Binding{hint("enter", "call"), hint("/", "search"), hint("a/e", "add/edit"), hint("b", "callback"), hint("p", "session"), hint("l", "list"), hint("?", "more")},
 		full: append([][]key.Binding{
 			{hint("enter/c", "call"), hint("/", "search"), clear, hint("l", "list"), hint("a", "add"), hint("e", "edit")},
 			{hint("d", "delete"), k.DoNotCall, hint("b", "callback"), hint("p", "power-dial session"), hint("↑↓ jk", "move"), hint("pgup/pgdn", "page"), hint("g/G", "top/bottom")}},
