@@ -37,8 +37,8 @@ func TestCallbacksAddListCancel(t *testing.T) {
 			t.Errorf("callback %s = %v, want %v", k, cb[k], want)
 		}
 	}
-	if out := c.ok("callbacks", "add", "2", "--at", "2030-01-08 9:30"); !strings.HasPrefix(out,
-		"Callback for Bob at Tue Jan 8 9:30 AM their time (America/Los_Angeles), 2030-01-08 17:30 UTC your time.") {
+	if out := c.ok("callbacks", "add", "2", "--at", "2030-01-08 9:30"); out !=
+		"Callback for Bob at Tue Jan 8 9:30 AM their time (America/Los_Angeles), "+localTime(time.Date(2030, 1, 8, 17, 30, 0, 0, time.UTC))+" your time.\n" {
 		t.Errorf("callbacks add: %q", out)
 	}
 	// A contact has one open callback: a new one replaces it.
@@ -119,12 +119,31 @@ func TestCallbacksAddOutsideCallingHours(t *testing.T) {
 		t.Errorf("fitted callback: %+v", all)
 	}
 
+	// Calling hours of one hour that starts three hours from now in New
+	// York: "1h" falls outside them and is moved, not refused.
+	z, _ := time.LoadLocation("America/New_York")
+	open := time.Now().In(z).Add(3 * time.Hour)
+	start := min(open.Hour()*60+open.Minute(), 23*60-1)
+	hours := dialer.CallingHours{Start: start, End: start + 60}
+	ctx := context.Background()
+	db, err := store.Open(ctx, c.db())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := db.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.CallingHours = hours
+	if err := db.SaveSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	for _, pick := range []string{"1h", "morning", "business"} {
 		var cb callbackJSON
 		c.json(&cb, "callbacks", "add", "1", "--at", pick, "--json")
-		z, _ := time.LoadLocation("America/New_York")
-		if l := cb.Due.In(z); l.Hour() < 8 || l.Hour() >= 21 || !cb.Due.After(time.Now()) {
-			t.Errorf("--at %s: due %v (%v there)", pick, cb.Due, l)
+		if l := cb.Due.In(z); !hours.Contains(l) || !cb.Due.After(time.Now()) {
+			t.Errorf("--at %s: due %v (%v there), outside %s", pick, cb.Due, l, hours)
 		}
 	}
 }

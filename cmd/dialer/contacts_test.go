@@ -136,6 +136,9 @@ func TestContactsAddEditShowList(t *testing.T) {
 	if len(oct) != 1 || oct[0]["name"] != "Ann Smith" {
 		t.Errorf("contacts list --list October: %v", oct)
 	}
+	if out := c.ok("contacts", "list", "--list", "VIP"); out != "No contacts on the list VIP.\n" {
+		t.Errorf("contacts list --list VIP (emptied): %q", out)
+	}
 	var lists []map[string]any
 	c.json(&lists, "contacts", "list", "--lists", "--json")
 	if len(lists) != 3 || lists[0]["name"] != "Hot" || lists[1]["name"] != "October" || lists[1]["contacts"] != 1.0 || lists[2]["contacts"] != 0.0 ||

@@ -46,6 +46,8 @@ func TestHelpForEveryCommand(t *testing.T) {
 		{"numbers", "--help"}, {"numbers", "list", "--help"},
 		{"charges", "--help"}, {"charges", "list", "-h"},
 		{"dirs", "--help"}, {"version", "--help"},
+		{"contacts", "--help"}, {"contacts", "edit", "--help"}, {"dnc"}, {"dnc", "import", "--help"},
+		{"callbacks", "help"}, {"callbacks", "add", "--help"}, {"stats", "--help"},
 	} {
 		code, out, errOut := runCLI(t, dir, args...)
 		if code != 0 || !strings.Contains(out, "USAGE") || errOut != "" {
