@@ -61,6 +61,21 @@ func contactArg(ctx context.Context, db *store.DB, arg string, deleted bool) (di
 	return db.Contact(ctx, c.ID) // with its lists
 }
 
+// openContact opens the database and finds the CONTACT argument in it (see
+// contactArg).
+func openContact(ctx context.Context, e *env, arg string, deleted bool) (*store.DB, dialer.Contact, func(), error) {
+	db, _, closeAll, err := openStore(ctx, e)
+	if err != nil {
+		return nil, dialer.Contact{}, nil, err
+	}
+	c, err := contactArg(ctx, db, arg, deleted)
+	if err != nil {
+		closeAll()
+		return nil, c, nil, err
+	}
+	return db, c, closeAll, nil
+}
+
 // oneContactArg is the Args of a leaf that takes one CONTACT.
 func oneContactArg(what string) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {
@@ -209,15 +224,11 @@ dialer callbacks add 42 --at "fri 8pm" --fit`,
 				return usageError{`callbacks add needs --at WHEN, such as --at "tomorrow 10am"`}
 			}
 			ctx := cmd.Context()
-			db, _, closeAll, err := openStore(ctx, e)
+			db, c, closeAll, err := openContact(ctx, e, args[0], false)
 			if err != nil {
 				return err
 			}
 			defer closeAll()
-			c, err := contactArg(ctx, db, args[0], false)
-			if err != nil {
-				return err
-			}
 			set, err := db.Settings(ctx)
 			if err != nil {
 				return err
@@ -282,15 +293,11 @@ func newCallbacksCancelCmd(e *env) *cobra.Command {
 		ValidArgsFunction: completeContactArgs(e),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, _, closeAll, err := openStore(ctx, e)
+			db, c, closeAll, err := openContact(ctx, e, args[0], false)
 			if err != nil {
 				return err
 			}
 			defer closeAll()
-			c, err := contactArg(ctx, db, args[0], false)
-			if err != nil {
-				return err
-			}
 			open, err := db.Callbacks(ctx, dialer.CallbackFilter{ContactID: c.ID, Open: true})
 			if err != nil {
 				return err

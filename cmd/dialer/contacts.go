@@ -269,15 +269,11 @@ func newContactsEditCmd(e *env) *cobra.Command {
 				return usageError{"contacts edit needs something to change, such as --name, --phone or --list; see 'dialer contacts edit --help'"}
 			}
 			ctx := cmd.Context()
-			db, _, closeAll, err := openStore(ctx, e)
+			db, ct, closeAll, err := openContact(ctx, e, args[0], false)
 			if err != nil {
 				return err
 			}
 			defer closeAll()
-			ct, err := contactArg(ctx, db, args[0], false)
-			if err != nil {
-				return err
-			}
 			if err := f.apply(cmd, &ct); err != nil {
 				return err
 			}
@@ -316,15 +312,11 @@ func newContactsRmCmd(e *env) *cobra.Command {
 		ValidArgsFunction: completeContactArgs(e),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, _, closeAll, err := openStore(ctx, e)
+			db, ct, closeAll, err := openContact(ctx, e, args[0], false)
 			if err != nil {
 				return err
 			}
 			defer closeAll()
-			ct, err := contactArg(ctx, db, args[0], false)
-			if err != nil {
-				return err
-			}
 			now := time.Now().UTC()
 			if err := db.DeleteContact(ctx, ct.ID, now); err != nil {
 				return err
@@ -364,15 +356,11 @@ func newContactsShowCmd(e *env) *cobra.Command {
 		ValidArgsFunction: completeContactArgs(e),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, _, closeAll, err := openStore(ctx, e)
+			db, ct, closeAll, err := openContact(ctx, e, args[0], true)
 			if err != nil {
 				return err
 			}
 			defer closeAll()
-			ct, err := contactArg(ctx, db, args[0], true)
-			if err != nil {
-				return err
-			}
 			out := contactShowJSON{contactRecord: toContactRecord(ct)}
 			if ct.DoNotCall {
 				d, err := db.DNC(ctx, ct.Phone)
