@@ -76,27 +76,79 @@ func contactDesc(c dialer.Contact, withPhone bool) string {
 // the contacts.
 func completeContactIDs(e *env) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		ids, ok := idsWithPrefix(toComplete)
-		if !ok {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		out := withStore(cmd, e, func(ctx context.Context, db *store.DB) []cobra.Completion {
-			var out []cobra.Completion
-			for _, batch := range ids {
-				cs, err := db.Contacts(ctx, batch)
-				if err != nil {
+		return contactIDCandidates(cmd, e, toComplete, false), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
+	}
+}
+
+// contactIDCandidates are the ids of contacts starting with prefix,
+// shortest first, each described by the contact's name and phone; live
+// contacts only when live is set (a deleted contact's id still names it
+// in calls).
+func contactIDCandidates(cmd *cobra.Command, e *env, prefix string, live bool) []cobra.Completion {
+	ids, ok := idsWithPrefix(prefix)
+	if !ok {
+		return nil
+	}
+	return withStore(cmd, e, func(ctx context.Context, db *store.DB) []cobra.Completion {
+		var out []cobra.Completion
+		for _, batch := range ids {
+			cs, err := db.Contacts(ctx, batch)
+			if err != nil {
+				return out
+			}
+			for _, c := range cs {
+				if live && !c.DeletedAt.IsZero() {
+					continue
+				}
+				out = append(out, cobra.CompletionWithDesc(strconv.FormatInt(c.ID, 10), contactDesc(c, true)))
+				if len(out) == completionLimit {
 					return out
 				}
-				for _, c := range cs {
-					out = append(out, cobra.CompletionWithDesc(strconv.FormatInt(c.ID, 10), contactDesc(c, true)))
-					if len(out) == completionLimit {
-						return out
-					}
+			}
+		}
+		return out
+	})
+}
+
+// completeContactArgs completes the CONTACT argument of contacts edit, rm
+// and show and of callbacks add and cancel (see contactArg): typed digits
+// (or nothing) complete a contact id, described by the contact's name and
+// phone; a "+" completes a live contact's phone number, described by its
+// name. Only live contacts are offered: commands refuse deleted ones.
+func completeContactArgs(e *env) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		if strings.HasPrefix(toComplete, "+") {
+			return contactPhoneCandidates(cmd, e, toComplete), cobra.ShellCompDirectiveNoFileComp
+		}
+		return contactIDCandidates(cmd, e, toComplete, true), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
+	}
+}
+
+// completeLists completes a list name (--list, --unlist): the lists whose
+// names start with what is typed, each with its count of contacts.
+func completeLists(e *env) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		out := withStore(cmd, e, func(ctx context.Context, db *store.DB) []cobra.Completion {
+			ls, err := db.Lists(ctx)
+			if err != nil {
+				return nil
+			}
+			var out []cobra.Completion
+			for _, l := range ls {
+				if !strings.HasPrefix(l.Name, toComplete) {
+					continue
+				}
+				out = append(out, cobra.CompletionWithDesc(display.Line(l.Name), display.Plural(l.Count, "contact", "contacts")))
+				if len(out) == completionLimit {
+					break
 				}
 			}
 			return out
 		})
-		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
@@ -137,19 +189,24 @@ func idsWithPrefix(prefix string) (batches [][]int64, ok bool) {
 // name (the one --to finds).
 func completeContactPhones(e *env) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		out := withStore(cmd, e, func(ctx context.Context, db *store.DB) []cobra.Completion {
-			cs, err := db.ContactsByPhonePrefix(ctx, toComplete, completionLimit)
-			if err != nil {
-				return nil
-			}
-			out := make([]cobra.Completion, 0, len(cs))
-			for _, c := range cs {
-				out = append(out, cobra.CompletionWithDesc(display.Line(c.Phone), contactDesc(c, false)))
-			}
-			return out
-		})
-		return out, cobra.ShellCompDirectiveNoFileComp
+		return contactPhoneCandidates(cmd, e, toComplete), cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// contactPhoneCandidates are the live contacts' phone numbers starting with
+// prefix, in phone order, each described by its contact's name.
+func contactPhoneCandidates(cmd *cobra.Command, e *env, prefix string) []cobra.Completion {
+	return withStore(cmd, e, func(ctx context.Context, db *store.DB) []cobra.Completion {
+		cs, err := db.ContactsByPhonePrefix(ctx, prefix, completionLimit)
+		if err != nil {
+			return nil
+		}
+		out := make([]cobra.Completion, 0, len(cs))
+		for _, c := range cs {
+			out = append(out, cobra.CompletionWithDesc(display.Line(c.Phone), contactDesc(c, false)))
+		}
+		return out
+	})
 }
 
 // completeLiveNumbers completes the NUMBER of `numbers release`: the

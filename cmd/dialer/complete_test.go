@@ -256,3 +256,60 @@ func BenchmarkCompleteWithAMillionContacts(b *testing.B) {
 		})
 	}
 }
+
+// CONTACT arguments complete live contacts' ids (with names) and, after a
+// "+", their phones; --list and --unlist complete list names.
+func TestCompleteContactArgsAndLists(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dialer.db")
+	cs := seedNamed(t, path, "Walter Skinner", "Eve\x1b]0;pwned\x07 Evil", "Fox Mulder", "Dana Scully")
+	ctx := context.Background()
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for list, members := range map[string][]int64{"October": {cs[0].ID, cs[2].ID}, "Octopus": {cs[1].ID}, "VIP": {cs[3].ID}} {
+		if err := db.AddToList(ctx, list, members, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.DeleteContact(ctx, cs[2].ID, now); err != nil { // Fox: no longer offered
+		t.Fatal(err)
+	}
+	db.Close()
+
+	want := []string{"1\tWalter Skinner (+12125550000)", "2\tEve Evil (+12125550001)", "4\tDana Scully (+12125550003)"}
+	for _, args := range [][]string{
+		{"contacts", "show", ""}, {"contacts", "edit", ""}, {"contacts", "rm", ""},
+		{"callbacks", "add", ""}, {"callbacks", "cancel", ""},
+	} {
+		if got := complete(t, dir, args...); !slices.Equal(got, want) {
+			t.Errorf("%q:\n%q\nwant\n%q", args, got, want)
+		}
+	}
+	if got := complete(t, dir, "contacts", "show", "2"); !slices.Equal(got, want[1:2]) {
+		t.Errorf("contacts show 2: %q", got)
+	}
+	if got := complete(t, dir, "callbacks", "add", "+121255500"); !slices.Equal(got, []string{
+		"+12125550000\tWalter Skinner", "+12125550001\tEve Evil", "+12125550003\tDana Scully"}) {
+		t.Errorf("callbacks add +121255500: %q", got)
+	}
+	for _, args := range [][]string{{"contacts", "show", "1", ""}, {"contacts", "show", "x"}, {"contacts", "show", "+44"}} {
+		if got := complete(t, dir, args...); len(got) != 0 {
+			t.Errorf("%q: %q, want nothing", args, got)
+		}
+	}
+
+	lists := []string{"October\t1 contact", "Octopus\t1 contact", "VIP\t1 contact"} // Fox left October with his deletion
+	for _, args := range [][]string{
+		{"contacts", "list", "--list", ""}, {"contacts", "add", "--list", ""}, {"contacts", "edit", "1", "--list", ""}, {"contacts", "edit", "1", "--unlist", ""},
+	} {
+		if got := complete(t, dir, args...); !slices.Equal(got, lists) {
+			t.Errorf("%q:\n%q\nwant\n%q", args, got, lists)
+		}
+	}
+	if got := values(complete(t, dir, "contacts", "list", "--list", "Oct")); !slices.Equal(got, []string{"October", "Octopus"}) {
+		t.Errorf("--list Oct: %q", got)
+	}
+}

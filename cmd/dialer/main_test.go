@@ -46,6 +46,8 @@ func TestHelpForEveryCommand(t *testing.T) {
 		{"numbers", "--help"}, {"numbers", "list", "--help"},
 		{"charges", "--help"}, {"charges", "list", "-h"},
 		{"dirs", "--help"}, {"version", "--help"},
+		{"contacts", "--help"}, {"contacts", "edit", "--help"}, {"dnc"}, {"dnc", "import", "--help"},
+		{"callbacks", "help"}, {"callbacks", "add", "--help"}, {"stats", "--help"},
 	} {
 		code, out, errOut := runCLI(t, dir, args...)
 		if code != 0 || !strings.Contains(out, "USAGE") || errOut != "" {
@@ -237,7 +239,8 @@ func TestReadOnlyCommands(t *testing.T) {
 	}
 	walk(newRootCmd(&env{}))
 	slices.Sort(got)
-	want := []string{"dialer calls export", "dialer calls list", "dialer calls show", "dialer charges list", "dialer numbers list"}
+	want := []string{"dialer callbacks list", "dialer calls export", "dialer calls list", "dialer calls show", "dialer charges list",
+		"dialer contacts list", "dialer contacts show", "dialer dnc list", "dialer numbers list", "dialer stats"}
 	if !slices.Equal(got, want) {
 		t.Errorf("read-only commands %q, want %q", got, want)
 	}
