@@ -144,6 +144,7 @@ type sessionRun struct {
 	sess     *day.Session
 	shown    int // skips shown so far
 	dialed   int // calls recorded
+	currency string
 	contacts []sessionContactJSON
 	unpriced int
 }
@@ -190,7 +191,8 @@ func runSession(ctx context.Context, e *env, opts sessionOpts) error {
 	if err != nil {
 		return err
 	}
-	r := &sessionRun{e: e, a: a, calls: a.calls(), agent: agent, opts: opts, sess: day.NewSession(q, set, nil)}
+	r := &sessionRun{e: e, a: a, calls: a.calls(), agent: agent, opts: opts, sess: day.NewSession(q, set, nil),
+		currency: set.ReservationFee.Currency}
 	if !opts.json {
 		what := "every contact"
 		if opts.list != "" {
@@ -327,9 +329,18 @@ func (r *sessionRun) call(ctx context.Context, e day.Entry) (stop bool, err erro
 	s, err := r.calls.Start(ctx, dialer.CallOptions{Contact: e.Contact, Agent: r.agent, Confirm: dialer.ConfirmAuto, HangupAfter: r.opts.hangupAfter})
 	if err != nil {
 		r.sess.NotPlaced(err)
-		// The contact was checked just now: a refusal left is the
-		// balance or the daily cap, which no other contact passes.
-		return dialer.ErrorKind(err) == dialer.EREFUSED, err
+		if dialer.ErrorKind(err) != dialer.EREFUSED {
+			return false, err
+		}
+		// A refusal: the number went on the do-not-call list since it was
+		// read a moment ago (this contact's own), or the balance or the
+		// daily cap, which no other contact passes either.
+		if p, perr := dialer.ParsePhone(e.Contact.Phone); perr == nil {
+			if _, derr := r.a.db.DNC(wctx, p.E164); derr == nil {
+				return false, nil
+			}
+		}
+		return true, err
 	}
 	call, err := followCall(ctx, s, dialer.ConfirmAuto, nil, func(dialer.Event) {})
 	if call.ID == 0 {
@@ -346,16 +357,20 @@ func (r *sessionRun) call(ctx context.Context, e day.Entry) (stop bool, err erro
 		why := callExit(call, nil)
 		r.sess.NotPlaced(why)
 		return true, why
-	case dialer.OutcomeNotDialed:
-		r.sess.NotPlaced(dialer.Errorf(dialer.EINVALID, "your phone was answered but %s was not dialed", e.Contact.Label()))
-		return false, nil
+	}
+	if _, ok := call.Leg(dialer.ContactLeg); !ok || call.Outcome == dialer.OutcomeNotDialed {
+		// Hung up (--hangup-after, Ctrl-C) before the contact was dialed.
+		why := dialer.Errorf(dialer.EINVALID, "the call ended (%s) before %s was dialed", call.Outcome.Phrase(), e.Contact.Label())
+		r.sess.NotPlaced(why)
+		return false, why
 	}
 	j := sessionContactJSON{Contact: contactJSON{e.Contact.ID, e.Contact.Name, e.Contact.Phone}, Queue: string(e.Why),
 		Result: "called", CallID: call.ID, CallerID: call.CallerID, Outcome: string(call.Outcome)}
 	if err != nil {
 		j.Error = dialer.ErrorMessage(err)
 	}
-	var spend, fee dialer.Money
+	var fee dialer.Money
+	spend := dialer.Money{Currency: r.currency}
 	if call.FeeChargeID != 0 {
 		charges, cerr := r.a.db.Charges(wctx, dialer.ChargeFilter{NumberID: call.NumberID})
 		if cerr != nil {

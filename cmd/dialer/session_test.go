@@ -428,3 +428,61 @@ func TestSessionDispositionsAreTheScreens(t *testing.T) {
 		t.Errorf("--outcome takes %v", sessionOutcomes())
 	}
 }
+
+// A session stops early, with its summary, when --limit is reached (exit
+// 0), when the daily cap refuses a call, or when the agent's phone is not
+// answered (exit 1: no other contact could be called either).
+func TestSessionStopsEarly(t *testing.T) {
+	for _, tc := range []struct {
+		name, agentPhone string
+		cap              int
+		args             []string
+		code             int
+		dialed, skipped  int
+		stopped          string
+	}{
+		{"limit", "+12025550199", 0, []string{"--limit", "1", "--hangup-after", "300ms"}, 0, 1, 0, "--limit 1 reached"},
+		{"daily cap", "+12025550199", 1, []string{"--hangup-after", "300ms"}, 1, 1, 1, "today's cap of 1 calls is reached"},
+		{"agent away", "+12025552222", 0, nil, 1, 0, 1, "your phone +12025552222 was not answered, so the contact was not dialed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newSessionWorld(t, 0)
+			w.c.run("", "agent", "set", "--name", "Fox Mulder", "--phone", tc.agentPhone)
+			phones := phonesIn(t, "212", "0143", 3)
+			w.withStore(func(db *store.DB) {
+				ctx, now := context.Background(), time.Now().UTC()
+				set, _ := db.Settings(ctx)
+				set.DailyCallCap = tc.cap
+				if err := db.SaveSettings(ctx, set); err != nil {
+					t.Fatal(err)
+				}
+				for i, p := range phones {
+					if _, err := db.CreateContact(ctx, dialer.Contact{Name: fmt.Sprint("Contact ", i+1), Phone: p, TimeZone: zoneAt(12), CreatedAt: now, UpdatedAt: now}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			})
+			code, out, errOut := w.c.run("", append([]string{"session", "--confirm", "auto", "--json"}, tc.args...)...)
+			var got sessionJSON
+			if err := json.Unmarshal([]byte(out), &got); err != nil || code != tc.code {
+				t.Fatalf("exit %d (want %d), %v\n%s\n%s", code, tc.code, err, out, errOut)
+			}
+			s := got.Summary
+			if s.Dialed != tc.dialed || s.Skipped != tc.skipped || s.Remaining != 3-tc.dialed-tc.skipped || s.Stopped != tc.stopped {
+				t.Errorf("summary %+v", s)
+			}
+			if tc.code != 0 && !strings.Contains(errOut, tc.stopped) {
+				t.Errorf("stderr %q, want the reason", errOut)
+			}
+			contacts := 0
+			for _, c := range w.emulatorCalls() {
+				if slices.Contains(phones, c.To) {
+					contacts++
+				}
+			}
+			if contacts != tc.dialed {
+				t.Errorf("%d contacts dialed at the provider, want %d", contacts, tc.dialed)
+			}
+		})
+	}
+}
