@@ -40,7 +40,7 @@ func newSessionCmd(e *env) *cobra.Command {
 			"(number fees and the call prices the provider has set by then; later prices are fetched by `dialer calls backfill`). " +
 			"Ctrl-C hangs up the call in progress, records it and prints the summary. " +
 			"Exit status 0 when the session ran, skips or not; 1 when it stopped because calls could not go on " +
-			"(your phone was not answered, the balance, the daily cap).",
+			"(your phone was not answered, the balance, the daily cap, 3 calls in a row that could not be placed).",
 		Example: `# call everyone on the list "Leads", hanging up each call after 5 minutes at most
 dialer session --list Leads --confirm auto --hangup-after 5m
 # at most 20 calls; the summary and each contact's result as JSON
