@@ -366,15 +366,19 @@ func (r *sessionRun) call(ctx context.Context, e day.Entry) (stop bool, err erro
 	}
 	j := sessionContactJSON{Contact: contactJSON{e.Contact.ID, e.Contact.Name, e.Contact.Phone}, Queue: string(e.Why),
 		Result: "called", CallID: call.ID, CallerID: call.CallerID, Outcome: string(call.Outcome)}
+	followErr := err // following failed: the end may not be known
 	if err != nil {
 		j.Error = dialer.ErrorMessage(err)
 	}
+	// From here the call is recorded in the session whatever fails: a
+	// problem is noted on its line and counts as a failure.
+	var problems []string
 	var fee dialer.Money
 	spend := dialer.Money{Currency: r.currency}
 	if call.FeeChargeID != 0 {
 		charges, cerr := r.a.db.Charges(wctx, dialer.ChargeFilter{NumberID: call.NumberID})
 		if cerr != nil {
-			return false, cerr
+			problems = append(problems, "fee not read: "+dialer.ErrorMessage(cerr))
 		}
 		if f, ok := feesByID(charges)[call.FeeChargeID]; ok {
 			fee, spend = f, f
@@ -386,26 +390,43 @@ func (r *sessionRun) call(ctx context.Context, e day.Entry) (stop bool, err erro
 			j.UnpricedLegs++
 			continue
 		}
-		if spend, err = spend.Add(*l.Price); err != nil {
-			return false, err
+		total, aerr := spend.Add(*l.Price)
+		if aerr != nil {
+			problems = append(problems, "price left out: "+dialer.ErrorMessage(aerr))
+			continue
 		}
+		spend = total
 	}
 	r.unpriced += j.UnpricedLegs
 	var talk time.Duration
 	if l, ok := call.Leg(dialer.ContactLeg); ok && call.Outcome == dialer.OutcomeAnswered {
 		talk = l.Duration
 	}
-	j.TalkSeconds = int64(talk / time.Second)
-	j.Spend, j.SpendUnit = amountPtr(&spend)
-	if err := r.sess.Record(call.Outcome, talk, spend); err != nil {
-		return false, err
+	if rerr := r.sess.Record(call.Outcome, talk, spend); rerr != nil {
+		// Another currency than the session's: the call counts, its
+		// spend does not.
+		problems = append(problems, "spend left out: "+dialer.ErrorMessage(rerr))
+		spend = dialer.Money{}
+		if rerr := r.sess.Record(call.Outcome, talk, spend); rerr != nil {
+			return false, rerr // not in a call: a mistake in this loop
+		}
 	}
 	r.dialed++
+	j.TalkSeconds = int64(talk / time.Second)
+	j.Spend, j.SpendUnit = amountPtr(&spend)
 	if d := sessionDisposition(call.Outcome, r.opts.outcome); d != "" {
-		if err := r.a.db.SetDisposition(wctx, call.ID, d); err != nil {
-			return false, err
+		if derr := r.a.db.SetDisposition(wctx, call.ID, d); derr != nil {
+			problems = append(problems, "disposition not recorded: "+dialer.ErrorMessage(derr))
+		} else {
+			j.Disposition = d
 		}
-		j.Disposition = d
+	}
+	if len(problems) > 0 {
+		if j.Error != "" {
+			problems = append([]string{j.Error}, problems...)
+		}
+		j.Error = strings.Join(problems, "; ")
+		followErr = dialer.Errorf(dialer.EINTERNAL, "%s", j.Error)
 	}
 	j.At = time.Now().UTC()
 	r.contacts = append(r.contacts, j)
@@ -427,7 +448,7 @@ func (r *sessionRun) call(ctx context.Context, e day.Entry) (stop bool, err erro
 		}
 		r.line("called", e.Contact, string(e.Why), parts...)
 	}
-	return false, nil
+	return false, followErr
 }
 
 // showSkips reports the skips not shown yet.
