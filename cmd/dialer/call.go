@@ -132,47 +132,57 @@ func runCall(ctx context.Context, e *env, opts callOpts, args []string) error {
 	prompted := false
 	answers := make(chan string)
 	go readLines(e, answers)
+	call, err := followCall(ctx, s, mode, answers, func(ev dialer.Event) {
+		if opts.json {
+			j := eventJSON{Phase: string(ev.Phase), Message: ev.Message, At: time.Now().UTC()}
+			if ev.Err != nil {
+				j.Error, j.Kind = dialer.ErrorMessage(ev.Err), string(dialer.ErrorKind(ev.Err))
+			}
+			if ev.Number != nil {
+				j.Number = ev.Number.PhoneNumber
+			}
+			for _, l := range ev.Legs {
+				j.Legs = append(j.Legs, toLegJSON(l))
+			}
+			if ev.Call != nil {
+				// read now: this call's fee, if it bought a number, is
+				// charged while it runs
+				charges, _ := a.db.Charges(context.WithoutCancel(ctx), dialer.ChargeFilter{})
+				cj := toCallJSON(*ev.Call, who, feesByID(charges))
+				j.Call = &cj
+			}
+			b, _ := json.Marshal(j)
+			fmt.Fprintln(e.stdout, string(inertJSON(b)))
+		} else {
+			printEvent(e, ev)
+		}
+		if ev.Phase == dialer.PhaseAwaitConfirm && !prompted && mode == dialer.ConfirmTerminal {
+			prompted = true
+			fmt.Fprintf(e.stderr, "Press Enter to dial %s, or type h and Enter to hang up: ", display.Line(who.Label()))
+		}
+	})
+	return callExit(call, err)
+}
+
+// followCall follows a placed call to its end, handing each event to
+// onEvent, and returns the call's record. Lines from answers (nil: none)
+// confirm the dial in terminal mode (typed ahead, the confirmation is kept
+// for when the agent's phone is answered) or, starting with h, hang up.
+// When ctx ends (Ctrl-C) the live call is hung up and followed to its end:
+// `dialer call` and `dialer session` stop a call the same way.
+func followCall(ctx context.Context, s *dialer.Session, mode dialer.ConfirmMode, answers <-chan string, onEvent func(dialer.Event)) (dialer.Call, error) {
 	for {
 		select {
 		case ev, ok := <-s.Events():
 			if !ok {
-				call, err := s.Wait()
-				return callExit(call, err)
+				return s.Wait()
 			}
-			if opts.json {
-				j := eventJSON{Phase: string(ev.Phase), Message: ev.Message, At: time.Now().UTC()}
-				if ev.Err != nil {
-					j.Error, j.Kind = dialer.ErrorMessage(ev.Err), string(dialer.ErrorKind(ev.Err))
-				}
-				if ev.Number != nil {
-					j.Number = ev.Number.PhoneNumber
-				}
-				for _, l := range ev.Legs {
-					j.Legs = append(j.Legs, toLegJSON(l))
-				}
-				if ev.Call != nil {
-					// read now: this call's fee, if it bought a number, is
-					// charged while it runs
-					charges, _ := a.db.Charges(ctx, dialer.ChargeFilter{})
-					cj := toCallJSON(*ev.Call, who, feesByID(charges))
-					j.Call = &cj
-				}
-				b, _ := json.Marshal(j)
-				fmt.Fprintln(e.stdout, string(inertJSON(b)))
-			} else {
-				printEvent(e, ev)
-			}
-			if ev.Phase == dialer.PhaseAwaitConfirm && !prompted && mode == dialer.ConfirmTerminal {
-				prompted = true
-				fmt.Fprintf(e.stderr, "Press Enter to dial %s, or type h and Enter to hang up: ", display.Line(who.Label()))
-			}
+			onEvent(ev)
 		case line, ok := <-answers:
 			if !ok {
 				answers = nil // stdin closed: only Ctrl-C or the call's end stop it now
 				continue
 			}
-			// Enter confirms; typed ahead of the question, it is kept for
-			// when the agent's phone is answered.
 			if strings.HasPrefix(strings.ToLower(strings.TrimSpace(line)), "h") {
 				s.Hangup()
 			} else if mode == dialer.ConfirmTerminal {

@@ -317,6 +317,17 @@ func (s Summary) ConnectRate() float64 {
 	return float64(s.Connected) / float64(s.Dialed)
 }
 
+// Skips are the contacts skipped so far from the from-th on (0: all), in
+// the order they were skipped: a loop that shows each skip as it happens
+// asks for the ones after those it has shown, without copying them all
+// each time as Summary does.
+func (s *Session) Skips(from int) []Skip {
+	if from < 0 || from >= len(s.skipped) {
+		return nil
+	}
+	return slices.Clone(s.skipped[from:])
+}
+
 // Summary says what the session did so far.
 func (s *Session) Summary() Summary {
 	rem := len(s.queue) + len(s.later)

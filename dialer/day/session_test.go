@@ -225,6 +225,9 @@ func TestSessionRechecks(t *testing.T) {
 	s.Update(bob)
 	next(t, s, "Cid")
 	sum := s.Summary()
+	if got := s.Skips(1); len(got) != 1 || got[0].Contact.ID != 2 || len(s.Skips(2)) != 0 || len(s.Skips(0)) != 2 || s.Skips(-1) != nil {
+		t.Errorf("Skips(1) = %+v; Skips(0) has %d, Skips(2) %d", got, len(s.Skips(0)), len(s.Skips(2)))
+	}
 	if got, want := skips(sum.Skipped), "1 outside_hours: outside calling hours (08:00-21:00): it is Mon 9:01 PM in America/New_York; callable from Tue 8:00 AM\n2 do_not_call: on the do-not-call list"; got != want {
 		t.Errorf("skipped\n%s\nwant\n%s", got, want)
 	}
