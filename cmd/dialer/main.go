@@ -194,6 +194,7 @@ dialer man | man -l -`,
 		newCallsCmd(e),
 		newNumbersCmd(e),
 		newChargesCmd(e),
+		newContactsCmd(e),
 		newManCmd(e),
 	)
 	return root

@@ -139,6 +139,21 @@ func Import(ctx context.Context, st Store, r io.Reader, opts Options, progress f
 	if opts.Rejects != nil {
 		rw = NewRejectWriter(opts.Rejects, rd.Header())
 	}
+	flushRejects := func() error {
+		if rw == nil {
+			return nil
+		}
+		if err := rw.Flush(); err != nil {
+			return dialer.Wrap(dialer.EINTERNAL, err, "writing the rejects file")
+		}
+		return nil
+	}
+	// An import that stops part way keeps the rejects it has found: the
+	// rows they stand for are not written either way.
+	stop := func(err error) (Summary, error) {
+		flushRejects()
+		return sum, stopped(sum, err)
+	}
 	report := func() {
 		if progress != nil {
 			progress(Progress{Rows: sum.Rows, Rejected: sum.Rejected, Committed: sum.Committed, BytesRead: rd.BytesRead(), BytesTotal: size})
@@ -149,7 +164,7 @@ func Import(ctx context.Context, st Store, r io.Reader, opts Options, progress f
 	for {
 		if sum.Rows%256 == 0 {
 			if err := ctx.Err(); err != nil {
-				return sum, stopped(sum, err)
+				return stop(err)
 			}
 		}
 		row, err := rd.Next()
@@ -157,14 +172,17 @@ func Import(ctx context.Context, st Store, r io.Reader, opts Options, progress f
 			break
 		}
 		if err != nil {
-			return sum, stopped(sum, err)
+			return stop(err)
 		}
 		sum.Rows++
 		if len(row.Problems) > 0 {
 			sum.Rejected++
+			if opts.OnReject != nil {
+				opts.OnReject(row)
+			}
 			if rw != nil {
 				if err := rw.Write(row); err != nil {
-					return sum, stopped(sum, dialer.Wrap(dialer.EINTERNAL, err, "writing the rejects file"))
+					return stop(dialer.Wrap(dialer.EINTERNAL, err, "writing the rejects file"))
 				}
 			}
 		} else {
@@ -172,7 +190,7 @@ func Import(ctx context.Context, st Store, r io.Reader, opts Options, progress f
 		}
 		if len(batch) == opts.BatchSize {
 			if err := im.flush(ctx, batch); err != nil {
-				return sum, stopped(sum, err)
+				return stop(err)
 			}
 			batch = batch[:0]
 			report()
@@ -181,12 +199,10 @@ func Import(ctx context.Context, st Store, r io.Reader, opts Options, progress f
 		}
 	}
 	if err := im.flush(ctx, batch); err != nil {
-		return sum, stopped(sum, err)
+		return stop(err)
 	}
-	if rw != nil {
-		if err := rw.Flush(); err != nil {
-			return sum, dialer.Wrap(dialer.EINTERNAL, err, "writing the rejects file")
-		}
+	if err := flushRejects(); err != nil {
+		return sum, err
 	}
 	report()
 	if sum.Rows == 0 {

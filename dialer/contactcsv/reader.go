@@ -50,6 +50,9 @@ type Options struct {
 	// RejectsName is its name, for Summary.String.
 	Rejects     io.Writer
 	RejectsName string
+	// OnReject, when set, is called with each rejected row as it is read
+	// (a command reports it; the row is valid until OnReject returns).
+	OnReject func(*Row)
 	// Size is the input's size in bytes, for progress, when the reader
 	// cannot tell (Import asks an *os.File or a bytes or strings reader).
 	Size int64
@@ -61,6 +64,13 @@ type Options struct {
 
 // DefaultBatchSize is the rows written per transaction.
 const DefaultBatchSize = 5000
+
+// Check says what is wrong with the options (an unknown country,
+// encoding, separator or duplicate mode), before any file is read.
+func (o Options) Check() error {
+	_, err := o.normalized()
+	return err
+}
 
 func (o Options) normalized() (Options, error) {
 	if o.Country == "" {
