@@ -234,6 +234,22 @@ func (im *importer) flush(ctx context.Context, batch []dialer.Contact) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	update := im.opts.OnDuplicate == "update"
+	s := im.sum
+	if !update && !im.opts.DryRun {
+		// Skipping duplicates needs no look-up first: the store skips
+		// (and counts) rows whose phone has a contact, in the same
+		// transaction.
+		res, err := im.st.ImportContacts(ctx, dialer.ImportBatch{Contacts: batch, List: im.opts.List, At: im.opts.Now().UTC()})
+		if err != nil {
+			return err
+		}
+		s.Imported += res.Created
+		s.Updated += res.Updated
+		s.DuplicatesSkipped += res.Existing
+		s.Committed += len(batch)
+		return nil
+	}
 	phones := make([]string, len(batch))
 	for i, c := range batch {
 		phones[i] = c.Phone
@@ -250,7 +266,6 @@ func (im *importer) flush(ctx context.Context, batch []dialer.Contact) error {
 			fresh = append(fresh, c)
 		}
 	}
-	update := im.opts.OnDuplicate == "update"
 	var changed, same []dialer.Contact
 	if update && len(dups) > 0 {
 		want := make([]int64, len(dups))
@@ -274,7 +289,6 @@ func (im *importer) flush(ctx context.Context, batch []dialer.Contact) error {
 		}
 	}
 	at := im.opts.Now().UTC()
-	s := im.sum
 	switch {
 	case im.opts.DryRun:
 		s.Imported += len(fresh)
@@ -285,20 +299,6 @@ func (im *importer) flush(ctx context.Context, batch []dialer.Contact) error {
 			s.DuplicatesSkipped += len(dups)
 		}
 		return nil
-	case !update:
-		write := fresh
-		if im.opts.List != "" {
-			write = batch // duplicates go on the list too
-		}
-		res := dialer.ImportResult{}
-		if len(write) > 0 {
-			if res, err = im.st.ImportContacts(ctx, dialer.ImportBatch{Contacts: write, List: im.opts.List, At: at}); err != nil {
-				return err
-			}
-		}
-		s.Imported += res.Created
-		s.Updated += res.Updated
-		s.DuplicatesSkipped += len(batch) - len(write) + res.Existing
 	default:
 		write := append(fresh, changed...)
 		if len(write) > 0 {
