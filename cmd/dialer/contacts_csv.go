@@ -353,7 +353,7 @@ type importBar struct {
 
 // barDelay is how long an import runs before its bar appears: a small file
 // is done before anyone would read one.
-const barDelay = 300 * time.Millisecond
+var barDelay = 300 * time.Millisecond
 
 func newImportBar(e *env, w *bufio.Writer, off bool) *importBar {
 	b := &importBar{w: w, start: time.Now()}
