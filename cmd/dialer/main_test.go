@@ -237,7 +237,7 @@ func TestReadOnlyCommands(t *testing.T) {
 	}
 	walk(newRootCmd(&env{}))
 	slices.Sort(got)
-	want := []string{"dialer calls export", "dialer calls list", "dialer calls show", "dialer charges list", "dialer numbers list"}
+	want := []string{"dialer calls export", "dialer calls list", "dialer calls show", "dialer charges list", "dialer contacts export", "dialer numbers list"}
 	if !slices.Equal(got, want) {
 		t.Errorf("read-only commands %q, want %q", got, want)
 	}
