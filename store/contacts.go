@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -318,41 +320,37 @@ func (s *DB) CountContacts(ctx context.Context) (int, error) {
 // ContactIDsByPhone maps each phone that has a live contact to its id.
 func (s *DB) ContactIDsByPhone(ctx context.Context, phones []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(phones))
-	for chunk := range chunks(phones, 500) {
-		args := make([]any, len(chunk))
-		for i, p := range chunk {
-			args[i] = p
-		}
-		rows, err := s.db.QueryContext(ctx, "SELECT phone, id FROM contacts WHERE deleted_at IS NULL AND phone IN ("+
-			placeholders(len(chunk))+")", args...)
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		for rows.Next() {
-			var (
-				p  string
-				id int64
-			)
-			if err := rows.Scan(&p, &id); err != nil {
-				rows.Close()
-				return nil, storeErr(err)
-			}
-			out[p] = id
-		}
-		if err := rows.Err(); err != nil {
-			rows.Close()
-			return nil, storeErr(err)
-		}
-		rows.Close()
+	if len(phones) == 0 {
+		return out, nil
 	}
-	return out, nil
+	rows, err := s.db.QueryContext(ctx, `SELECT phone, id FROM contacts
+		WHERE deleted_at IS NULL AND phone IN (SELECT value FROM json_each(?))`, jsonStrings(phones))
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			p  string
+			id int64
+		)
+		if err := rows.Scan(&p, &id); err != nil {
+			return nil, storeErr(err)
+		}
+		out[p] = id
+	}
+	return out, storeErr(rows.Err())
 }
 
-// ImportContacts writes one batch of an import in one transaction.
+// ImportContacts writes one batch of an import in one transaction: one
+// look-up of the batch's phones, an UPDATE per changed contact, and one
+// INSERT of the new contacts, with the ids and revisions SQLite would give
+// them one at a time (the transaction holds the write lock: nothing else
+// takes one meanwhile).
 func (s *DB) ImportContacts(ctx context.Context, b dialer.ImportBatch) (dialer.ImportResult, error) {
-	res := dialer.ImportResult{IDs: make([]int64, len(b.Contacts))}
 	seen := make(map[string]bool, len(b.Contacts))
-	for _, c := range b.Contacts {
+	phones := make([]string, len(b.Contacts))
+	for i, c := range b.Contacts {
 		if err := checkContact(c); err != nil {
 			return dialer.ImportResult{}, err
 		}
@@ -360,70 +358,43 @@ func (s *DB) ImportContacts(ctx context.Context, b dialer.ImportBatch) (dialer.I
 			return dialer.ImportResult{}, dialer.Errorf(dialer.EINVALID, "the phone number %s is twice in one import batch", c.Phone)
 		}
 		seen[c.Phone] = true
+		phones[i] = c.Phone
 	}
 	at := fmtTime(b.At)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	var res dialer.ImportResult
+	err := s.bulkTx(ctx, func(tx *sql.Tx) error {
+		res = dialer.ImportResult{IDs: make([]int64, len(b.Contacts))}
+		// Two queries: each max is one step down an index; together in
+		// one SELECT they are a scan of the table.
 		rev, err := nextRev(ctx, tx)
 		if err != nil {
 			return err
 		}
-		find, err := tx.PrepareContext(ctx, `SELECT id, name, company, email, notes, time_zone, fields FROM contacts
-			WHERE phone = ? AND deleted_at IS NULL`)
+		var id int64
+		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) + 1 FROM contacts").Scan(&id); err != nil {
+			return err
+		}
+		old, err := liveByPhone(ctx, tx, phones)
 		if err != nil {
 			return err
 		}
-		defer find.Close()
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO contacts (name, phone, company, email, notes, time_zone, fields,
-			created_at, updated_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
-		upd, err := tx.PrepareContext(ctx, `UPDATE contacts SET name = ?, company = ?, email = ?, notes = ?, time_zone = ?,
-			fields = ?, updated_at = ?, rev = ? WHERE id = ?`)
-		if err != nil {
-			return err
-		}
-		defer upd.Close()
+		var (
+			fresh []int // indexes in b.Contacts of new contacts
+			upd   *sql.Stmt
+		)
 		for i, c := range b.Contacts {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var (
-				old    dialer.Contact
-				fields string
-			)
-			err := find.QueryRowContext(ctx, c.Phone).Scan(&old.ID, &old.Name, &old.Company, &old.Email, &old.Notes,
-				&old.TimeZone, &fields)
+			o, ok := old[c.Phone]
 			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				f, err := fieldsJSON(c.Fields)
-				if err != nil {
-					return err
-				}
-				created := at
-				if !c.CreatedAt.IsZero() {
-					created = fmtTime(c.CreatedAt)
-				}
-				if err := ins.QueryRowContext(ctx, c.Name, c.Phone, c.Company, c.Email, c.Notes, c.TimeZone, f,
-					created, at, rev).Scan(&res.IDs[i]); err != nil {
-					return err
-				}
-				rev++
-				res.Created++
+			case !ok:
+				fresh = append(fresh, i)
 				continue
-			case err != nil:
-				return err
-			}
-			res.IDs[i] = old.ID
-			if !b.Update {
+			case !b.Update:
+				res.IDs[i] = o.ID
 				res.Existing++
 				continue
 			}
-			if err := json.Unmarshal([]byte(fields), &old.Fields); err != nil {
-				return err
-			}
-			merged, changed := mergeContact(old, c)
+			res.IDs[i] = o.ID
+			merged, changed := mergeContact(o, c)
 			if !changed {
 				res.Existing++
 				continue
@@ -432,12 +403,63 @@ func (s *DB) ImportContacts(ctx context.Context, b dialer.ImportBatch) (dialer.I
 			if err != nil {
 				return err
 			}
+			if upd == nil {
+				if upd, err = tx.PrepareContext(ctx, `UPDATE contacts SET name = ?, company = ?, email = ?, notes = ?,
+					time_zone = ?, fields = ?, updated_at = ?, rev = ? WHERE id = ?`); err != nil {
+					return err
+				}
+				defer upd.Close()
+			}
 			if _, err := upd.ExecContext(ctx, merged.Name, merged.Company, merged.Email, merged.Notes, merged.TimeZone, f,
-				at, rev, old.ID); err != nil {
+				at, rev, o.ID); err != nil {
 				return err
 			}
 			rev++
 			res.Updated++
+		}
+		// The new contacts in one INSERT: their values as one JSON array
+		// of rows (one statement to prepare, one value to bind), ids and
+		// revisions counted on from the highest.
+		if len(fresh) > 0 {
+			var buf []byte
+			buf = append(buf, '[')
+			for j, i := range fresh {
+				c := b.Contacts[i]
+				f, err := fieldsJSON(c.Fields)
+				if err != nil {
+					return err
+				}
+				created := b.At
+				if !c.CreatedAt.IsZero() {
+					created = c.CreatedAt
+				}
+				if j > 0 {
+					buf = append(buf, ',')
+				}
+				buf = append(buf, '[')
+				for _, v := range [...]string{c.Name, c.Phone, c.Company, c.Email, c.Notes, c.TimeZone, f} {
+					buf = appendJSONString(buf, v)
+					buf = append(buf, ',')
+				}
+				if created.IsZero() {
+					buf = append(buf, "null]"...) // refused: created_at is NOT NULL
+				} else {
+					buf = appendJSONString(buf, created.UTC().Format(timeLayout))
+					buf = append(buf, ']')
+				}
+				res.IDs[i] = id + int64(j)
+			}
+			buf = append(buf, ']')
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO contacts (id, name, phone, company, email, notes, time_zone, fields,
+				created_at, updated_at, rev)
+				SELECT ?1 + key, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, ?2, ?3 + key
+				FROM json_each(?4) ORDER BY key`, id, at, rev, string(buf)); err != nil {
+				return err
+			}
+			res.Created = len(fresh)
 		}
 		if b.List != "" {
 			return addToList(ctx, tx, b.List, res.IDs, b.At)
@@ -448,6 +470,110 @@ func (s *DB) ImportContacts(ctx context.Context, b dialer.ImportBatch) (dialer.I
 		return dialer.ImportResult{}, err
 	}
 	return res, nil
+}
+
+// bulkCacheKiB is the page cache of the connection bulk writes take: the
+// pages an import dirties (new rows, and the phone and revision indexes,
+// written in no order) stay in memory from one batch to the next instead
+// of spilling to the WAL, being written again and read back.
+const bulkCacheKiB = 64 << 10
+
+// bulkTx is tx for transactions that write thousands of rows, one after
+// another (an import's batches): on a connection of their own, kept until
+// the database is closed, with a page cache of bulkCacheKiB and statement
+// journals (a multi-row INSERT keeps one, to undo itself on a constraint
+// error) in memory rather than in temporary files.
+func (s *DB) bulkTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	s.bulkMu.Lock()
+	defer s.bulkMu.Unlock()
+	if s.bulk == nil {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return storeErr(err)
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d; PRAGMA temp_store = MEMORY", -bulkCacheKiB)); err != nil {
+			conn.Close()
+			return storeErr(err)
+		}
+		s.bulk = conn
+	}
+	tx, err := s.bulk.BeginTx(ctx, nil)
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		s.bulk.Close()
+		s.bulk = nil
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return storeErr(err)
+	}
+	return storeErr(tx.Commit())
+}
+
+// liveByPhone reads the live contacts with these phones (without their
+// lists), by phone.
+func liveByPhone(ctx context.Context, tx *sql.Tx, phones []string) (map[string]dialer.Contact, error) {
+	out := make(map[string]dialer.Contact)
+	if len(phones) == 0 {
+		return out, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, phone, company, email, notes, time_zone, fields FROM contacts
+		WHERE deleted_at IS NULL AND phone IN (SELECT value FROM json_each(?))`, jsonStrings(phones))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			c      dialer.Contact
+			fields string
+		)
+		if err := rows.Scan(&c.ID, &c.Name, &c.Phone, &c.Company, &c.Email, &c.Notes, &c.TimeZone, &fields); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(fields), &c.Fields); err != nil {
+			return nil, err
+		}
+		out[c.Phone] = c
+	}
+	return out, rows.Err()
+}
+
+// jsonStrings is a JSON array of ss: one value to bind for a list of any
+// length (json_each reads it in SQL).
+func jsonStrings(ss []string) string {
+	buf := make([]byte, 0, 16*len(ss)+2)
+	buf = append(buf, '[')
+	for i, v := range ss {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, v)
+	}
+	return string(append(buf, ']'))
+}
+
+// appendJSONString appends v to buf as a JSON string.
+func appendJSONString(buf []byte, v string) []byte {
+	if plainJSON(v) {
+		buf = append(buf, '"')
+		buf = append(buf, v...)
+		return append(buf, '"')
+	}
+	b, _ := json.Marshal(v) // a string always marshals
+	return append(buf, b...)
+}
+
+// plainJSON reports whether v can be written between quotes as it is.
+func plainJSON(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // mergeContact overwrites old's fields with c's that are not empty, and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
@@ -48,17 +49,36 @@ func addToList(ctx context.Context, tx *sql.Tx, list string, ids []int64, at tim
 	if err != nil {
 		return err
 	}
-	add, err := tx.PrepareContext(ctx, `INSERT INTO list_members (list_id, contact_id, added_at) VALUES (?, ?, ?)
-		ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return err
-	}
-	defer add.Close()
+	// 100 members an INSERT: an import puts thousands on a list at once.
+	live := make([]int64, 0, len(ids))
 	for _, id := range ids {
-		if id == 0 {
-			continue
+		if id != 0 {
+			live = append(live, id)
 		}
-		if _, err := add.ExecContext(ctx, listID, id, fmtTime(at)); err != nil {
+	}
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	when := fmtTime(at)
+	args := make([]any, 0, 3*100)
+	for chunk := range chunks(live, 100) {
+		add := stmts[len(chunk)]
+		if add == nil {
+			q := "INSERT INTO list_members (list_id, contact_id, added_at) VALUES " +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(chunk)), ", ") + " ON CONFLICT DO NOTHING"
+			if add, err = tx.PrepareContext(ctx, q); err != nil {
+				return err
+			}
+			stmts[len(chunk)] = add
+		}
+		args = args[:0]
+		for _, id := range chunk {
+			args = append(args, listID, id, when)
+		}
+		if _, err := add.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -38,6 +39,9 @@ type DB struct {
 	db       *sql.DB
 	path     string
 	instance string
+
+	bulkMu sync.Mutex
+	bulk   *sql.Conn // the connection of bulk writes (imports); nil until one
 }
 
 var _ dialer.Store = (*DB)(nil)
@@ -279,7 +283,15 @@ func (s *DB) init(ctx context.Context) error {
 func (s *DB) Path() string { return s.path }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	s.bulkMu.Lock()
+	if s.bulk != nil {
+		s.bulk.Close()
+		s.bulk = nil
+	}
+	s.bulkMu.Unlock()
+	return s.db.Close()
+}
 
 // InstanceID identifies this database (random, made once).
 func (s *DB) InstanceID() string { return s.instance }

@@ -20,7 +20,8 @@ import (
 // newContactsCmd is the agent's contacts and their lists.
 func newContactsCmd(e *env) *cobra.Command {
 	return newGroup("contacts", "Contacts: import, add, edit, remove, show, list and export.",
-		// import and export (contacts_csv.go) are added here.
+		newContactsImportCmd(e),
+		newContactsExportCmd(e),
 		newContactsAddCmd(e),
 		newContactsEditCmd(e),
 		newContactsRmCmd(e),

@@ -96,9 +96,12 @@ func TestDoNotCallOnEveryPath(t *testing.T) {
 			term.send("\r") // the Call key
 			s := term.waitForAny(10*time.Second, "do-not-call", "Ringing your phone")
 			screen := term.screen()
-			term.send("\x1b")
+			term.send("\x1b") // back to the contacts (alone: esc then ctrl+c at once reads as alt+ctrl+c)
+			term.waitFor("1 of 1", 5*time.Second)
 			term.send("\x03")
-			term.waitExit(5 * time.Second)
+			if code := term.waitExit(5 * time.Second); code != 0 {
+				t.Errorf("dialer exited with status %d", code)
+			}
 			if s != "do-not-call" {
 				t.Errorf("the Call key rang the agent:\n%s", screen)
 			}

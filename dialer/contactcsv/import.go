@@ -139,6 +139,21 @@ func Import(ctx context.Context, st Store, r io.Reader, opts Options, progress f
 	if opts.Rejects != nil {
 		rw = NewRejectWriter(opts.Rejects, rd.Header())
 	}
+	flushRejects := func() error {
+		if rw == nil {
+			return nil
+		}
+		if err := rw.Flush(); err != nil {
+			return dialer.Wrap(dialer.EINTERNAL, err, "writing the rejects file")
+		}
+		return nil
+	}
+	// An import that stops part way keeps the rejects it has found: the
+	// rows they stand for are not written either way.
+	stop := func(err error) (Summary, error) {
+		flushRejects()
+		return sum, stopped(sum, err)
+	}
 	report := func() {
 		if progress != nil {
 			progress(Progress{Rows: sum.Rows, Rejected: sum.Rejected, Committed: sum.Committed, BytesRead: rd.BytesRead(), BytesTotal: size})
@@ -149,7 +164,7 @@ func Import(ctx context.Context, st Store, r io.Reader, opts Options, progress f
 	for {
 		if sum.Rows%256 == 0 {
 			if err := ctx.Err(); err != nil {
-				return sum, stopped(sum, err)
+				return stop(err)
 			}
 		}
 		row, err := rd.Next()
@@ -157,14 +172,17 @@ func Import(ctx context.Context, st Store, r io.Reader, opts Options, progress f
 			break
 		}
 		if err != nil {
-			return sum, stopped(sum, err)
+			return stop(err)
 		}
 		sum.Rows++
 		if len(row.Problems) > 0 {
 			sum.Rejected++
+			if opts.OnReject != nil {
+				opts.OnReject(row)
+			}
 			if rw != nil {
 				if err := rw.Write(row); err != nil {
-					return sum, stopped(sum, dialer.Wrap(dialer.EINTERNAL, err, "writing the rejects file"))
+					return stop(dialer.Wrap(dialer.EINTERNAL, err, "writing the rejects file"))
 				}
 			}
 		} else {
@@ -172,7 +190,7 @@ func Import(ctx context.Context, st Store, r io.Reader, opts Options, progress f
 		}
 		if len(batch) == opts.BatchSize {
 			if err := im.flush(ctx, batch); err != nil {
-				return sum, stopped(sum, err)
+				return stop(err)
 			}
 			batch = batch[:0]
 			report()
@@ -181,12 +199,10 @@ func Import(ctx context.Context, st Store, r io.Reader, opts Options, progress f
 		}
 	}
 	if err := im.flush(ctx, batch); err != nil {
-		return sum, stopped(sum, err)
+		return stop(err)
 	}
-	if rw != nil {
-		if err := rw.Flush(); err != nil {
-			return sum, dialer.Wrap(dialer.EINTERNAL, err, "writing the rejects file")
-		}
+	if err := flushRejects(); err != nil {
+		return sum, err
 	}
 	report()
 	if sum.Rows == 0 {
@@ -218,6 +234,22 @@ func (im *importer) flush(ctx context.Context, batch []dialer.Contact) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	update := im.opts.OnDuplicate == "update"
+	s := im.sum
+	if !update && !im.opts.DryRun {
+		// Skipping duplicates needs no look-up first: the store skips
+		// (and counts) rows whose phone has a contact, in the same
+		// transaction.
+		res, err := im.st.ImportContacts(ctx, dialer.ImportBatch{Contacts: batch, List: im.opts.List, At: im.opts.Now().UTC()})
+		if err != nil {
+			return err
+		}
+		s.Imported += res.Created
+		s.Updated += res.Updated
+		s.DuplicatesSkipped += res.Existing
+		s.Committed += len(batch)
+		return nil
+	}
 	phones := make([]string, len(batch))
 	for i, c := range batch {
 		phones[i] = c.Phone
@@ -234,7 +266,6 @@ func (im *importer) flush(ctx context.Context, batch []dialer.Contact) error {
 			fresh = append(fresh, c)
 		}
 	}
-	update := im.opts.OnDuplicate == "update"
 	var changed, same []dialer.Contact
 	if update && len(dups) > 0 {
 		want := make([]int64, len(dups))
@@ -258,7 +289,6 @@ func (im *importer) flush(ctx context.Context, batch []dialer.Contact) error {
 		}
 	}
 	at := im.opts.Now().UTC()
-	s := im.sum
 	switch {
 	case im.opts.DryRun:
 		s.Imported += len(fresh)
@@ -269,20 +299,6 @@ func (im *importer) flush(ctx context.Context, batch []dialer.Contact) error {
 			s.DuplicatesSkipped += len(dups)
 		}
 		return nil
-	case !update:
-		write := fresh
-		if im.opts.List != "" {
-			write = batch // duplicates go on the list too
-		}
-		res := dialer.ImportResult{}
-		if len(write) > 0 {
-			if res, err = im.st.ImportContacts(ctx, dialer.ImportBatch{Contacts: write, List: im.opts.List, At: at}); err != nil {
-				return err
-			}
-		}
-		s.Imported += res.Created
-		s.Updated += res.Updated
-		s.DuplicatesSkipped += len(batch) - len(write) + res.Existing
 	default:
 		write := append(fresh, changed...)
 		if len(write) > 0 {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -464,5 +465,44 @@ func TestEncodingAndSeparatorOptions(t *testing.T) {
 		if _, err := NewReader(strings.NewReader("Phone\n4155552671\n"), bad); err == nil || dialer.ErrorKind(err) != dialer.EINVALID {
 			t.Errorf("%+v: %v", bad, err)
 		}
+	}
+}
+
+// OnReject sees each rejected row as it is read; an import that stops
+// part way has written the rejects found so far.
+func TestOnRejectAndRejectsOfAStoppedImport(t *testing.T) {
+	st := newMemStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	st.beforeImport = func(n int) { cancel() }
+	file := "Name,Phone\nBad,12\n" + strings.TrimPrefix(manyRows(1500), "Name,Phone\n")
+	var seen []int
+	var rej bytes.Buffer
+	_, err := Import(ctx, st, strings.NewReader(file), Options{BatchSize: 1000, Now: fixed, Rejects: &rej,
+		OnReject: func(r *Row) { seen = append(seen, r.Line) }}, nil)
+	if dialer.ErrorKind(err) != dialer.ECANCELED {
+		t.Fatalf("error %v", err)
+	}
+	if !slices.Equal(seen, []int{2}) || !strings.Contains(rej.String(), "2,Phone,") {
+		t.Errorf("OnReject saw lines %v; rejects file %q", seen, rej.String())
+	}
+}
+
+// A ContactWriter refuses a contact with a custom field its header has
+// no column for, rather than dropping the value.
+func TestContactWriterRefusesUnknownFields(t *testing.T) {
+	var b bytes.Buffer
+	cw, err := NewContactWriter(&b, map[string]bool{"Industry": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cw.Write(dialer.Contact{Phone: "+14155552671", Fields: map[string]string{"Industry": "Retail"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cw.Write(dialer.Contact{ID: 7, Phone: "+12125550143", Fields: map[string]string{"Score": "9"}}); dialer.ErrorKind(err) != dialer.ECONFLICT {
+		t.Errorf("unknown field: %v", err)
+	}
+	cw.Flush()
+	if got := b.String(); got != "name,phone,company,email,notes,time zone,Industry\n,'+14155552671,,,,,Retail\n" {
+		t.Errorf("file %q", got)
 	}
 }

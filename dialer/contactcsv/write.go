@@ -91,38 +91,70 @@ var ContactColumns = []string{"name", "phone", "company", "email", "notes", "tim
 // off again). Lists are not written: import a file with Options.List to
 // put its contacts on one.
 func WriteContacts(w io.Writer, contacts []dialer.Contact) error {
-	var keys []string
-	seen := map[string]bool{}
+	keys := map[string]bool{}
 	for _, c := range contacts {
 		for k := range c.Fields {
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
+			keys[k] = true
 		}
 	}
-	slices.Sort(keys)
-	cw := csv.NewWriter(w)
-	head := slices.Clone(ContactColumns)
-	for _, k := range keys {
-		head = append(head, display.CSVCell(k))
-	}
-	if err := cw.Write(head); err != nil {
+	cw, err := NewContactWriter(w, keys)
+	if err != nil {
 		return err
 	}
-	row := make([]string, len(head))
 	for _, c := range contacts {
-		row = append(row[:0], c.Name, c.Phone, c.Company, c.Email, c.Notes, c.TimeZone)
-		for _, k := range keys {
-			row = append(row, c.Fields[k])
-		}
-		for i := range row {
-			row[i] = display.CSVCell(row[i])
-		}
-		if err := cw.Write(row); err != nil {
+		if err := cw.Write(c); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
+}
+
+// ContactWriter writes contacts one at a time, as WriteContacts does, for
+// more contacts than fit in memory: the custom fields (the columns) are
+// known before the first contact.
+type ContactWriter struct {
+	cw   *csv.Writer
+	keys []string
+	has  map[string]bool
+	row  []string
+}
+
+// NewContactWriter writes the header of a file whose contacts have these
+// custom fields (keys) to w.
+func NewContactWriter(w io.Writer, keys map[string]bool) (*ContactWriter, error) {
+	cw := &ContactWriter{cw: csv.NewWriter(w), has: keys}
+	for k := range keys {
+		cw.keys = append(cw.keys, k)
+	}
+	slices.Sort(cw.keys)
+	head := slices.Clone(ContactColumns)
+	for _, k := range cw.keys {
+		head = append(head, display.CSVCell(k))
+	}
+	return cw, cw.cw.Write(head)
+}
+
+// Write writes one contact. A custom field the header has no column for
+// is an error: the file would lose it.
+func (cw *ContactWriter) Write(c dialer.Contact) error {
+	for k := range c.Fields {
+		if !cw.has[k] {
+			return dialer.Errorf(dialer.ECONFLICT, "contact %d has a custom field %q the file has no column for", c.ID, k)
+		}
+	}
+	row := append(cw.row[:0], c.Name, c.Phone, c.Company, c.Email, c.Notes, c.TimeZone)
+	for _, k := range cw.keys {
+		row = append(row, c.Fields[k])
+	}
+	for i := range row {
+		row[i] = display.CSVCell(row[i])
+	}
+	cw.row = row
+	return cw.cw.Write(row)
+}
+
+// Flush writes what is buffered.
+func (cw *ContactWriter) Flush() error {
+	cw.cw.Flush()
+	return cw.cw.Error()
 }
