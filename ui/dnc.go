@@ -108,7 +108,8 @@ func (a dncAsk) view(st Styles, w int) string {
 	if a.entry != nil {
 		b.WriteString(st.Title.Render("Take "+who+" off the do-not-call list") + "\n\n")
 		b.WriteString(display.Line(a.phone) + " is on the list: " + dncLine(*a.entry) + "\n")
-		b.WriteString(st.Muted.Render("Calls to this number are allowed again once it is off. Your name and reason are recorded.") + "\n\n")
+		b.WriteString(st.Muted.Render("Calls to it are allowed again once it is off.") + "\n")
+		b.WriteString(st.Muted.Render("Your name and reason are recorded.") + "\n\n")
 	} else {
 		b.WriteString(st.Title.Render("Put "+who+" on the do-not-call list") + "\n\n")
 		b.WriteString("Nobody in the organization can call " + display.Line(a.phone) + " while it is on the list.\n")
