@@ -417,46 +417,11 @@ func (s *DB) ImportContacts(ctx context.Context, b dialer.ImportBatch) (dialer.I
 			rev++
 			res.Updated++
 		}
-		// The new contacts in one INSERT: their values as one JSON array
-		// of rows (one statement to prepare, one value to bind), ids and
-		// revisions counted on from the highest.
+		// The new contacts in multi-row INSERTs of insertRows rows, each
+		// statement prepared once per batch; ids and revisions counted on
+		// from the highest.
 		if len(fresh) > 0 {
-			var buf []byte
-			buf = append(buf, '[')
-			for j, i := range fresh {
-				c := b.Contacts[i]
-				f, err := fieldsJSON(c.Fields)
-				if err != nil {
-					return err
-				}
-				created := b.At
-				if !c.CreatedAt.IsZero() {
-					created = c.CreatedAt
-				}
-				if j > 0 {
-					buf = append(buf, ',')
-				}
-				buf = append(buf, '[')
-				for _, v := range [...]string{c.Name, c.Phone, c.Company, c.Email, c.Notes, c.TimeZone, f} {
-					buf = appendJSONString(buf, v)
-					buf = append(buf, ',')
-				}
-				if created.IsZero() {
-					buf = append(buf, "null]"...) // refused: created_at is NOT NULL
-				} else {
-					buf = appendJSONString(buf, created.UTC().Format(timeLayout))
-					buf = append(buf, ']')
-				}
-				res.IDs[i] = id + int64(j)
-			}
-			buf = append(buf, ']')
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO contacts (id, name, phone, company, email, notes, time_zone, fields,
-				created_at, updated_at, rev)
-				SELECT ?1 + key, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, ?2, ?3 + key
-				FROM json_each(?4) ORDER BY key`, id, at, rev, string(buf)); err != nil {
+			if err := insertFresh(ctx, tx, b, fresh, id, rev, at, res.IDs); err != nil {
 				return err
 			}
 			res.Created = len(fresh)
@@ -539,6 +504,65 @@ func liveByPhone(ctx context.Context, tx *sql.Tx, phones []string) (map[string]d
 		out[c.Phone] = c
 	}
 	return out, rows.Err()
+}
+
+// insertRows is the rows of one INSERT of new contacts: 11 values a row,
+// well under SQLite's 32,766 bound parameters.
+const insertRows = 256
+
+// insertFresh inserts b.Contacts[i] for every i in fresh, with ids from id
+// and revisions from rev on, and records each id in ids.
+func insertFresh(ctx context.Context, tx *sql.Tx, b dialer.ImportBatch, fresh []int, id, rev int64, at any, ids []int64) error {
+	const cols = 11
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	args := make([]any, 0, cols*insertRows)
+	for from := 0; from < len(fresh); from += insertRows {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		chunk := fresh[from:min(from+insertRows, len(fresh))]
+		st := stmts[len(chunk)]
+		if st == nil {
+			var q strings.Builder
+			q.WriteString("INSERT INTO contacts (id, name, phone, company, email, notes, time_zone, fields, created_at, updated_at, rev) VALUES ")
+			for j := range chunk {
+				if j > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+			}
+			var err error
+			if st, err = tx.PrepareContext(ctx, q.String()); err != nil {
+				return err
+			}
+			stmts[len(chunk)] = st
+		}
+		args = args[:0]
+		for j, i := range chunk {
+			c := b.Contacts[i]
+			f, err := fieldsJSON(c.Fields)
+			if err != nil {
+				return err
+			}
+			created := b.At
+			if !c.CreatedAt.IsZero() {
+				created = c.CreatedAt
+			}
+			createdAt := fmtTime(created) // nil when zero: refused, created_at is NOT NULL
+			n := int64(from + j)
+			ids[i] = id + n
+			args = append(args, id+n, c.Name, c.Phone, c.Company, c.Email, c.Notes, c.TimeZone, f, createdAt, at, rev+n)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // jsonStrings is a JSON array of ss: one value to bind for a list of any
