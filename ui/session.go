@@ -180,7 +180,8 @@ func (m sessionModel) callEnded(msg callEndedMsg, d Deps) (sessionModel, tea.Cmd
 		if l, ok := c.Leg(dialer.ContactLeg); ok && c.Outcome == dialer.OutcomeAnswered {
 			talk = l.Duration
 		}
-		err = m.s.Record(c.Outcome, talk, callSpend(*c, m.set))
+		spend, unpriced := callSpend(*c, m.set)
+		err = m.s.Record(c.Outcome, talk, spend, unpriced)
 	} else {
 		err = m.s.NotPlaced(msg.err)
 	}
@@ -193,8 +194,8 @@ func (m sessionModel) callEnded(msg callEndedMsg, d Deps) (sessionModel, tea.Cmd
 
 // callSpend is what a call cost so far, in the settings' currency: the
 // legs priced (Twilio prices them minutes later) and the fee of a number
-// bought for it.
-func callSpend(c dialer.Call, set dialer.Settings) dialer.Money {
+// bought for it; unpriced counts the legs not priced yet.
+func callSpend(c dialer.Call, set dialer.Settings) (spend dialer.Money, unpriced int) {
 	total := dialer.Money{Currency: set.ReservationFee.Currency}
 	add := func(m dialer.Money) {
 		if t, err := total.Add(m); err == nil {
@@ -204,12 +205,14 @@ func callSpend(c dialer.Call, set dialer.Settings) dialer.Money {
 	for _, l := range c.Legs {
 		if l.Price != nil {
 			add(*l.Price)
+		} else {
+			unpriced++
 		}
 	}
 	if c.NewNumber {
 		add(set.ReservationFee)
 	}
-	return total
+	return total, unpriced
 }
 
 // key answers a key on the card or the summary; closed says the session's

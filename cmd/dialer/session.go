@@ -146,7 +146,6 @@ type sessionRun struct {
 	dialed   int // calls recorded
 	currency string
 	contacts []sessionContactJSON
-	unpriced int
 }
 
 func runSession(ctx context.Context, e *env, opts sessionOpts) error {
@@ -397,17 +396,16 @@ func (r *sessionRun) call(ctx context.Context, e day.Entry) (stop bool, err erro
 		}
 		spend = total
 	}
-	r.unpriced += j.UnpricedLegs
 	var talk time.Duration
 	if l, ok := call.Leg(dialer.ContactLeg); ok && call.Outcome == dialer.OutcomeAnswered {
 		talk = l.Duration
 	}
-	if rerr := r.sess.Record(call.Outcome, talk, spend); rerr != nil {
+	if rerr := r.sess.Record(call.Outcome, talk, spend, j.UnpricedLegs); rerr != nil {
 		// Another currency than the session's: the call counts, its
 		// spend does not.
 		problems = append(problems, "spend left out: "+dialer.ErrorMessage(rerr))
 		spend = dialer.Money{}
-		if rerr := r.sess.Record(call.Outcome, talk, spend); rerr != nil {
+		if rerr := r.sess.Record(call.Outcome, talk, spend, j.UnpricedLegs); rerr != nil {
 			return false, rerr // not in a call: a mistake in this loop
 		}
 	}
@@ -496,7 +494,7 @@ func (r *sessionRun) finish(stopped string, runErr error) error {
 		}
 		spend, unit := amountPtr(&sum.Spend)
 		out.Summary = sessionSummaryJSON{Dialed: sum.Dialed, Connected: sum.Connected, ConnectRate: sum.ConnectRate(),
-			TalkSeconds: int64(sum.TalkTime / time.Second), Spend: *spend, SpendUnit: *unit, UnpricedLegs: r.unpriced,
+			TalkSeconds: int64(sum.TalkTime / time.Second), Spend: *spend, SpendUnit: *unit, UnpricedLegs: sum.Unpriced,
 			Skipped: len(sum.Skipped), Remaining: sum.Remaining, Stopped: stopped}
 		for _, e := range r.sess.Upcoming() {
 			rj := sessionRemainingJSON{Contact: contactJSON{e.Contact.ID, e.Contact.Name, e.Contact.Phone}, Queue: string(e.Why)}
@@ -510,20 +508,15 @@ func (r *sessionRun) finish(stopped string, runErr error) error {
 		}
 		return runErr
 	}
-	if err := writeSessionSummary(r.e.stdout, sum, r.unpriced, stopped); err != nil {
+	if err := writeSessionSummary(r.e.stdout, sum, stopped); err != nil {
 		return err
 	}
 	return runErr
 }
 
 // writeSessionSummary writes the figures of the session, one a line.
-func writeSessionSummary(w io.Writer, sum day.Summary, unpriced int, stopped string) error {
+func writeSessionSummary(w io.Writer, sum day.Summary, stopped string) error {
 	figs := day.SessionFigures(sum)
-	for i := range figs {
-		if figs[i].Label == "spend" && unpriced > 0 {
-			figs[i].Value += fmt.Sprintf(" (+%s not priced yet)", display.Plural(unpriced, "leg", "legs"))
-		}
-	}
 	head := "Session summary"
 	if stopped != "" {
 		head += " (stopped: " + stopped + ")"

@@ -28,6 +28,7 @@ type Record struct {
 	Outcome  dialer.Outcome
 	TalkTime time.Duration
 	Spend    dialer.Money
+	Unpriced int       // legs the provider had not priced yet: not in Spend
 	At       time.Time // when it was recorded (UTC)
 }
 
@@ -40,7 +41,7 @@ type Record struct {
 //		...show e as the pre-dial card; on the dial key:
 //		if _, err := s.Dial(); err != nil { continue } // it became uncallable: skipped
 //		...place the call; if it could not be placed: s.NotPlaced(err)
-//		s.Record(call.Outcome, talk, spend)
+//		s.Record(call.Outcome, talk, spend, unpriced)
 //	}
 //
 // Each contact is checked again when it comes up and when it is dialed
@@ -62,6 +63,7 @@ type Session struct {
 	records []Record
 
 	dialed, connected int
+	unpriced          int
 	talk              time.Duration
 	spend             dialer.Money
 }
@@ -212,9 +214,10 @@ func (s *Session) NotPlaced(err error) error {
 
 // Record says how the call to the dialed contact went, once it is over:
 // its outcome, the contact's talk time and what it cost (exact; in the
-// currency of the settings' fee, or none). It may be recorded while the
-// session is paused.
-func (s *Session) Record(outcome dialer.Outcome, talk time.Duration, spend dialer.Money) error {
+// currency of the settings' fee, or none) and how many of its legs the
+// provider had not priced yet (their price is not in spend). It may be
+// recorded while the session is paused.
+func (s *Session) Record(outcome dialer.Outcome, talk time.Duration, spend dialer.Money, unpriced int) error {
 	if s.state != StateCall {
 		return s.misuse("record a call")
 	}
@@ -223,6 +226,7 @@ func (s *Session) Record(outcome dialer.Outcome, talk time.Duration, spend diale
 		return dialer.Wrap(dialer.EINVALID, err, "the spend of the call to "+s.cur.Contact.Label())
 	}
 	s.spend = total
+	s.unpriced += max(unpriced, 0)
 	s.dialed++
 	if outcome == dialer.OutcomeAnswered {
 		s.connected++
@@ -230,7 +234,7 @@ func (s *Session) Record(outcome dialer.Outcome, talk time.Duration, spend diale
 	if talk > 0 {
 		s.talk += talk
 	}
-	s.records = append(s.records, Record{Contact: s.cur.Contact, Outcome: outcome, TalkTime: talk, Spend: spend, At: s.now()})
+	s.records = append(s.records, Record{Contact: s.cur.Contact, Outcome: outcome, TalkTime: talk, Spend: spend, Unpriced: max(unpriced, 0), At: s.now()})
 	s.afterCall()
 	return nil
 }
@@ -302,6 +306,7 @@ type Summary struct {
 	Connected int // calls the contact answered
 	TalkTime  time.Duration
 	Spend     dialer.Money
+	Unpriced  int      // legs not priced yet: their price is not in Spend
 	Skipped   []Skip   // in the order they were skipped
 	Calls     []Record // in the order they were placed
 	Remaining int      // contacts still to come (the one on the card included)
@@ -335,7 +340,7 @@ func (s *Session) Summary() Summary {
 		rem++
 	}
 	return Summary{
-		Dialed: s.dialed, Connected: s.connected, TalkTime: s.talk, Spend: s.spend,
+		Dialed: s.dialed, Connected: s.connected, TalkTime: s.talk, Spend: s.spend, Unpriced: s.unpriced,
 		Skipped: slices.Clone(s.skipped), Calls: slices.Clone(s.records),
 		Remaining: rem, State: s.state, Paused: s.paused,
 	}

@@ -64,7 +64,7 @@ func dialRecord(t *testing.T, s *Session, o dialer.Outcome, talk time.Duration, 
 	if s.State() != StateCall {
 		t.Fatalf("state %s after Dial", s.State())
 	}
-	if err := s.Record(o, talk, usd(spend)); err != nil {
+	if err := s.Record(o, talk, usd(spend), 0); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -189,7 +189,7 @@ func TestPauseResumeKeepsTheQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Pause()
-	if err := s.Record(dialer.OutcomeBusy, 0, usd("0.01")); err != nil {
+	if err := s.Record(dialer.OutcomeBusy, 0, usd("0.01"), 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Next(); err == nil {
@@ -276,7 +276,7 @@ func TestStopAndMisuse(t *testing.T) {
 	plan := Plan([]dialer.Contact{ny(1, "Ann"), ny(2, "Bob"), ny(3, "Cid")}, nil, nil, clock.t, set)
 
 	s := NewSession(plan, set, clock)
-	if err := s.Record(dialer.OutcomeAnswered, 0, usd("0")); err == nil {
+	if err := s.Record(dialer.OutcomeAnswered, 0, usd("0"), 0); err == nil {
 		t.Error("record before any dial")
 	}
 	next(t, s, "Ann")
@@ -298,14 +298,18 @@ func TestStopAndMisuse(t *testing.T) {
 	if s.State() != StateCall {
 		t.Fatalf("stop during a call: state %s", s.State())
 	}
-	if err := s.Record(dialer.OutcomeAnswered, time.Minute, dialer.MustMoney("0.01", "EUR")); dialer.ErrorKind(err) != dialer.EINVALID || s.State() != StateCall {
+	if err := s.Record(dialer.OutcomeAnswered, time.Minute, dialer.MustMoney("0.01", "EUR"), 0); dialer.ErrorKind(err) != dialer.EINVALID || s.State() != StateCall {
 		t.Errorf("spend in EUR: %v, state %s", err, s.State())
 	}
-	if err := s.Record(dialer.OutcomeAnswered, time.Minute, usd("0.01")); err != nil {
+	if err := s.Record(dialer.OutcomeAnswered, time.Minute, usd("0.01"), 2); err != nil {
 		t.Fatal(err)
 	}
 	if sum := s.Summary(); sum.State != StateDone || sum.Dialed != 1 || sum.Remaining != 2 {
 		t.Errorf("stopped during a call: %+v", sum)
+	}
+	// Legs not priced yet are counted beside the spend, never hidden in it.
+	if got, want := Line(SessionFigures(s.Summary())), "spend 0.01 USD (+2 legs not priced yet)"; !strings.Contains(got, want) || s.Summary().Calls[0].Unpriced != 2 {
+		t.Errorf("figures %q, want %q in them; records %+v", got, want, s.Summary().Calls)
 	}
 
 	// A call that could not be placed is a skip with the refusal's sentence.

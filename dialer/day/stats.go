@@ -44,7 +44,7 @@ func SessionFigures(s Summary) []Figure {
 		{"connected", strconv.Itoa(s.Connected)},
 		{"connect rate", Percent(s.Connected, s.Dialed)},
 		{"talk time", TalkTime(s.TalkTime)},
-		{"spend", money(s.Spend)},
+		{"spend", sessionSpend(s)},
 		{"skipped", strconv.Itoa(len(s.Skipped))},
 		{"remaining", strconv.Itoa(s.Remaining)},
 	}
@@ -106,4 +106,15 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// sessionSpend is what a session spent, and how many legs the provider has
+// not priced yet: "1.00 USD (+12 legs not priced yet)" (never a
+// misleading bare sum while prices are pending).
+func sessionSpend(s Summary) string {
+	out := money(s.Spend)
+	if s.Unpriced > 0 {
+		out += " (+" + strconv.Itoa(s.Unpriced) + " " + plural(s.Unpriced, "leg", "legs") + " not priced yet)"
+	}
+	return out
 }
