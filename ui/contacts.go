@@ -534,12 +534,18 @@ func (m contactsModel) view(st Styles, w, h int, now time.Time) string {
 	rows := listRowsFor(h)
 	offset := clampOffset(m.offset, m.cursor, rows)
 	count := fmt.Sprintf("%d of %d", m.cursor+1, m.res.Total)
-	if m.res.Total > len(m.res.Matches) {
-		count += fmt.Sprintf(" (first %d shown; type to narrow)", len(m.res.Matches))
-	}
 	nameW, phoneW, compW, timeW := 24, 16, 18, 10
 	if w >= 110 {
 		nameW, compW = 30, 26
+	}
+	// The count takes what the columns leave: the note on a long result
+	// when it fits, and the name column gives way to the bare count.
+	room := w - (nameW + phoneW + compW + timeW + 4)
+	if more := fmt.Sprintf(" (first %d shown; type to narrow)", len(m.res.Matches)); m.res.Total > len(m.res.Matches) && len(count)+len(more) <= room {
+		count += more
+	}
+	if short := len(count) - room; short > 0 {
+		nameW = max(nameW-short, 12)
 	}
 	b.WriteString(st.Muted.Render(pad("NAME", nameW)+" "+pad("PHONE", phoneW)+" "+pad("COMPANY", compW)+" "+pad("LOCAL", timeW)+" "+count) + "\n")
 	for i := offset; i < len(m.res.Matches) && i < offset+rows; i++ {

@@ -590,3 +590,33 @@ func TestCursorMovesReadOnlyWhatTheyNeed(t *testing.T) {
 	d.send(callEndedMsg{})
 	d.until("Notes: Prefers mornings")
 }
+
+// With more matches than the screen lists, the count fits 80 columns whole
+// (the name column gives way) and says how many there are.
+func TestContactCountFitsNarrowScreens(t *testing.T) {
+	deps := testDeps(t, agent)
+	var batch []dialer.Contact
+	for i := range 1200 {
+		batch = append(batch, dialer.Contact{Name: fmt.Sprintf("Lead %04d", i), Phone: fmt.Sprintf("+1303556%04d", i)})
+	}
+	res, err := deps.Store.ImportContacts(context.Background(), dialer.ImportBatch{Contacts: batch, At: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var es []search.Entry
+	for i, c := range batch {
+		es = append(es, search.Entry{ID: res.IDs[i], Name: c.Name, Phone: c.Phone})
+	}
+	deps.Index.AddBatch(es)
+	deps.Directory.AddBatch(es)
+	total := fmt.Sprintf("1 of %d", len(people)+len(batch))
+	for _, w := range []int{80, 120} {
+		d := newDriver(t, New(deps), w, 24)
+		s := d.until(total)
+		for _, line := range strings.Split(s, "\n") {
+			if strings.HasPrefix(line, "NAME") && !strings.HasSuffix(strings.TrimRight(line, " "), total) {
+				t.Errorf("%d columns: the header line does not end with %q:\n%s", w, total, line)
+			}
+		}
+	}
+}
