@@ -303,10 +303,10 @@ func TestServerStopsWhenTheTestProcessIsKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for alive(pid) || exists(dir) {
 		if time.Now().After(deadline) {
-			t.Fatalf("20 s after the test process was killed: postmaster %d alive=%v, directory %s there=%v",
+			t.Fatalf("10 s after the test process was killed: postmaster %d alive=%v, directory %s there=%v",
 				pid, alive(pid), dir, exists(dir))
 		}
 		time.Sleep(50 * time.Millisecond)
