@@ -58,7 +58,22 @@ func TestURLGivesAFreshDatabaseOnALoopbackServer(t *testing.T) {
 		t.Errorf("a fresh database has %d tables", tables)
 	}
 	if os.Getenv(EnvURL) != "" {
+		if global.srv != nil {
+			t.Errorf("a throwaway server was started although %s was set", EnvURL)
+		}
 		return // the settings below are the throwaway server's
+	}
+	pid, err := global.srv.postmasterPID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat("/proc/" + strconv.Itoa(pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := fi.Sys().(*syscall.Stat_t).Uid
+	if want := uint32(os.Geteuid()); want == 0 && owner == 0 || want != 0 && owner != want {
+		t.Errorf("postmaster %d runs as uid %d (test runs as %d)", pid, owner, want)
 	}
 	if pu.Hostname() != "127.0.0.1" {
 		t.Errorf("server host %q, want 127.0.0.1", pu.Hostname())
