@@ -180,12 +180,12 @@ func createDatabase(tb testing.TB, admin string) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		tb.Fatalf("pgtest: connecting to PostgreSQL at %s: %v", redact(u), err)
+		tb.Fatalf("pgtest: connecting to PostgreSQL at %s: %v", u.Redacted(), err)
 	}
 	defer conn.Close(context.Background())
 	ident := pgx.Identifier{name}.Sanitize()
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
-		tb.Fatalf("pgtest: creating database %s at %s: %v", name, redact(u), err)
+		tb.Fatalf("pgtest: creating database %s at %s: %v", name, u.Redacted(), err)
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -224,10 +224,6 @@ func dbName(test string) string {
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	return "pgtest_" + sb.String() + "_" + hex.EncodeToString(rnd[:])
-}
-
-func redact(u *url.URL) string {
-	return u.Redacted()
 }
 
 // bins are the PostgreSQL programs the throwaway server needs.
@@ -323,7 +319,11 @@ func startServer(b bins) (*server, error) {
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	if out, err := initdb.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("%s failed (%v); its output:\n%s", b.initdb, err, out)
+		hint := ""
+		if cred != nil {
+			hint = fmt.Sprintf(" (it runs as nobody, so every directory above %s must be searchable by nobody; TMPDIR moves it)", dir)
+		}
+		return nil, fmt.Errorf("%s failed (%v)%s; its output:\n%s", b.initdb, err, hint, out)
 	}
 	conf, err := os.OpenFile(filepath.Join(dir, "data", "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err == nil {
