@@ -81,25 +81,25 @@ func (s *indexSync) poll(ctx context.Context, st dialer.ContactStore) ([]int64, 
 	if !s.known || s.ix == nil {
 		return nil, nil
 	}
-	var ids []int64
+	var (
+		ids     []int64
+		changed []search.Entry
+		removed []int64
+	)
 	rev, err := st.ContactKeys(ctx, s.rev, func(k dialer.ContactKey) error {
 		ids = append(ids, k.ID)
 		if k.Deleted {
-			s.ix.Remove(k.ID)
-			if s.dir != nil {
-				s.dir.Remove(k.ID)
-			}
-			return nil
-		}
-		e := search.Entry{ID: k.ID, Name: k.Name, Company: k.Company, Phone: k.Phone}
-		s.ix.Update(e)
-		if s.dir != nil {
-			s.dir.Update(e)
+			removed = append(removed, k.ID)
+		} else {
+			changed = append(changed, search.Entry{ID: k.ID, Name: k.Name, Company: k.Company, Phone: k.Phone})
 		}
 		return nil
 	})
+	// What was read is applied even after an error; the next poll reads
+	// again from s.rev.
+	search.Apply(s.ix, s.dir, changed, removed)
 	if err != nil {
-		return ids, err // what was applied stays; the next poll reads again from s.rev
+		return ids, err
 	}
 	s.rev = rev
 	return ids, nil

@@ -164,22 +164,7 @@ func (c *contactIndex) Sync(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// A contact edited and then deleted is in both: removing after adding
-	// leaves it out, as it should.
-	switch {
-	case len(batch) > 64:
-		c.ix.AddBatch(batch)
-		c.dir.AddBatch(batch)
-	default:
-		for _, e := range batch {
-			c.ix.Update(e)
-			c.dir.Update(e)
-		}
-	}
-	for _, id := range gone {
-		c.ix.Remove(id)
-		c.dir.Remove(id)
-	}
+	search.Apply(c.ix, c.dir, batch, gone)
 	c.rev.Store(rev)
 	return len(batch) + len(gone), nil
 }
