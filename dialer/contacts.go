@@ -89,6 +89,10 @@ type ContactStore interface {
 	// ContactIDsByPhone maps each of these E.164 phones that has a
 	// contact (not deleted) to its id.
 	ContactIDsByPhone(ctx context.Context, phones []string) (map[string]int64, error)
+	// ContactsByPhonePrefix lists up to limit live contacts whose phone
+	// starts with prefix, in phone order (shell completion asks it, so it
+	// must stay cheap with a million contacts).
+	ContactsByPhonePrefix(ctx context.Context, prefix string, limit int) ([]Contact, error)
 
 	// Lists are named sets of contacts; a contact can be on several.
 	// AddToList creates the list if need be; adding a member twice changes

@@ -31,7 +31,7 @@ const contactArgHelp = "CONTACT is a contact id (as contacts list shows) or the 
 // phone number in any common formatting. The contact comes with its lists.
 // A deleted contact is found by its id only, and only when deleted is
 // true (contacts show): the others say it was deleted.
-func contactArg(ctx context.Context, db *store.DB, arg string, deleted bool) (dialer.Contact, error) {
+func contactArg(ctx context.Context, db dialer.ContactStore, arg string, deleted bool) (dialer.Contact, error) {
 	arg = strings.TrimSpace(arg)
 	if len(arg) < 10 && arg != "" && strings.Trim(arg, "0123456789") == "" {
 		id, err := strconv.ParseInt(arg, 10, 64)

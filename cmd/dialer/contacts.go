@@ -14,7 +14,6 @@ import (
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/dialer/display"
-	"github.com/dialer-dev/dialer/store"
 )
 
 // newContactsCmd is the agent's contacts and their lists.
@@ -156,7 +155,7 @@ func (f *contactFlags) apply(cmd *cobra.Command, c *dialer.Contact) error {
 }
 
 // applyLists puts the contact on --list lists and off --unlist ones.
-func (f *contactFlags) applyLists(ctx context.Context, db *store.DB, id int64) error {
+func (f *contactFlags) applyLists(ctx context.Context, db dialer.ContactStore, id int64) error {
 	now := time.Now().UTC()
 	for _, l := range f.lists {
 		if err := db.AddToList(ctx, strings.TrimSpace(l), []int64{id}, now); err != nil {
@@ -424,7 +423,7 @@ type listIndex struct {
 	members [][]int64
 }
 
-func readListIndex(ctx context.Context, db *store.DB) (*listIndex, error) {
+func readListIndex(ctx context.Context, db dialer.ContactStore) (*listIndex, error) {
 	ls, err := db.Lists(ctx)
 	if err != nil {
 		return nil, err
@@ -558,7 +557,7 @@ type listJSON struct {
 }
 
 // printLists shows the lists, by name, with their counts of contacts.
-func printLists(ctx context.Context, e *env, db *store.DB, asJSON bool) error {
+func printLists(ctx context.Context, e *env, db dialer.ContactStore, asJSON bool) error {
 	ls, err := db.Lists(ctx)
 	if err != nil {
 		return err
