@@ -75,47 +75,11 @@ func planSession(d Deps, ids []int64, list, over string) tea.Cmd {
 		if err != nil {
 			return fail(err)
 		}
-		var contacts []dialer.Contact
-		if ids == nil {
-			const page = 1000
-			for after := int64(0); ; {
-				cs, err := d.Store.ListContacts(ctx, dialer.ContactFilter{List: list, AfterID: after, Limit: page})
-				if err != nil {
-					return fail(err)
-				}
-				contacts = append(contacts, cs...)
-				if len(cs) < page {
-					break
-				}
-				after = cs[len(cs)-1].ID
-			}
-			for _, c := range contacts {
-				ids = append(ids, c.ID)
-			}
-		} else {
-			cs, err := d.Store.Contacts(ctx, ids)
-			if err != nil {
-				return fail(err)
-			}
-			for _, c := range cs {
-				if c.DeletedAt.IsZero() {
-					contacts = append(contacts, c)
-				}
-			}
-		}
-		hist, err := d.Store.ContactHistories(ctx, ids)
+		q, n, err := day.Load(ctx, d.Store, ids, list, now, set)
 		if err != nil {
 			return fail(err)
 		}
-		open, err := d.Store.Callbacks(ctx, dialer.CallbackFilter{Open: true})
-		if err != nil {
-			return fail(err)
-		}
-		cbs := make(map[int64]dialer.Callback, len(open))
-		for _, cb := range open {
-			cbs[cb.ContactID] = cb
-		}
-		return sessionPlannedMsg{q: day.Plan(contacts, hist, cbs, now, set), set: set, n: len(contacts), over: over}
+		return sessionPlannedMsg{q: q, set: set, n: n, over: over}
 	}
 }
 

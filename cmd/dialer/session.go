@@ -186,7 +186,7 @@ func runSession(ctx context.Context, e *env, opts sessionOpts) error {
 	if err != nil {
 		return err
 	}
-	q, err := planSession(ctx, a.db, opts.list, set)
+	q, _, err := day.Load(ctx, a.db, nil, opts.list, time.Now().UTC(), set)
 	if err != nil {
 		return err
 	}
@@ -205,58 +205,6 @@ func runSession(ctx context.Context, e *env, opts sessionOpts) error {
 	}
 	stopped, runErr := r.run(ctx)
 	return r.finish(stopped, runErr)
-}
-
-// planSession reads the contacts of list (every contact when ""), their
-// call histories and open callbacks, and plans the session at now.
-func planSession(ctx context.Context, db dialer.Store, list string, set dialer.Settings) (day.Queue, error) {
-	var contacts []dialer.Contact
-	if list != "" {
-		ids, err := db.ListMembers(ctx, list)
-		if err != nil {
-			return day.Queue{}, err
-		}
-		for batch := range slices.Chunk(ids, contactBatch) {
-			got, err := db.Contacts(ctx, batch)
-			if err != nil {
-				return day.Queue{}, err
-			}
-			contacts = append(contacts, got...)
-		}
-	} else {
-		for after := int64(0); ; {
-			got, err := db.ListContacts(ctx, dialer.ContactFilter{AfterID: after, Limit: contactBatch})
-			if err != nil {
-				return day.Queue{}, err
-			}
-			contacts = append(contacts, got...)
-			if len(got) < contactBatch {
-				break
-			}
-			after = got[len(got)-1].ID
-		}
-	}
-	ids := make([]int64, len(contacts))
-	member := make(map[int64]bool, len(contacts))
-	for i, c := range contacts {
-		ids[i] = c.ID
-		member[c.ID] = true
-	}
-	hist, err := db.ContactHistories(ctx, ids)
-	if err != nil {
-		return day.Queue{}, err
-	}
-	open, err := db.Callbacks(ctx, dialer.CallbackFilter{Open: true})
-	if err != nil {
-		return day.Queue{}, err
-	}
-	cbs := map[int64]dialer.Callback{}
-	for _, cb := range open {
-		if member[cb.ContactID] {
-			cbs[cb.ContactID] = cb
-		}
-	}
-	return day.Plan(contacts, hist, cbs, time.Now().UTC(), set), nil
 }
 
 // run calls the queue through. stopped says why it ended early ("" when
