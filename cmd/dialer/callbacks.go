@@ -184,21 +184,6 @@ func newCallbacksListCmd(e *env) *cobra.Command {
 	return readOnly(c)
 }
 
-// closedZone is the first of the contact's time zones where t is outside
-// calling hours (nil if none).
-func closedZone(t time.Time, c dialer.Contact, hours dialer.CallingHours) *time.Location {
-	zones, err := day.Zones(c)
-	if err != nil {
-		return nil
-	}
-	for _, z := range zones {
-		if !hours.Contains(t.In(z)) {
-			return z
-		}
-	}
-	return nil
-}
-
 // whenLayout is how a callback's time is written in messages.
 const whenLayout = "Mon Jan 2 3:04 PM"
 
@@ -253,10 +238,7 @@ dialer callbacks add 42 --at "fri 8pm" --fit`,
 				return err
 			}
 			if choice.Moved && !quick && !fit {
-				z := closedZone(choice.Asked, c, set.CallingHours)
-				if z == nil {
-					z = choice.Zone
-				}
+				z := choice.Closed
 				return dialer.Errorf(dialer.EHOURS, "%s is outside calling hours (%s) for %s in %s; the next allowed time is %s there: add --fit to take it, or choose another time",
 					choice.Asked.In(z).Format(whenLayout), set.CallingHours, c.Label(), z, choice.At.In(z).Format(whenLayout))
 			}

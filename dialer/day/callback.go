@@ -21,6 +21,9 @@ type Choice struct {
 	// Moved says Asked was outside calling hours and At is the next
 	// allowed time.
 	Moved bool
+	// Closed, when Moved, is the contact's time zone where Asked was
+	// outside calling hours (Note tells both times there).
+	Closed *time.Location
 	// Note says, in a sentence, when that is in the contact's time and
 	// whether it was moved: "Tue Dec 8 9:00 AM for Walter, their time
 	// (America/New_York)", or "10:00 PM is outside calling hours
@@ -46,6 +49,7 @@ func Fit(asked time.Time, c dialer.Contact, hours dialer.CallingHours) (Choice, 
 		return ch, nil
 	}
 	z := outside(asked, zones, hours) // where it was closed: both times are told there
+	ch.Closed = z
 	ch.Note = asked.In(z).Format("3:04 PM") + " is outside calling hours (" + hours.String() + ") for " + c.Label() +
 		" in " + z.String() + "; moved to " + at.In(z).Format(dateLayout)
 	return ch, nil

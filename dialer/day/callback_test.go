@@ -62,6 +62,10 @@ func TestQuickPicks(t *testing.T) {
 			if ch.Moved != strings.Contains(ch.Note, "moved") || ch.Moved != !ch.At.Equal(ch.Asked) {
 				t.Errorf("moved %v, asked %s, at %s, note %q", ch.Moved, ch.Asked, ch.At, ch.Note)
 			}
+			// The zone where it was closed is the one the note tells.
+			if ch.Moved != (ch.Closed != nil) || ch.Moved && !strings.Contains(ch.Note, " in "+ch.Closed.String()+";") {
+				t.Errorf("closed in %v, note %q", ch.Closed, ch.Note)
+			}
 		})
 	}
 	if len(QuickPicks) != 3 || QuickPicks[1].Label != "tomorrow morning" {
