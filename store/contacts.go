@@ -25,14 +25,14 @@ func scanContact(row scanner) (dialer.Contact, error) {
 	var (
 		c                         dialer.Contact
 		fields                    string
-		dnc                       int
+		dnc                       bool
 		created, updated, deleted sql.NullString
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.Phone, &c.Company, &c.Email, &c.Notes, &c.TimeZone, &fields, &dnc,
 		&created, &updated, &deleted); err != nil {
 		return c, err
 	}
-	c.DoNotCall = dnc == 1
+	c.DoNotCall = dnc
 	if err := json.Unmarshal([]byte(fields), &c.Fields); err != nil {
 		return c, err
 	}
@@ -66,9 +66,13 @@ func boolInt(b bool) int {
 }
 
 // nextRev is the revision the next contact change takes. Writers hold the
-// database's write lock (immediate transactions), so revisions commit in
-// order.
-func nextRev(ctx context.Context, tx *sql.Tx) (int64, error) {
+// contacts lock (on SQLite the database's write lock) until they commit, so
+// revisions commit in order: a reader that has seen revision r never later
+// finds a change below r.
+func (s *DB) nextRev(ctx context.Context, tx *sql.Tx) (int64, error) {
+	if err := s.lock(ctx, tx, lockContacts); err != nil {
+		return 0, err
+	}
 	var rev int64
 	err := tx.QueryRowContext(ctx, "SELECT coalesce(max(rev), 0) + 1 FROM contacts").Scan(&rev)
 	return rev, err
@@ -114,11 +118,11 @@ func (s *DB) CreateContact(ctx context.Context, c dialer.Contact) (dialer.Contac
 	}
 	var out dialer.Contact
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		if err := phoneTaken(ctx, tx, c.Phone, 0); err != nil {
+		rev, err := s.nextRev(ctx, tx)
+		if err != nil {
 			return err
 		}
-		rev, err := nextRev(ctx, tx)
-		if err != nil {
+		if err := phoneTaken(ctx, tx, c.Phone, 0); err != nil {
 			return err
 		}
 		out, err = scanContact(tx.QueryRowContext(ctx, `INSERT INTO contacts (name, phone, company, email, notes, time_zone,
@@ -140,14 +144,14 @@ func (s *DB) UpdateContact(ctx context.Context, c dialer.Contact) (dialer.Contac
 	}
 	var out dialer.Contact
 	err = s.tx(ctx, func(tx *sql.Tx) error {
+		rev, err := s.nextRev(ctx, tx)
+		if err != nil {
+			return err
+		}
 		if err := mustBeLive(ctx, tx, c.ID); err != nil {
 			return err
 		}
 		if err := phoneTaken(ctx, tx, c.Phone, c.ID); err != nil {
-			return err
-		}
-		rev, err := nextRev(ctx, tx)
-		if err != nil {
 			return err
 		}
 		out, err = scanContact(tx.QueryRowContext(ctx, `UPDATE contacts SET name = ?, phone = ?, company = ?, email = ?,
@@ -164,7 +168,7 @@ func (s *DB) UpdateContact(ctx context.Context, c dialer.Contact) (dialer.Contac
 // DeleteContact hides a contact; its calls and charges are kept.
 func (s *DB) DeleteContact(ctx context.Context, id int64, at time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		rev, err := nextRev(ctx, tx)
+		rev, err := s.nextRev(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -281,15 +285,11 @@ func (s *DB) ContactKeys(ctx context.Context, since int64, fn func(k dialer.Cont
 		return since, storeErr(err)
 	}
 	defer rows.Close()
-	var (
-		k       dialer.ContactKey
-		deleted int
-	)
+	var k dialer.ContactKey
 	for rows.Next() {
-		if err := rows.Scan(&k.ID, &k.Rev, &k.Name, &k.Company, &k.Phone, &deleted); err != nil {
+		if err := rows.Scan(&k.ID, &k.Rev, &k.Name, &k.Company, &k.Phone, &k.Deleted); err != nil {
 			return since, storeErr(err)
 		}
-		k.Deleted = deleted == 1
 		if since > 0 && k.Rev > max {
 			max = k.Rev
 		}
@@ -324,7 +324,7 @@ func (s *DB) ContactIDsByPhone(ctx context.Context, phones []string) (map[string
 		return out, nil
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT phone, id FROM contacts
-		WHERE deleted_at IS NULL AND phone IN (SELECT value FROM json_each(?))`, jsonStrings(phones))
+		WHERE deleted_at IS NULL AND phone IN (`+s.jsonValues()+`)`, jsonStrings(phones))
 	if err != nil {
 		return nil, storeErr(err)
 	}
@@ -344,9 +344,9 @@ func (s *DB) ContactIDsByPhone(ctx context.Context, phones []string) (map[string
 
 // ImportContacts writes one batch of an import in one transaction: one
 // look-up of the batch's phones, an UPDATE per changed contact, and one
-// INSERT of the new contacts, with the ids and revisions SQLite would give
-// them one at a time (the transaction holds the write lock: nothing else
-// takes one meanwhile).
+// INSERT of the new contacts, with the ids and revisions they would get one
+// at a time (the transaction holds the contacts lock, on SQLite the write
+// lock: no other writer takes an id or a revision meanwhile).
 func (s *DB) ImportContacts(ctx context.Context, b dialer.ImportBatch) (dialer.ImportResult, error) {
 	seen := make(map[string]bool, len(b.Contacts))
 	phones := make([]string, len(b.Contacts))
@@ -366,7 +366,7 @@ func (s *DB) ImportContacts(ctx context.Context, b dialer.ImportBatch) (dialer.I
 		res = dialer.ImportResult{IDs: make([]int64, len(b.Contacts))}
 		// Two queries: each max is one step down an index; together in
 		// one SELECT they are a scan of the table.
-		rev, err := nextRev(ctx, tx)
+		rev, err := s.nextRev(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -374,7 +374,7 @@ func (s *DB) ImportContacts(ctx context.Context, b dialer.ImportBatch) (dialer.I
 		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) + 1 FROM contacts").Scan(&id); err != nil {
 			return err
 		}
-		old, err := liveByPhone(ctx, tx, phones)
+		old, err := s.liveByPhone(ctx, tx, phones)
 		if err != nil {
 			return err
 		}
@@ -424,6 +424,9 @@ func (s *DB) ImportContacts(ctx context.Context, b dialer.ImportBatch) (dialer.I
 			if err := insertFresh(ctx, tx, b, fresh, id, rev, at, res.IDs); err != nil {
 				return err
 			}
+			if err := s.advanceIDs(ctx, tx, "contacts"); err != nil {
+				return err
+			}
 			res.Created = len(fresh)
 		}
 		if b.List != "" {
@@ -447,8 +450,11 @@ const bulkCacheKiB = 64 << 10
 // another (an import's batches): on a connection of their own, kept until
 // the database is closed, with a page cache of bulkCacheKiB and statement
 // journals (a multi-row INSERT keeps one, to undo itself on a constraint
-// error) in memory rather than in temporary files.
+// error) in memory rather than in temporary files. On PostgreSQL it is tx.
 func (s *DB) bulkTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.engine != SQLite {
+		return s.tx(ctx, fn)
+	}
 	s.bulkMu.Lock()
 	defer s.bulkMu.Unlock()
 	if s.bulk == nil {
@@ -479,13 +485,13 @@ func (s *DB) bulkTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // liveByPhone reads the live contacts with these phones (without their
 // lists), by phone.
-func liveByPhone(ctx context.Context, tx *sql.Tx, phones []string) (map[string]dialer.Contact, error) {
+func (s *DB) liveByPhone(ctx context.Context, tx *sql.Tx, phones []string) (map[string]dialer.Contact, error) {
 	out := make(map[string]dialer.Contact)
 	if len(phones) == 0 {
 		return out, nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, name, phone, company, email, notes, time_zone, fields FROM contacts
-		WHERE deleted_at IS NULL AND phone IN (SELECT value FROM json_each(?))`, jsonStrings(phones))
+		WHERE deleted_at IS NULL AND phone IN (`+s.jsonValues()+`)`, jsonStrings(phones))
 	if err != nil {
 		return nil, err
 	}

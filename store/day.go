@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -292,6 +293,10 @@ func (s *DB) ScheduleCallback(ctx context.Context, cb dialer.Callback) (dialer.C
 	}
 	var out dialer.Callback
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// One open callback a contact: schedulers of one contact take turns.
+		if err := s.lock(ctx, tx, fmt.Sprintf("contact:%d", cb.ContactID)); err != nil {
+			return err
+		}
 		if err := mustBeLive(ctx, tx, cb.ContactID); err != nil {
 			return err
 		}
@@ -350,9 +355,11 @@ func (s *DB) ContactHistories(ctx context.Context, contactIDs []int64) (map[int6
 	out := make(map[int64]dialer.ContactHistory)
 	for chunk := range chunks(contactIDs, 500) {
 		ph, args := inList(chunk)
-		// SQLite gives the bare column (outcome) from the row holding max().
-		rows, err := s.db.QueryContext(ctx, `SELECT contact_id, count(*), outcome, max(started_at) FROM calls
-			WHERE contact_id IN (`+ph+`) GROUP BY contact_id`, args...)
+		// The last outcome is one step down calls_contact per contact.
+		rows, err := s.db.QueryContext(ctx, `SELECT h.contact_id, h.n,
+			(SELECT outcome FROM calls l WHERE l.contact_id = h.contact_id ORDER BY started_at DESC, id DESC LIMIT 1), h.last
+			FROM (SELECT contact_id, count(*) AS n, max(started_at) AS last FROM calls
+				WHERE contact_id IN (`+ph+`) GROUP BY contact_id) h`, args...)
 		if err != nil {
 			return nil, storeErr(err)
 		}
@@ -386,7 +393,7 @@ func (s *DB) Stats(ctx context.Context, since time.Time, currency string) (diale
 	d := dialer.DayStats{Since: since, NumberFees: dialer.Money{Currency: currency}, CallSpend: dialer.Money{Currency: currency}}
 	at := fmtTime(since)
 	var talkMS int64
-	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(outcome = ?), 0),
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0),
 		coalesce(sum(CASE WHEN outcome = ? THEN (SELECT duration_ms FROM legs WHERE call_id = calls.id AND role = 'contact') END), 0)
 		FROM calls WHERE started_at >= ?`, string(dialer.OutcomeAnswered), string(dialer.OutcomeAnswered), at).
 		Scan(&d.Calls, &d.Connects, &talkMS)
@@ -401,7 +408,7 @@ func (s *DB) Stats(ctx context.Context, since time.Time, currency string) (diale
 	}
 	ended := dialer.EndedCallStatuses
 	err = s.db.QueryRowContext(ctx, `SELECT coalesce(sum(CASE WHEN price_currency = ? THEN price END), 0),
-		coalesce(sum(price IS NULL AND status IN (`+placeholders(len(ended))+`)), 0)
+		coalesce(sum(CASE WHEN price IS NULL AND status IN (`+placeholders(len(ended))+`) THEN 1 ELSE 0 END), 0)
 		FROM legs WHERE call_id IN (SELECT id FROM calls WHERE started_at >= ?)`,
 		append(append([]any{currency}, stringArgs(ended)...), at)...).Scan(&spend, &d.Unpriced)
 	if err != nil {

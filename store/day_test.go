@@ -36,8 +36,8 @@ func keys(t *testing.T, db *DB, since int64) ([]dialer.ContactKey, int64) {
 
 // One live contact per phone; deleting hides a contact from every read
 // but Contact, keeps its calls, and frees its phone.
-func TestContactsOnePerPhoneAndDeleteKeepsCalls(t *testing.T) {
-	db, ctx := openTemp(t), context.Background()
+func testContactsOnePerPhoneAndDeleteKeepsCalls(t *testing.T, e engine) {
+	db, ctx := e.open(t), context.Background()
 	ann := mustContact(t, db, "Ann", "+12125550143")
 	_, err := db.CreateContact(ctx, dialer.Contact{Name: "Ann again", Phone: "+12125550143", CreatedAt: t0, UpdatedAt: t0})
 	if dialer.ErrorKind(err) != dialer.ECONFLICT || err.Error() != "contact 1 (Ann) already has the phone number +12125550143" {
@@ -86,8 +86,8 @@ func TestContactsOnePerPhoneAndDeleteKeepsCalls(t *testing.T) {
 
 // The search index asks for the changes after the revision it has: every
 // create, edit and delete is seen once, in order, deletions marked.
-func TestContactKeysFollowRevisions(t *testing.T) {
-	db, ctx := openTemp(t), context.Background()
+func testContactKeysFollowRevisions(t *testing.T, e engine) {
+	db, ctx := e.open(t), context.Background()
 	ann := mustContact(t, db, "Ann", "+12125550143")
 	bob := mustContact(t, db, "Bob", "+12125550144")
 	all, rev := keys(t, db, 0)
@@ -125,8 +125,8 @@ func TestContactKeysFollowRevisions(t *testing.T) {
 // An import batch creates new contacts, skips or merges existing ones, and
 // puts every row on the list; importing the same rows again changes
 // nothing.
-func TestImportContactsSkipUpdateAndList(t *testing.T) {
-	db, ctx := openTemp(t), context.Background()
+func testImportContactsSkipUpdateAndList(t *testing.T, e engine) {
+	db, ctx := e.open(t), context.Background()
 	old, err := db.CreateContact(ctx, dialer.Contact{Name: "Ann", Phone: "+12125550143", Company: "Acme",
 		Fields: map[string]string{"tier": "gold"}, CreatedAt: t0, UpdatedAt: t0})
 	if err != nil {
@@ -181,8 +181,8 @@ func TestImportContactsSkipUpdateAndList(t *testing.T) {
 	}
 }
 
-func TestListsMembership(t *testing.T) {
-	db, ctx := openTemp(t), context.Background()
+func testListsMembership(t *testing.T, e engine) {
+	db, ctx := e.open(t), context.Background()
 	a, b, c := mustContact(t, db, "A", "+12125550101"), mustContact(t, db, "B", "+12125550102"), mustContact(t, db, "C", "+12125550103")
 	if err := db.AddToList(ctx, "hot", []int64{c.ID, a.ID}, t0); err != nil {
 		t.Fatal(err)
@@ -219,8 +219,8 @@ func TestListsMembership(t *testing.T) {
 }
 
 // The do-not-call list keeps the first entry of a number and every event.
-func TestDNCListKeepsWhoWhenAndWhy(t *testing.T) {
-	db, ctx := openTemp(t), context.Background()
+func testDNCListKeepsWhoWhenAndWhy(t *testing.T, eng engine) {
+	db, ctx := eng.open(t), context.Background()
 	n, err := db.AddDNC(ctx, []string{"+12125550143", "+12125550144"}, "registry", "Sam", t0)
 	if err != nil || n != 2 {
 		t.Fatalf("added %d, %v", n, err)
@@ -260,8 +260,8 @@ func TestDNCListKeepsWhoWhenAndWhy(t *testing.T) {
 }
 
 // A contact has one open callback; calling the contact completes it.
-func TestCallbacksReplaceAndCompleteOnCall(t *testing.T) {
-	db, ctx := openTemp(t), context.Background()
+func testCallbacksReplaceAndCompleteOnCall(t *testing.T, e engine) {
+	db, ctx := e.open(t), context.Background()
 	ann, bob := mustContact(t, db, "Ann", "+12125550143"), mustContact(t, db, "Bob", "+12125550144")
 	sched := func(c dialer.Contact, due time.Time) dialer.Callback {
 		t.Helper()
@@ -306,8 +306,8 @@ func TestCallbacksReplaceAndCompleteOnCall(t *testing.T) {
 
 // A day's figures: calls, connects, talk time, fees and priced legs,
 // unpriced legs counted apart.
-func TestStatsAndHistories(t *testing.T) {
-	db, ctx := openTemp(t), context.Background()
+func testStatsAndHistories(t *testing.T, e engine) {
+	db, ctx := e.open(t), context.Background()
 	ann, bob := mustContact(t, db, "Ann", "+12125550143"), mustContact(t, db, "Bob", "+12125550144")
 	usd := func(s string) *dialer.Money {
 		m := dialer.Money{Amount: dialer.MustAmount(s), Currency: "USD"}
@@ -361,7 +361,7 @@ func TestMigrationToTheAgentsDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := embeddedMigrations()
+	ms, err := embeddedMigrations(SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}

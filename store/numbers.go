@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -71,6 +72,11 @@ func (s *DB) Number(ctx context.Context, id int64) (dialer.Number, error) {
 func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.Claim, error) {
 	var cl dialer.Claim
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// Claims for one area code take turns, so that each sees the
+		// last one's number, pending or bought.
+		if err := s.lock(ctx, tx, "claim:"+req.Country+":"+req.AreaCode); err != nil {
+			return err
+		}
 		// An active on-demand number in the area code, else one bought for
 		// it elsewhere in the region. Two queries, so each uses its index.
 		n, err := scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
@@ -110,7 +116,7 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 			return err
 		}
 
-		if err := underMaximum(ctx, tx, req.MaxNumbers, "area code "+req.AreaCode); err != nil {
+		if err := s.underMaximum(ctx, tx, req.MaxNumbers, "area code "+req.AreaCode); err != nil {
 			return err
 		}
 		n, err = scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at,
@@ -124,8 +130,12 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 }
 
 // underMaximum refuses a purchase that would pass the organization's
-// maximum count of live numbers.
-func underMaximum(ctx context.Context, tx *sql.Tx, max int, what string) error {
+// maximum count of live numbers. It takes the inventory lock: purchases
+// count and insert one at a time.
+func (s *DB) underMaximum(ctx context.Context, tx *sql.Tx, max int, what string) error {
+	if err := s.lock(ctx, tx, lockInventory); err != nil {
+		return err
+	}
 	var live int
 	if err := tx.QueryRowContext(ctx,
 		"SELECT count(*) FROM numbers WHERE status IN ("+placeholders(len(dialer.LiveStatuses))+")",
@@ -149,7 +159,7 @@ func (s *DB) StartPurchase(ctx context.Context, req dialer.PurchaseRequest) (dia
 		what = req.PhoneNumber
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := underMaximum(ctx, tx, req.MaxNumbers, what); err != nil {
+		if err := s.underMaximum(ctx, tx, req.MaxNumbers, what); err != nil {
 			return err
 		}
 		var err error
@@ -169,18 +179,25 @@ func (s *DB) ActivateNumber(ctx context.Context, id int64, a dialer.Activation) 
 		ch *dialer.Charge
 	)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lock(ctx, tx, fmt.Sprintf("number:%d", id)); err != nil {
+			return err
+		}
 		cur, err := getNumber(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		switch {
 		case cur.Status == dialer.StatusPending:
+			var used any // an on-demand number is bought to be used at once
+			if cur.Kind == dialer.OnDemand {
+				used = fmtTime(a.At)
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE numbers SET status = 'active', provider_sid = ?,
 				phone_number = ?, friendly_name = ?, area_code = ?, region = ?, locality = ?,
-				activated_at = ?, last_used_at = CASE kind WHEN 'on_demand' THEN ? END, reserved_until = ?, failure_reason = ''
+				activated_at = ?, last_used_at = ?, reserved_until = ?, failure_reason = ''
 				WHERE id = ?`,
 				a.SID, a.PhoneNumber, a.FriendlyName, a.AreaCode, a.Region, a.Locality,
-				fmtTime(a.At), fmtTime(a.At), fmtTime(a.ReservedUntil), id); err != nil {
+				fmtTime(a.At), used, fmtTime(a.ReservedUntil), id); err != nil {
 				return err
 			}
 		case cur.ProviderSID == a.SID && cur.Status != dialer.StatusReleased:
@@ -247,9 +264,9 @@ func (s *DB) MarkAsked(ctx context.Context, id int64, at time.Time) error {
 func (s *DB) ExpireReservations(ctx context.Context, now time.Time) ([]dialer.Number, error) {
 	var out []dialer.Number
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE numbers SET status = 'canceling', billing_period_end = ?1
-			WHERE kind = 'on_demand' AND status = 'active' AND reserved_until < ?1
-			RETURNING `+numberCols, fmtTime(now))
+		rows, err := tx.QueryContext(ctx, `UPDATE numbers SET status = 'canceling', billing_period_end = ?
+			WHERE kind = 'on_demand' AND status = 'active' AND reserved_until < ?
+			RETURNING `+numberCols, fmtTime(now), fmtTime(now))
 		if err != nil {
 			return err
 		}

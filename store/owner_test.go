@@ -10,8 +10,8 @@ import (
 
 // A pending purchase keeps who runs it and when it asked the provider;
 // asking is recorded only while it is pending.
-func TestPendingPurchaseKeepsItsOwnerAndWhenItAsked(t *testing.T) {
-	db := openTemp(t)
+func testPendingPurchaseKeepsItsOwnerAndWhenItAsked(t *testing.T, e engine) {
+	db := e.open(t)
 	ctx := context.Background()
 	owner := dialer.Owner{Machine: "host/boot/pid:[1]", PID: 4242, Start: "98765"}
 	cl, err := db.ClaimNumber(ctx, dialer.ClaimRequest{Country: "US", AreaCode: "415", Now: t0, MaxNumbers: 10, Owner: owner})

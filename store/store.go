@@ -1,10 +1,21 @@
-// Package store keeps dialer's data in SQLite (modernc.org/sqlite, pure Go):
-// dialer.Store on one database file shared by every process on the machine.
+// Package store is dialer.Store on two engines: SQLite (modernc.org/sqlite,
+// pure Go), one database file shared by every process on a machine, the
+// embedded default; and PostgreSQL (github.com/jackc/pgx/v5), one database
+// a team's machines share. Open takes a file path or a postgres:// URL.
+//
+// One implementation serves both, as charmbracelet/soft-serve's store does:
+// the queries are written once with ? placeholders (PostgreSQL's connections
+// rewrite them to $1, $2, ...), in SQL both engines read alike; where they
+// differ (migrations, locks, error codes, a few functions) the engine says
+// which (sqlite.go, postgres.go). The tests are written once too and run on
+// both engines (conformance_test.go).
 //
 // Invariants live in the schema (unique live numbers, one pending purchase
 // per area code, one primary number per agent, one charge per idempotency
-// key), and every write runs in an immediate transaction, so they hold
-// against racing goroutines, racing processes and buggy callers alike.
+// key), and writes that read before they write are serialized (SQLite's
+// immediate transactions; PostgreSQL advisory locks held to commit), so they
+// hold against racing goroutines, racing processes, racing machines and
+// buggy callers alike.
 package store
 
 import (
@@ -16,32 +27,37 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/dialer-dev/dialer/dialer"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
-// DB is dialer.Store on SQLite.
+// Engine names a database engine.
+type Engine string
+
+// The engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// DB is dialer.Store on SQLite or PostgreSQL.
 type DB struct {
 	db       *sql.DB
-	path     string
+	engine   Engine
+	path     string // the SQLite file, or the PostgreSQL URL without its password
 	instance string
 
 	bulkMu sync.Mutex
-	bulk   *sql.Conn // the connection of bulk writes (imports); nil until one
+	bulk   *sql.Conn // SQLite: the connection of bulk writes (imports); nil until one
 }
 
 var _ dialer.Store = (*DB)(nil)
@@ -50,12 +66,14 @@ var _ dialer.Store = (*DB)(nil)
 type Options struct {
 	// Create makes the file (and its directory) when it does not exist.
 	// Without it a missing file is an ENOTFOUND error wrapping
-	// ErrNoDatabase.
+	// ErrNoDatabase. (A PostgreSQL database must exist; its schema is
+	// always brought up to date.)
 	Create bool
-	// ReadOnly opens the database for reading only: no write lock is ever
-	// taken, so it works in a read-only directory and while another
+	// ReadOnly opens an SQLite database for reading only: no write lock is
+	// ever taken, so it works in a read-only directory and while another
 	// program holds the write lock. A schema older than this program's is
-	// brought up to date first (that needs write access once).
+	// brought up to date first (that needs write access once). It changes
+	// nothing on PostgreSQL.
 	ReadOnly bool
 }
 
@@ -63,223 +81,36 @@ type Options struct {
 // Options.Create is false.
 var ErrNoDatabase = errors.New("no database file")
 
-// Open opens (creating if needed, mode 0600) the database at path and brings
-// its schema up to date.
-func Open(ctx context.Context, path string) (*DB, error) {
-	return OpenWith(ctx, path, Options{Create: true})
+// Open opens the database at target (a file path, or a postgres:// URL),
+// creating the file if needed (mode 0600), and brings its schema up to
+// date.
+func Open(ctx context.Context, target string) (*DB, error) {
+	return OpenWith(ctx, target, Options{Create: true})
 }
 
-// OpenWith opens the database at path as o says.
-func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
-	if path == "" {
-		return nil, dialer.Errorf(dialer.EINVALID, "database path is empty")
+// OpenWith opens the database at target (a file path, or a postgres:// URL)
+// as o says.
+func OpenWith(ctx context.Context, target string, o Options) (*DB, error) {
+	if IsURL(target) {
+		return openPostgres(ctx, target)
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("database path %s: %w", path, err)
-	}
-	fi, err := os.Stat(abs)
-	switch {
-	case err == nil && fi.IsDir():
-		return nil, dialer.Errorf(dialer.EINVALID, "%s is a directory, not a database", abs)
-	case errors.Is(err, os.ErrNotExist) && !o.Create:
-		return nil, &dialer.Error{Kind: dialer.ENOTFOUND, Message: "no database at " + abs, Err: ErrNoDatabase}
-	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-			return nil, fileErr("cannot make the database directory", err)
-		}
-		// Create the file ourselves so that it is private from the start;
-		// SQLite gives its -wal and -shm files the same mode.
-		f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, fileErr("cannot create the database file", err)
-		}
-		f.Close()
-		o.ReadOnly = false // a new file needs its schema written
-	case err != nil:
-		return nil, fileErr("cannot open the database file", err)
-	}
-	if o.ReadOnly {
-		return openReadOnly(ctx, abs)
-	}
-	return openReadWrite(ctx, abs)
+	return openSQLite(ctx, target, o)
 }
 
-func openReadWrite(ctx context.Context, abs string) (*DB, error) {
-	db, err := sql.Open("sqlite", dsn(abs, ""))
-	if err != nil {
-		return nil, openErr(abs, err)
-	}
-	s := &DB{db: db, path: abs}
-	if err := s.init(ctx); err != nil {
-		db.Close()
-		return nil, openErr(abs, err)
-	}
-	return s, nil
-}
+// Engine says which engine holds the database.
+func (s *DB) Engine() Engine { return s.engine }
 
-// openReadOnly opens abs for reading. In a directory it cannot write,
-// SQLite cannot make the WAL index (the -shm file); then the file is read
-// as immutable (nothing can be writing to it there either), unless a
-// writer left changes in the -wal file that immutable would not see.
-func openReadOnly(ctx context.Context, abs string) (*DB, error) {
-	params := "&mode=ro"
-	s, err := openRO(ctx, abs, params)
-	var se *sqlite.Error
-	if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_READONLY || se.Code()&0xff == sqlite3.SQLITE_CANTOPEN) {
-		if werr := unmergedWAL(abs); werr != nil {
-			return nil, werr
-		}
-		params = "&mode=ro&immutable=1"
-		s, err = openRO(ctx, abs, params)
-	}
-	if errors.Is(err, errOldSchema) {
-		// Bring the schema up to date once, then read.
-		rw, rwErr := openReadWrite(ctx, abs)
-		if rwErr != nil {
-			return nil, rwErr
-		}
-		rw.Close()
-		s, err = openRO(ctx, abs, params)
-	}
-	if err != nil {
-		return nil, openErr(abs, err)
-	}
-	return s, nil
-}
-
-var errOldSchema = errors.New("schema older than this program")
-
-// unmergedWAL returns an error if abs has a non-empty -wal file: changes
-// (of a writer that ended without merging them) that a read as immutable
-// would silently leave out.
-func unmergedWAL(abs string) error {
-	wal := abs + "-wal"
-	fi, err := os.Stat(wal)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil
-	case err != nil:
-		return fileErr("cannot check the database's changes not yet merged", err)
-	case fi.Size() == 0:
-		return nil
-	}
-	return &dialer.Error{Kind: dialer.EINTERNAL, Message: fmt.Sprintf(
-		"%s has changes not yet merged (%s) and its directory is read-only: open it once where it can be written", abs, wal)}
-}
-
-func openRO(ctx context.Context, abs, params string) (*DB, error) {
-	db, err := sql.Open("sqlite", dsn(abs, params))
-	if err != nil {
-		return nil, err
-	}
-	s := &DB{db: db, path: abs}
-	v, err := s.SchemaVersion(ctx)
-	if err == nil && v < latestMigration() {
-		err = errOldSchema
-	}
-	if err == nil {
-		err = db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'instance_id'").Scan(&s.instance)
-	}
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
-}
-
-// latestMigration is the number of the newest embedded migration.
-func latestMigration() int {
-	ms, _ := embeddedMigrations()
+// latestMigration is the number of the newest embedded migration of e.
+func latestMigration(e Engine) int {
+	ms, _ := embeddedMigrations(e)
 	if len(ms) == 0 {
 		return 0
 	}
 	return ms[len(ms)-1].num
 }
 
-// fileErr is an error about the database file from the operating system,
-// as a sentence that names the cause.
-func fileErr(what string, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return &dialer.Error{Kind: dialer.EINTERNAL, Message: fmt.Sprintf("%s %s: %s", what, pe.Path, osCause(pe.Err)), Err: err}
-	}
-	return &dialer.Error{Kind: dialer.EINTERNAL, Message: what, Err: err}
-}
-
-func osCause(err error) string {
-	switch {
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied"
-	case errors.Is(err, syscall.ENOSPC):
-		return "the disk is full"
-	case errors.Is(err, syscall.EROFS):
-		return "the file system is read-only"
-	case errors.Is(err, syscall.ENOTDIR):
-		return "a part of the path is a file, not a directory"
-	}
-	return err.Error()
-}
-
-// openErr names what went wrong opening the database at abs.
-func openErr(abs string, err error) error {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_NOTADB:
-			return &dialer.Error{Kind: dialer.EINTERNAL, Message: abs + " is not a database (SQLITE_NOTADB)", Err: err}
-		case sqlite3.SQLITE_CANTOPEN:
-			return &dialer.Error{Kind: dialer.EINTERNAL, Message: "cannot open the database file " + abs + " (SQLITE_CANTOPEN)", Err: err}
-		}
-	}
-	err = storeErr(err)
-	var de *dialer.Error
-	if errors.As(err, &de) && de.Message != "" {
-		return err
-	}
-	return &dialer.Error{Kind: dialer.EINTERNAL, Message: "cannot open the database " + abs, Err: err}
-}
-
-// dsn sets the pragmas on every pooled connection, not just the first.
-// A read-only one (params sets mode=ro) does not set the journal mode,
-// which would need a write.
-func dsn(path, params string) string {
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
-	if params != "" {
-		return "file:" + esc + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" + params
-	}
-	return "file:" + esc +
-		"?_pragma=foreign_keys(1)" +
-		"&_pragma=journal_mode(WAL)" +
-		"&_pragma=busy_timeout(10000)" +
-		"&_pragma=synchronous(NORMAL)" +
-		"&_txlock=immediate"
-}
-
-func (s *DB) init(ctx context.Context) error {
-	var mode string
-	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return fmt.Errorf("read journal mode: %w", err)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return dialer.Errorf(dialer.EINTERNAL, "the database's journal mode is %q, not WAL (is the file on a network file system?)", mode)
-	}
-	var fk int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
-		return fmt.Errorf("foreign keys are off (%v)", err)
-	}
-	if err := s.migrate(ctx); err != nil {
-		return err
-	}
-	id, err := s.instanceID(ctx)
-	if err != nil {
-		return err
-	}
-	s.instance = id
-	return nil
-}
-
-// Path is the database file's absolute path.
+// Path is where the database is: an SQLite file's absolute path, or a
+// PostgreSQL URL without its password.
 func (s *DB) Path() string { return s.path }
 
 // Close closes the database.
@@ -298,37 +129,31 @@ func (s *DB) InstanceID() string { return s.instance }
 
 // SchemaVersion is the number of the last migration applied.
 func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
+	if s.engine == Postgres {
+		return pgSchemaVersion(ctx, s.db)
+	}
 	var v int
 	err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
 	return v, err
 }
 
-// migrate applies the embedded migrations newer than PRAGMA user_version,
+// migrate applies the engine's embedded migrations newer than the schema,
 // each in its own transaction. Running it again changes nothing.
 func (s *DB) migrate(ctx context.Context) error {
-	ms, err := embeddedMigrations()
+	ms, err := embeddedMigrations(s.engine)
 	if err != nil {
 		return err
 	}
 	for _, m := range ms {
-		base, num := filepath.Base(m.name), m.num
 		body, err := migrations.ReadFile(m.name)
 		if err != nil {
 			return err
 		}
 		err = s.tx(ctx, func(tx *sql.Tx) error {
-			var v int
-			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-				return err
+			if s.engine == Postgres {
+				return pgMigrate(ctx, tx, m, string(body))
 			}
-			if v >= num {
-				return nil
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("migration %s: %w", base, err)
-			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", num))
-			return err
+			return sqliteMigrate(ctx, tx, m, string(body))
 		})
 		if err != nil {
 			return err
@@ -344,44 +169,48 @@ type migration struct {
 	num  int
 }
 
-// embeddedMigrations lists the embedded migrations in the order they apply.
-func embeddedMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+// embeddedMigrations lists the embedded migrations of e in the order they
+// apply.
+func embeddedMigrations(e Engine) ([]migration, error) {
+	names, err := fs.Glob(migrations, "migrations/"+string(e)+"/*.sql")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
 	ms := make([]migration, 0, len(names))
 	for _, name := range names {
-		num, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
+		num, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
 		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with its number", filepath.Base(name))
+			return nil, fmt.Errorf("migration %s: name must start with its number", path.Base(name))
 		}
 		ms = append(ms, migration{name, num})
 	}
 	return ms, nil
 }
 
+// instanceID reads this database's id, making it first if there is none;
+// processes opening a new database at once agree on the first one made.
 func (s *DB) instanceID(ctx context.Context) (string, error) {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
 	var id string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'instance_id'").Scan(&id)
-		if !errors.Is(err, sql.ErrNoRows) {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('instance_id', ?) ON CONFLICT (key) DO NOTHING",
+			hex.EncodeToString(b)); err != nil {
 			return err
 		}
-		b := make([]byte, 6)
-		if _, err := rand.Read(b); err != nil {
-			return err
-		}
-		id = hex.EncodeToString(b)
-		_, err = tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('instance_id', ?)", id)
-		return err
+		return tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'instance_id'").Scan(&id)
 	})
 	return id, err
 }
 
-// tx runs fn in an immediate transaction (the DSN's _txlock), committing if
-// it returns nil. Its errors, fn's included, have a kind (storeErr).
+// tx runs fn in a transaction, committing if it returns nil: on SQLite an
+// immediate one (the DSN's _txlock: it holds the write lock from the
+// start), on PostgreSQL a read-committed one whose serialized steps take
+// their own locks (lock). Its errors, fn's included, have a kind
+// (storeErr).
 func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -394,6 +223,25 @@ func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return storeErr(tx.Commit())
 }
 
+// lock serializes, until tx ends, the transactions that take the same key:
+// on PostgreSQL a transaction-level advisory lock; on SQLite nothing, since
+// every writing transaction already holds the database's one write lock.
+// Transactions that take several take them in one order (area code, then
+// the inventory; contacts before a contact) so that none waits in a cycle.
+func (s *DB) lock(ctx context.Context, tx *sql.Tx, key string) error {
+	if s.engine != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", "dialer:"+key)
+	return err
+}
+
+// Lock keys.
+const (
+	lockInventory = "inventory" // the count of live numbers against the maximum
+	lockContacts  = "contacts"  // contact ids and revisions, given in commit order
+)
+
 // storeErr gives database errors a kind: constraint violations are
 // conflicts, everything else internal, with a sentence that names the
 // cause.
@@ -405,49 +253,45 @@ func storeErr(err error) error {
 	if errors.As(err, &de) {
 		return err
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT {
-		return &dialer.Error{Kind: dialer.ECONFLICT, Message: "that clashes with what is recorded", Err: err}
-	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	msg := "database error"
-	if se != nil {
-		msg = sqliteSentence(se.Code())
+	if e, ok := sqliteErr(err); ok {
+		return e
 	}
-	return &dialer.Error{Kind: dialer.EINTERNAL, Message: msg, Err: err}
+	if e, ok := pgErr(err); ok {
+		return e
+	}
+	return &dialer.Error{Kind: dialer.EINTERNAL, Message: "database error", Err: err}
 }
 
-// sqliteSentence says what an SQLite result code means for the user.
-func sqliteSentence(code int) string {
-	switch code & 0xff {
-	case sqlite3.SQLITE_BUSY:
-		return "the database file is locked by another program (SQLITE_BUSY)"
-	case sqlite3.SQLITE_LOCKED:
-		return "the database is locked by another connection (SQLITE_LOCKED)"
-	case sqlite3.SQLITE_READONLY:
-		return "the database cannot be written: its file or directory is read-only (SQLITE_READONLY)"
-	case sqlite3.SQLITE_FULL:
-		return "the disk holding the database is full (SQLITE_FULL)"
-	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH:
-		return "permission to the database file was denied (SQLITE_PERM)"
-	case sqlite3.SQLITE_CANTOPEN:
-		return "the database file cannot be opened (SQLITE_CANTOPEN)"
-	case sqlite3.SQLITE_NOTADB:
-		return "the file is not a database (SQLITE_NOTADB)"
-	case sqlite3.SQLITE_CORRUPT:
-		return "the database file is damaged (SQLITE_CORRUPT)"
-	case sqlite3.SQLITE_IOERR:
-		return "the disk could not be read or written (SQLITE_IOERR)"
+// jsonValues is a subquery of the strings in one bound JSON array
+// (jsonStrings): one parameter for a list of any length.
+func (s *DB) jsonValues() string {
+	if s.engine == Postgres {
+		return "SELECT json_array_elements_text(?::json)"
 	}
-	if s, ok := sqlite.ErrorCodeString[code]; ok {
-		return "database error: " + s
-	}
-	return fmt.Sprintf("database error (SQLite code %d)", code)
+	return "SELECT value FROM json_each(?)"
 }
 
-// timeLayout is fixed-width so that times compare correctly as text.
+// advanceIDs moves table's id sequence past the ids written into it
+// explicitly (an import's, a copy's), on PostgreSQL; SQLite's next id is
+// always past the highest.
+func (s *DB) advanceIDs(ctx context.Context, tx *sql.Tx, table string) error {
+	if s.engine != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "SELECT setval(pg_get_serial_sequence(?, 'id'), (SELECT coalesce(max(id), 0) + 1 FROM "+table+"), false)", table)
+	return err
+}
+
+// conflict is the error of a write a constraint refused.
+func conflict(err error) error {
+	return &dialer.Error{Kind: dialer.ECONFLICT, Message: "that clashes with what is recorded", Err: err}
+}
+
+// timeLayout is fixed-width so that times compare correctly as text (on
+// SQLite; PostgreSQL reads it into timestamptz).
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
 func fmtTime(t time.Time) any {
@@ -457,13 +301,18 @@ func fmtTime(t time.Time) any {
 	return t.UTC().Format(timeLayout)
 }
 
+// parseTime reads a stored time: SQLite's text in timeLayout, or a
+// PostgreSQL timestamptz, which database/sql hands over as RFC 3339.
 func parseTime(ns sql.NullString) (time.Time, error) {
 	if !ns.Valid || ns.String == "" {
 		return time.Time{}, nil
 	}
 	t, err := time.Parse(timeLayout, ns.String)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("stored time %q: %w", ns.String, err)
+		var err2 error
+		if t, err2 = time.Parse(time.RFC3339Nano, ns.String); err2 != nil {
+			return time.Time{}, fmt.Errorf("stored time %q: %w", ns.String, err)
+		}
 	}
 	return t.UTC(), nil
 }

@@ -63,8 +63,8 @@ func TestOpenMakesAPrivateWALDatabase(t *testing.T) {
 	}
 }
 
-func TestMigrationsRunOnceAndReopenKeepsData(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "dialer.db")
+func testMigrationsRunOnceAndReopenKeepsData(t *testing.T, e engine) {
+	path := e.target(t)
 	ctx := context.Background()
 	db, err := Open(ctx, path)
 	if err != nil {
@@ -107,8 +107,8 @@ func TestOpenRefusesAPathItCannotUse(t *testing.T) {
 	}
 }
 
-func TestSettingsRoundTripAndValidation(t *testing.T) {
-	db := openTemp(t)
+func testSettingsRoundTripAndValidation(t *testing.T, e engine) {
+	db := e.open(t)
 	ctx := context.Background()
 	got, err := db.Settings(ctx)
 	if err != nil {
@@ -139,8 +139,8 @@ func TestSettingsRoundTripAndValidation(t *testing.T) {
 // a saved 0 (no limit) is not turned back into the default, a database
 // saved before the setting existed reads the default, and a negative
 // limit is refused.
-func TestAttemptLimitRoundTrips(t *testing.T) {
-	db := openTemp(t)
+func testAttemptLimitRoundTrips(t *testing.T, e engine) {
+	db := e.open(t)
 	ctx := context.Background()
 	if got, err := db.Settings(ctx); err != nil || got.AttemptLimit != 5 {
 		t.Fatalf("new database attempt limit %d, %v; want the default 5", got.AttemptLimit, err)
@@ -191,8 +191,8 @@ func activate(t *testing.T, db *DB, id int64, phone, sid string) (dialer.Number,
 	return n, ch
 }
 
-func TestClaimActivateAndTimesRoundTripExactly(t *testing.T) {
-	db := openTemp(t)
+func testClaimActivateAndTimesRoundTripExactly(t *testing.T, e engine) {
+	db := e.open(t)
 	ctx := context.Background()
 	cl := claim(t, db, "415", 10)
 	if cl.Action != dialer.ClaimBuy || cl.Number.Status != dialer.StatusPending || !cl.Number.CreatedAt.Equal(t0) {
@@ -228,8 +228,8 @@ func TestClaimActivateAndTimesRoundTripExactly(t *testing.T) {
 	}
 }
 
-func TestClaimRefusesOverTheMaximumAndCountsPending(t *testing.T) {
-	db := openTemp(t)
+func testClaimRefusesOverTheMaximumAndCountsPending(t *testing.T, e engine) {
+	db := e.open(t)
 	claim(t, db, "415", 2)
 	claim(t, db, "212", 2) // pending purchases count too
 	_, err := db.ClaimNumber(context.Background(), dialer.ClaimRequest{Country: "US", AreaCode: "303", Now: t0, MaxNumbers: 2})
@@ -243,8 +243,8 @@ func TestClaimRefusesOverTheMaximumAndCountsPending(t *testing.T) {
 
 // The schema holds the invariants even against a caller that skips the
 // store's methods and writes SQL of its own.
-func TestConstraintsHoldAgainstBuggyCallers(t *testing.T) {
-	db := openTemp(t)
+func testConstraintsHoldAgainstBuggyCallers(t *testing.T, e engine) {
+	db := e.open(t)
 	ctx := context.Background()
 	now := t0.Format(timeLayout)
 	exec := func(q string, args ...any) error {
@@ -301,8 +301,8 @@ func TestConstraintsHoldAgainstBuggyCallers(t *testing.T) {
 		VALUES ('on_demand', 'active', 'US', '+14155550100', 'PN7', '415', '415', ?, ?)`, now, now))
 }
 
-func TestSweepQueries(t *testing.T) {
-	db := openTemp(t)
+func testSweepQueries(t *testing.T, e engine) {
+	db := e.open(t)
 	ctx := context.Background()
 	a := claim(t, db, "415", 10)
 	activate(t, db, a.Number.ID, "+14155550100", "PN1")
@@ -336,8 +336,8 @@ func TestSweepQueries(t *testing.T) {
 // Only active numbers are handed out: a past-due number in the area code
 // is passed over, and a supervisor's canceling number is released only once
 // its billing period ends.
-func TestOnlyActiveNumbersAreHandedOut(t *testing.T) {
-	db := openTemp(t)
+func testOnlyActiveNumbersAreHandedOut(t *testing.T, e engine) {
+	db := e.open(t)
 	ctx := context.Background()
 	a := claim(t, db, "415", 10)
 	activate(t, db, a.Number.ID, "+14155550100", "PN1")
@@ -360,9 +360,9 @@ func TestOnlyActiveNumbersAreHandedOut(t *testing.T) {
 	}
 }
 
-func TestContactsByIDs(t *testing.T) {
+func testContactsByIDs(t *testing.T, e engine) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := e.open(t)
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	var ids []int64
 	for i, name := range []string{"Ada Lovelace", "Grace Hopper", "Alan Turing"} {
@@ -385,9 +385,9 @@ func TestContactsByIDs(t *testing.T) {
 	}
 }
 
-func TestContactsByPhonePrefix(t *testing.T) {
+func testContactsByPhonePrefix(t *testing.T, e engine) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := e.open(t)
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	for _, c := range []struct{ name, phone string }{
 		{"Walter Skinner", "+12125550143"}, {"Dana Scully", "+12025550177"}, {"Gone Skinner", "+12125550144"},
@@ -441,8 +441,8 @@ func TestContactsByPhonePrefix(t *testing.T) {
 
 // A constraint violation is a conflict whichever write runs into it,
 // including those that hand the transaction's error straight back.
-func TestConstraintViolationsInWritesAreConflicts(t *testing.T) {
-	db := openTemp(t)
+func testConstraintViolationsInWritesAreConflicts(t *testing.T, e engine) {
+	db := e.open(t)
 	ctx := context.Background()
 	c, err := db.CreateContact(ctx, dialer.Contact{Name: "Ada", Phone: "+14155550100", CreatedAt: t0, UpdatedAt: t0})
 	if err != nil {
@@ -477,8 +477,8 @@ func TestConstraintViolationsInWritesAreConflicts(t *testing.T) {
 
 // The writes that hand back the row they wrote return it as stored, and
 // refuse what the schema refuses as a conflict.
-func TestWritesReturnTheStoredRow(t *testing.T) {
-	db := openTemp(t)
+func testWritesReturnTheStoredRow(t *testing.T, e engine) {
+	db := e.open(t)
 	ctx := context.Background()
 	later := t0.Add(time.Hour)
 	// Do-not-call is by number: listed before the contact exists, it shows
@@ -556,8 +556,8 @@ func TestWritesReturnTheStoredRow(t *testing.T) {
 
 // Exactly the ended legs with no price are unpriced, and exactly the live
 // numbers count against the maximum.
-func TestStatusListsInQueries(t *testing.T) {
-	db := openTemp(t)
+func testStatusListsInQueries(t *testing.T, e engine) {
+	db := e.open(t)
 	ctx := context.Background()
 	c, err := db.CreateContact(ctx, dialer.Contact{Phone: "+14155550100", CreatedAt: t0, UpdatedAt: t0})
 	if err != nil {
@@ -622,8 +622,8 @@ func TestStatusListsInQueries(t *testing.T) {
 
 // Settings are stored as these strings, and a stored value that cannot be
 // read is an internal error naming it.
-func TestSettingsStoredStrings(t *testing.T) {
-	db := openTemp(t)
+func testSettingsStoredStrings(t *testing.T, e engine) {
+	db := e.open(t)
 	ctx := context.Background()
 	set := dialer.Settings{ReservationFee: dialer.MustMoney("2.50", "USD"), ReservationDays: 30, MaxNumbers: 3, RegionFallback: true,
 		CallingHours: dialer.CallingHours{Start: 9*60 + 30, End: 17 * 60}, Confirm: dialer.ConfirmKeypad, DailyCallCap: 40, BalanceGrace: 45 * time.Second}
@@ -725,7 +725,7 @@ func TestOpenWithoutCreateAndReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v, err := db.SchemaVersion(ctx); err != nil || v != latestMigration() || len(db.InstanceID()) != 12 {
+	if v, err := db.SchemaVersion(ctx); err != nil || v != latestMigration(SQLite) || len(db.InstanceID()) != 12 {
 		t.Errorf("schema %d (%v), instance %q", v, err, db.InstanceID())
 	}
 	if _, err := db.Settings(ctx); err != nil {
