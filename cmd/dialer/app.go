@@ -11,6 +11,7 @@ import (
 
 // app is everything a command that talks to the provider needs.
 type app struct {
+	paths   paths
 	db      *store.DB
 	log     *slog.Logger
 	back    *backend
@@ -32,7 +33,7 @@ func openApp(ctx context.Context, e *env) (*app, func(), error) {
 		closeStore()
 		return nil, nil, err
 	}
-	a := &app{db: db, log: log, back: back,
+	a := &app{paths: p, db: db, log: log, back: back,
 		numbers: &dialer.Reservations{Store: db, Provider: back.provider, Logger: log}}
 	return a, func() { back.close(); closeStore() }, nil
 }
@@ -44,7 +45,8 @@ func openStoreApp(ctx context.Context, e *env) (*app, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &app{db: db, log: log}, closeStore, nil
+	p, _ := resolvePaths(e) // openStore resolved them already
+	return &app{paths: p, db: db, log: log}, closeStore, nil
 }
 
 // calls is the bridge-call service over the app's store and provider.

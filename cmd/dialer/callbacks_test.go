@@ -15,8 +15,10 @@ import (
 
 var callbackKeys = []string{"contact", "contact_id", "created_at", "created_by", "due", "due_now", "id", "note", "phone", "their_time"}
 
-func TestCallbacksAddListCancel(t *testing.T) {
-	c := newDayCLI(t)
+func TestCallbacksAddListCancel(t *testing.T) { forEngines(t, testCallbacksAddListCancel) }
+
+func testCallbacksAddListCancel(t *testing.T, eng cmdEngine) {
+	c := newDayCLIOn(t, eng)
 	c.ok("agent", "set", "--name", "Sam Agent", "--phone", "+14155550111")
 	c.ok("contacts", "add", "--name", "Ann", "--phone", "+12125550143")      // New York
 	c.ok("contacts", "add", "--name", "Bob", "--phone", "+14155550100")      // Los Angeles
@@ -98,7 +100,11 @@ func TestCallbacksAddListCancel(t *testing.T) {
 // A time outside the contact's calling hours is refused, naming the next
 // allowed time; --fit takes it. Quick picks always fit.
 func TestCallbacksAddOutsideCallingHours(t *testing.T) {
-	c := newDayCLI(t)
+	forEngines(t, testCallbacksAddOutsideCallingHours)
+}
+
+func testCallbacksAddOutsideCallingHours(t *testing.T, eng cmdEngine) {
+	c := newDayCLIOn(t, eng)
 	c.ok("contacts", "add", "--name", "Ann", "--phone", "+12125550143")
 
 	c.fails(1, "Tue Jan 8 10:00 PM is outside calling hours (08:00-21:00) for Ann in America/New_York; "+

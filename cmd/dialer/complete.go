@@ -38,7 +38,7 @@ func completionStore(ctx context.Context, e *env) (*store.DB, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if _, err := os.Stat(p.DB); err != nil {
+	if _, err := os.Stat(p.DB); err != nil && !store.IsURL(p.DB) {
 		return nil, false
 	}
 	db, err := store.OpenWith(ctx, p.DB, store.Options{ReadOnly: true})

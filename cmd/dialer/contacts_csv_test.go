@@ -31,9 +31,18 @@ type csvEnv struct {
 	envv map[string]string
 }
 
-func newCSVEnv(t *testing.T) *csvEnv {
+func newCSVEnv(t *testing.T) *csvEnv { return newCSVEnvOn(t, cmdEngines[0]) }
+
+// newCSVEnvOn is newCSVEnv with its database on engine eng (--db names
+// it: a file or a postgres:// URL).
+func newCSVEnvOn(t *testing.T, eng cmdEngine) *csvEnv {
 	dir := t.TempDir()
-	return &csvEnv{t: t, db: filepath.Join(dir, "dialer.db"), envv: map[string]string{"HOME": dir, "DIALER_DATA_DIR": dir}}
+	c := &csvEnv{t: t, db: filepath.Join(dir, "dialer.db"), envv: map[string]string{"HOME": dir, "DIALER_DATA_DIR": dir}}
+	eng.use(t, c.envv)
+	if u := c.envv["DIALER_DATABASE_URL"]; u != "" {
+		c.db = u
+	}
+	return c
 }
 
 // run runs dialer --db DB args with stdin; stderr comes back without the
@@ -317,8 +326,10 @@ const odd = "Name,Phone,Company,Email,Notes,Time Zone,Industry,Score,=Formula\r\
 	"\"\",303 555 0123,Ghost,,  spaced  ,,, ,x\r\n"
 
 // 2. Export writes what import reads back to the same contacts.
-func TestExportImportRoundTrip(t *testing.T) {
-	a := newCSVEnv(t)
+func TestExportImportRoundTrip(t *testing.T) { forEngines(t, testExportImportRoundTrip) }
+
+func testExportImportRoundTrip(t *testing.T, eng cmdEngine) {
+	a := newCSVEnvOn(t, eng)
 	if code, out, errOut := a.run(strings.NewReader(odd), nil, "contacts", "import", "-", "--list", "spring"); code != 0 ||
 		out != "4 imported, 0 updated, 0 duplicates skipped, 0 rejected\n" {
 		t.Fatalf("import: %d %q %q", code, out, errOut)
@@ -338,7 +349,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if b, _ := os.ReadFile(exported); string(b) != all {
 		t.Errorf("export -o and export to stdout differ:\n%s\n%s", b, all)
 	}
-	b := newCSVEnv(t)
+	b := newCSVEnvOn(t, eng)
 	if code, out, errOut := b.run(nil, nil, "contacts", "import", exported, "--list", "spring"); code != 0 ||
 		out != "4 imported, 0 updated, 0 duplicates skipped, 0 rejected\n" {
 		t.Fatalf("import of the export: %d %q %q", code, out, errOut)
@@ -353,8 +364,10 @@ func TestExportImportRoundTrip(t *testing.T) {
 
 // 3. The same file twice: the second run changes nothing (not a
 // revision). A dry run writes nothing and predicts the real run's summary.
-func TestImportTwiceAndDryRun(t *testing.T) {
-	c := newCSVEnv(t)
+func TestImportTwiceAndDryRun(t *testing.T) { forEngines(t, testImportTwiceAndDryRun) }
+
+func testImportTwiceAndDryRun(t *testing.T, eng cmdEngine) {
+	c := newCSVEnvOn(t, eng)
 	file := filepath.Join(corpus, "bad-phones.csv")
 	code, dry, _ := c.run(nil, nil, "contacts", "import", file, "--dry-run")
 	if code != 0 || c.revision() != 0 || len(c.contacts()) != 0 {
@@ -419,8 +432,10 @@ func (c *ctxAfter) Read(p []byte) (int, error) {
 // Ctrl+C (the root's context canceled) stops an import between batches:
 // whole batches are kept, the error says how many rows and that the same
 // command finishes the job.
-func TestImportCanceledResumes(t *testing.T) {
-	c := newCSVEnv(t)
+func TestImportCanceledResumes(t *testing.T) { forEngines(t, testImportCanceledResumes) }
+
+func testImportCanceledResumes(t *testing.T, eng cmdEngine) {
+	c := newCSVEnvOn(t, eng)
 	var file bytes.Buffer
 	if err := writeLeads(&file, 5000); err != nil {
 		t.Fatal(err)

@@ -23,12 +23,23 @@ type dayCLI struct {
 	envv map[string]string
 }
 
-func newDayCLI(t *testing.T) *dayCLI {
+func newDayCLI(t *testing.T) *dayCLI { return newDayCLIOn(t, cmdEngines[0]) }
+
+// newDayCLIOn is newDayCLI with its database on engine eng.
+func newDayCLIOn(t *testing.T, eng cmdEngine) *dayCLI {
 	dir := t.TempDir()
-	return &dayCLI{t: t, dir: dir, envv: map[string]string{"HOME": t.TempDir(), "DIALER_DATA_DIR": dir, "USER": "osuser"}}
+	c := &dayCLI{t: t, dir: dir, envv: map[string]string{"HOME": t.TempDir(), "DIALER_DATA_DIR": dir, "USER": "osuser"}}
+	eng.use(t, c.envv)
+	return c
 }
 
-func (c *dayCLI) db() string { return filepath.Join(c.dir, "dialer.db") }
+// db is the database's --db target: its file, or its postgres:// URL.
+func (c *dayCLI) db() string {
+	if u := c.envv["DIALER_DATABASE_URL"]; u != "" {
+		return u
+	}
+	return filepath.Join(c.dir, "dialer.db")
+}
 
 func (c *dayCLI) run(args ...string) (int, string, string) {
 	c.t.Helper()
@@ -97,8 +108,10 @@ func keys(m map[string]any) []string {
 
 var contactKeys = []string{"company", "created_at", "do_not_call", "email", "fields", "id", "lists", "name", "notes", "phone", "time_zone", "updated_at"}
 
-func TestContactsAddEditShowList(t *testing.T) {
-	c := newDayCLI(t)
+func TestContactsAddEditShowList(t *testing.T) { forEngines(t, testContactsAddEditShowList) }
+
+func testContactsAddEditShowList(t *testing.T, eng cmdEngine) {
+	c := newDayCLIOn(t, eng)
 	var ann map[string]any
 	c.json(&ann, "contacts", "add", "--name", "Ann Smith", "--phone", "(212) 555-0143", "--company", "Acme",
 		"--field", "Plan=Pro", "--list", "October", "--list", "VIP", "--json")
@@ -232,8 +245,10 @@ func TestContactsBadInput(t *testing.T) {
 
 // Deleting a contact hides it and cancels its open callback; its calls
 // stay in the history, under its name.
-func TestContactsRmKeepsCallHistory(t *testing.T) {
-	c := newDayCLI(t)
+func TestContactsRmKeepsCallHistory(t *testing.T) { forEngines(t, testContactsRmKeepsCallHistory) }
+
+func testContactsRmKeepsCallHistory(t *testing.T, eng cmdEngine) {
+	c := newDayCLIOn(t, eng)
 	ctx := context.Background()
 	db, err := store.Open(ctx, c.db())
 	if err != nil {

@@ -22,11 +22,32 @@ type paths struct {
 	Data   string `json:"data"`
 	Config string `json:"config"`
 	Log    string `json:"log"` // the log file
-	DB     string `json:"db"`  // the database file
+	DB     string `json:"db"`  // the database file, or a postgres:// URL
+}
+
+// dbShown is where the database is, as it may be shown: a PostgreSQL URL
+// without its password.
+func (p paths) dbShown() string {
+	if store.IsURL(p.DB) {
+		return store.RedactURL(p.DB)
+	}
+	return p.DB
+}
+
+// indexBase is the path the contacts index's snapshot is named after: the
+// SQLite file's, or for a PostgreSQL database one in the data directory
+// named by the database's instance id (a machine keeps the index of each
+// team database it has used).
+func (p paths) indexBase(db *store.DB) string {
+	if db.Engine() == store.Postgres {
+		return filepath.Join(p.Data, "postgres-"+db.InstanceID())
+	}
+	return db.Path()
 }
 
 // resolvePaths follows the XDG base directory spec, with DIALER_DATA_DIR
-// (data and, unless set otherwise, logs) and --db overriding it.
+// (data and, unless set otherwise, logs) and --db (a file or a postgres://
+// URL) or else DIALER_DATABASE_URL overriding it.
 func resolvePaths(e *env) (paths, error) {
 	home := e.getenv("HOME")
 	xdg := func(envName, fallback string) (string, error) {
@@ -62,10 +83,17 @@ func resolvePaths(e *env) (paths, error) {
 	}
 	p.Log = filepath.Join(logDir, "dialer.log")
 	p.DB = filepath.Join(p.Data, "dialer.db")
-	if e.dbPath != "" {
+	switch url := e.getenv("DIALER_DATABASE_URL"); {
+	case store.IsURL(e.dbPath):
+		p.DB = e.dbPath
+	case e.dbPath != "":
 		if p.DB, err = filepath.Abs(e.dbPath); err != nil {
 			return p, err
 		}
+	case url != "" && !store.IsURL(url):
+		return p, dialer.Errorf(dialer.EINVALID, "DIALER_DATABASE_URL must be a postgres:// URL (a file goes in --db)")
+	case url != "":
+		p.DB = url
 	}
 	return p, nil
 }
@@ -96,7 +124,7 @@ func openStore(ctx context.Context, e *env) (*store.DB, *slog.Logger, func(), er
 	create := e.create || p.DB == filepath.Join(p.Data, "dialer.db")
 	db, err := store.OpenWith(ctx, p.DB, store.Options{Create: create, ReadOnly: e.readOnly})
 	if errors.Is(err, store.ErrNoDatabase) {
-		err = dialer.Errorf(dialer.ENOTFOUND, "no database at %s (use --create to make one)", p.DB)
+		err = dialer.Errorf(dialer.ENOTFOUND, "no database at %s (use --create to make one)", p.dbShown())
 	}
 	if err != nil {
 		closeLog()
@@ -157,6 +185,7 @@ func newDirsCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			p.DB = p.dbShown()
 			if asJSON {
 				return writeJSON(e.stdout, p)
 			}

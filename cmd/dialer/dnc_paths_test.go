@@ -20,7 +20,11 @@ func TestDoNotCallOnEveryPath(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: builds the binary and runs it in a pseudo-terminal; skipped with -short")
 	}
-	w := newSessionWorld(t, 0)
+	forEngines(t, testDoNotCallOnEveryPath)
+}
+
+func testDoNotCallOnEveryPath(t *testing.T, eng cmdEngine) {
+	w := newSessionWorldOn(t, eng, 0)
 	phones := phonesIn(t, "212", "0143", 2)
 	listed, clear := phones[0], phones[1]
 	const reason = "asked by letter"

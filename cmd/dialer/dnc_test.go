@@ -14,8 +14,10 @@ import (
 
 // Additions and removals are kept as events: who (the agent profile's
 // name), when and why.
-func TestDNCAddRmKeepsHistory(t *testing.T) {
-	c := newDayCLI(t)
+func TestDNCAddRmKeepsHistory(t *testing.T) { forEngines(t, testDNCAddRmKeepsHistory) }
+
+func testDNCAddRmKeepsHistory(t *testing.T, eng cmdEngine) {
+	c := newDayCLIOn(t, eng)
 	c.ok("contacts", "add", "--name", "Ann", "--phone", "+12125550143")
 	before := time.Now().UTC().Add(-time.Second)
 
@@ -104,8 +106,10 @@ func TestDNCBadInput(t *testing.T) {
 // A file as people have them: a header, dashes, parentheses, +1, dots,
 // a registry download's "area code,number", CRLF line ends, a byte-order
 // mark, blank lines, comments, repeats and lines that are no number.
-func TestDNCImportMessyFile(t *testing.T) {
-	c := newDayCLI(t)
+func TestDNCImportMessyFile(t *testing.T) { forEngines(t, testDNCImportMessyFile) }
+
+func testDNCImportMessyFile(t *testing.T, eng cmdEngine) {
+	c := newDayCLIOn(t, eng)
 	c.ok("dnc", "add", "+12125550101", "--reason", "earlier")
 	file := filepath.Join(t.TempDir(), "registry.txt")
 	lines := []string{

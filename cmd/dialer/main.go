@@ -179,7 +179,7 @@ dialer man | man -l -`,
 		return usageError{fmt.Sprintf("%v; see '%s --help'", err, c.CommandPath())}
 	})
 	pf := root.PersistentFlags()
-	pf.StringVar(&e.dbPath, "db", "", "database file (default: dialer.db in the data directory)")
+	pf.StringVar(&e.dbPath, "db", "", "database file, or a team's postgres:// URL (default: $DIALER_DATABASE_URL, else dialer.db in the data directory)")
 	pf.BoolVar(&e.create, "create", false, "create the --db database file if it does not exist")
 	pf.BoolVar(&e.sandbox, "sandbox", false, "use the built-in Twilio emulator even when Twilio credentials are set")
 	pf.StringVar(&e.twilioBaseURL, "twilio-base-url", "", "send Twilio API requests to this base URL (an emulator or mock; default $DIALER_TWILIO_BASE_URL)")

@@ -103,7 +103,30 @@ func TestDirsFollowsOverrides(t *testing.T) {
 		t.Errorf("--db %s gave db %s", other, p.DB)
 	}
 
-	envv := map[string]string{"HOME": "/home/ann", "XDG_DATA_HOME": "/xdg/data"}
+	// A team database: DIALER_DATABASE_URL unless --db says otherwise;
+	// shown without its password.
+	const team = "postgres://ann:s3cret@db.example:5432/team"
+	envv := map[string]string{"HOME": t.TempDir(), "DIALER_DATA_DIR": dir, "DIALER_DATABASE_URL": team}
+	for _, args := range [][]string{{"dirs"}, {"dirs", "--json"}, {"--db", team, "dirs"}} {
+		delete(envv, "DIALER_DATABASE_URL")
+		if args[0] != "--db" {
+			envv["DIALER_DATABASE_URL"] = team
+		}
+		code, out, errOut := runWithEnv(t, envv, "", args...)
+		if code != 0 || !strings.Contains(out, "postgres://ann@db.example:5432/team") || strings.Contains(out+errOut, "s3cret") {
+			t.Errorf("dialer %v with a team URL: %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	_, out, _ = runWithEnv(t, envv, "", "--db", other, "dirs", "--json")
+	if json.Unmarshal([]byte(out), &p); p.DB != other {
+		t.Errorf("--db %s beside DIALER_DATABASE_URL gave db %s", other, p.DB)
+	}
+	envv["DIALER_DATABASE_URL"] = "/tmp/x.db"
+	if code, _, errOut := runWithEnv(t, envv, "", "dirs"); code != 1 || !strings.HasPrefix(errOut, "dialer: DIALER_DATABASE_URL must be a postgres:// URL") {
+		t.Errorf("DIALER_DATABASE_URL a file: %d %q", code, errOut)
+	}
+
+	envv = map[string]string{"HOME": "/home/ann", "XDG_DATA_HOME": "/xdg/data"}
 	e := &env{getenv: func(k string) string { return envv[k] }}
 	p, err := resolvePaths(e)
 	if err != nil || p.Data != "/xdg/data/dialer" || p.Config != "/home/ann/.config/dialer" || p.Log != "/home/ann/.local/state/dialer/dialer.log" {

@@ -34,6 +34,12 @@ type sessionWorld struct {
 
 func newSessionWorld(t *testing.T, talk time.Duration) *sessionWorld {
 	t.Helper()
+	return newSessionWorldOn(t, cmdEngines[0], talk)
+}
+
+// newSessionWorldOn is newSessionWorld with its database on engine eng.
+func newSessionWorldOn(t *testing.T, eng cmdEngine, talk time.Duration) *sessionWorld {
+	t.Helper()
 	emu, err := twilioemu.New(twilioemu.Config{AccountSID: sessEmuSID, AuthToken: sessEmuToken, TimeScale: 0.01,
 		PriceDelay: 1000 * time.Hour, TalkTime: talk})
 	if err != nil {
@@ -45,12 +51,17 @@ func newSessionWorld(t *testing.T, talk time.Duration) *sessionWorld {
 	}
 	t.Cleanup(func() { emu.Close() })
 	c := newCallEnv(t)
+	eng.use(t, c.envv)
 	delete(c.envv, "DIALER_SANDBOX_TIME_SCALE")
 	c.envv["TWILIO_ACCOUNT_SID"], c.envv["TWILIO_AUTH_TOKEN"], c.envv["DIALER_TWILIO_BASE_URL"] = sessEmuSID, sessEmuToken, url
 	if code, out, errOut := c.run("", "agent", "set", "--name", "Fox Mulder", "--phone", "+12025550199"); code != 0 {
 		t.Fatalf("agent set: %d %s %s", code, out, errOut)
 	}
-	return &sessionWorld{t: t, c: c, emuURL: url, dbPath: c.envv["DIALER_DATA_DIR"] + "/dialer.db"}
+	dbPath := c.envv["DIALER_DATA_DIR"] + "/dialer.db"
+	if u := c.envv["DIALER_DATABASE_URL"]; u != "" {
+		dbPath = u
+	}
+	return &sessionWorld{t: t, c: c, emuURL: url, dbPath: dbPath}
 }
 
 // withStore opens the database, gives it to fn and closes it.
@@ -126,8 +137,10 @@ func zoneAt(hour int) string {
 // with their reasons and never dialed; a callback not due yet is left for
 // later. Each call is placed at the provider, gets its disposition from
 // how it ended (--outcome for those answered), and the summary adds up.
-func TestSessionCallsAListInOrder(t *testing.T) {
-	w := newSessionWorld(t, 0)
+func TestSessionCallsAListInOrder(t *testing.T) { forEngines(t, testSessionCallsAListInOrder) }
+
+func testSessionCallsAListInOrder(t *testing.T, eng cmdEngine) {
+	w := newSessionWorldOn(t, eng, 0)
 	day, night := zoneAt(12), zoneAt(3)
 	humans := phonesIn(t, "212", "0143", 8)
 	busy, noAnswer, voicemail := phonesIn(t, "212", "1111", 1)[0], phonesIn(t, "212", "2222", 1)[0], phonesIn(t, "212", "3333", 1)[0]
@@ -322,7 +335,11 @@ func TestSessionCallsAListInOrder(t *testing.T) {
 // after it are left, and the summary prints; the session ran: exit 0.
 // Names are shown inert.
 func TestSessionCtrlCStopsWithASummary(t *testing.T) {
-	w := newSessionWorld(t, time.Hour) // a contact who would talk for an hour (36 s here)
+	forEngines(t, testSessionCtrlCStopsWithASummary)
+}
+
+func testSessionCtrlCStopsWithASummary(t *testing.T, eng cmdEngine) {
+	w := newSessionWorldOn(t, eng, time.Hour) // a contact who would talk for an hour (36 s here)
 	phones := phonesIn(t, "212", "0143", 3)
 	w.withStore(func(db *store.DB) {
 		now := time.Now().UTC()

@@ -37,8 +37,10 @@ func placeCall(t *testing.T, db *store.DB, c dialer.Contact, at time.Time, o dia
 
 var statsKeys = []string{"call_spend", "callbacks_due", "calls", "connect_rate", "connects", "currency", "number_fees", "since", "talk_seconds", "unpriced_legs"}
 
-func TestStats(t *testing.T) {
-	c := newDayCLI(t)
+func TestStats(t *testing.T) { forEngines(t, testStats) }
+
+func testStats(t *testing.T, eng cmdEngine) {
+	c := newDayCLIOn(t, eng)
 	seed(t, c.db()) // a 1.00 USD reservation fee on 2026-11-02
 	ctx := context.Background()
 	db, err := store.Open(ctx, c.db())

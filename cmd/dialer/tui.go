@@ -83,7 +83,7 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 	if err != nil && dialer.ErrorKind(err) != dialer.ENOTFOUND {
 		return ui.Model{}, nil, err
 	}
-	a.index = openIndex(ctx, a.db, a.db.InstanceID(), a.db.Path(), count, a.log)
+	a.index = openIndex(ctx, a.db, a.db.InstanceID(), a.paths.indexBase(a.db), count, a.log)
 	ix, dir, ready := a.index.ix, a.index.dir, a.index.ready
 	calls := a.calls()
 	go housekeeping(ctx, a, calls)
