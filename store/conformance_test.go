@@ -43,6 +43,7 @@ var conformance = []struct {
 	{"RacingClaimsBuyOnceAndKeepTheMaximum", testRacingClaimsBuyOnceAndKeepTheMaximum},
 	{"RacingContactWritesGetOrderedRevisions", testRacingContactWritesGetOrderedRevisions},
 	{"RacingOpensMigrateOnce", testRacingOpensMigrateOnce},
+	{"ActivationRacingClaimsNeverBuysTwice", testActivationRacingClaimsNeverBuysTwice},
 }
 
 // engine is one engine as the suite sees it: target gives a new, empty

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -74,7 +73,7 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		// Claims for one area code take turns, so that each sees the
 		// last one's number, pending or bought.
-		if err := s.lock(ctx, tx, "claim:"+req.Country+":"+req.AreaCode); err != nil {
+		if err := s.lock(ctx, tx, claimKey(req.Country, req.AreaCode)); err != nil {
 			return err
 		}
 		// An active on-demand number in the area code, else one bought for
@@ -129,6 +128,29 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 	return cl, err
 }
 
+// claimKey is the lock of the claims for an area code.
+func claimKey(country, areaCode string) string { return "claim:" + country + ":" + areaCode }
+
+// lockNumberArea takes the claim lock of the area code number id serves:
+// a purchase settling (pending to active) waits for a claim in flight and
+// the reverse. Else a claim on PostgreSQL, reading with two statements,
+// could find the number no longer pending in the second after finding it
+// not yet active in the first, and buy a second number for the area code.
+func (s *DB) lockNumberArea(ctx context.Context, tx *sql.Tx, id int64) error {
+	if s.engine != Postgres {
+		return nil
+	}
+	var country, serves string
+	err := tx.QueryRowContext(ctx, "SELECT country, serves_area_code FROM numbers WHERE id = ?", id).Scan(&country, &serves)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // the caller's read says there is no such number
+	}
+	if err != nil {
+		return err
+	}
+	return s.lock(ctx, tx, claimKey(country, serves))
+}
+
 // underMaximum refuses a purchase that would pass the organization's
 // maximum count of live numbers. It takes the inventory lock: purchases
 // count and insert one at a time.
@@ -179,7 +201,7 @@ func (s *DB) ActivateNumber(ctx context.Context, id int64, a dialer.Activation) 
 		ch *dialer.Charge
 	)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.lock(ctx, tx, fmt.Sprintf("number:%d", id)); err != nil {
+		if err := s.lockNumberArea(ctx, tx, id); err != nil {
 			return err
 		}
 		cur, err := getNumber(ctx, tx, id)

@@ -213,3 +213,55 @@ func testRacingOpensMigrateOnce(t *testing.T, e engine) {
 		}
 	}
 }
+
+// A purchase finishing while other handles claim its area code: each claim
+// sees the number pending (wait) or active (reuse), never neither (which
+// would buy a second number). On PostgreSQL a claim reads with two
+// statements, each seeing what was committed when it began; an activation
+// committed between them must wait for the claim.
+func testActivationRacingClaimsNeverBuysTwice(t *testing.T, e engine) {
+	const claimers, areas = 6, 40
+	dbs := openMany(t, e, claimers+1)
+	ctx := context.Background()
+	for a := range areas {
+		req := dialer.ClaimRequest{Country: "US", AreaCode: fmt.Sprint(600 + a), Now: t0, ReserveUntil: t0.Add(24 * time.Hour), MaxNumbers: 1000}
+		first, err := dbs[0].ClaimNumber(ctx, req)
+		if err != nil || first.Action != dialer.ClaimBuy {
+			t.Fatalf("first claim %+v, %v", first, err)
+		}
+		var wg sync.WaitGroup
+		bought := make(chan int64, claimers*100)
+		for i := 1; i <= claimers; i++ {
+			wg.Go(func() {
+				for {
+					cl, err := dbs[i].ClaimNumber(ctx, req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					switch cl.Action {
+					case dialer.ClaimBuy:
+						bought <- cl.Number.ID
+						return
+					case dialer.ClaimReused:
+						return
+					}
+					time.Sleep(100 * time.Microsecond) // waiting, as a caller does (briefly)
+				}
+			})
+		}
+		sid := fmt.Sprint("PN", a)
+		if _, _, err := dbs[0].ActivateNumber(ctx, first.Number.ID, dialer.Activation{SID: sid, PhoneNumber: fmt.Sprintf("+1%d5550100", 600+a),
+			AreaCode: req.AreaCode, At: t0, ReservedUntil: t0.Add(24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		close(bought)
+		for id := range bought {
+			t.Errorf("area code %s: a claim bought number %d while number %d was being activated", req.AreaCode, id, first.Number.ID)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}

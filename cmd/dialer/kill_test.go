@@ -118,14 +118,84 @@ func TestKillNineDuringPurchasesLeavesNothingBehind(t *testing.T) {
 			"--override-hours", "kill test", "--json"}
 	}
 
+	killDuringPurchases(t, rng, 20, emu, areas, func(ctx context.Context, i int, ac string) *exec.Cmd {
+		return dialerCmd(ctx, callArgs(ac)...)
+	})
+
+	code, out, errOut := runReconcile(t, dialerCmd)
+	if code != 0 {
+		t.Fatalf("numbers reconcile: exit %d\n%s\n%s", code, out, errOut)
+	}
+	t.Logf("reconcile: %s", out)
+	prov, err := twilio.New(twilio.Config{AccountSID: sandboxAccountSID, AuthToken: token, BaseURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNothingLeftBehind(t, filepath.Join(dataDir, "dialer.db"), prov, areas)
+	if t.Failed() {
+		t.FailNow() // a purchase left pending holds up the calls below for minutes
+	}
+
+	// The next call in each area code gets its number at once: no
+	// "Waiting for …", no purchase held up. The area codes are apart: their
+	// calls run at once.
+	type result struct {
+		ac  string
+		out []byte
+		err error
+	}
+	results := make(chan result, len(areas))
+	for _, ac := range areas {
+		go func() {
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			out, err := dialerCmd(ctx, callArgs(ac)...).Output()
+			results <- result{ac, out, err}
+		}()
+	}
+	for range areas {
+		r := <-results
+		ac, out := r.ac, r.out
+		if r.err != nil {
+			t.Errorf("call in %s after reconcile: %v\n%s", ac, r.err, out)
+			continue
+		}
+		phases := map[string]bool{}
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			var ev eventJSON
+			if json.Unmarshal([]byte(l), &ev) != nil {
+				t.Errorf("call in %s: not JSON: %q", ac, l)
+				continue
+			}
+			phases[ev.Phase] = true
+			if strings.Contains(ev.Message, "Waiting") {
+				t.Errorf("call in %s after reconcile waited: %q", ac, ev.Message)
+			}
+		}
+		if !phases["ended"] || !phases["ringing_agent"] {
+			t.Errorf("call in %s: phases %v\n%s", ac, phases, out)
+		}
+	}
+	checkNothingLeftBehind(t, filepath.Join(dataDir, "dialer.db"), prov, areas)
+	t.Logf("took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// killDuringPurchases starts kills `dialer call` processes one after
+// another (command gives the i-th, for area code ac) and kills each (kill
+// -9) at a random moment: half anywhere from its start, half in its
+// purchase, which the emulator makes last a while. None may have waited
+// for a purchase whose process was killed.
+func killDuringPurchases(t *testing.T, rng *rand.Rand, kills int, emu *twilioemu.Server, areas []string,
+	command func(ctx context.Context, i int, ac string) *exec.Cmd) {
+	t.Helper()
 	// Each purchase asks the emulator, which answers after this long: the
 	// purchase is in flight for a while, and a kill can land in it.
 	const latency = 40 * time.Millisecond
 	emu.SetLatency(latency)
-	for i := 0; i < 20; i++ {
+	for i := 0; i < kills; i++ {
 		ac := areas[i%len(areas)]
 		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-		cmd := dialerCmd(ctx, callArgs(ac)...)
+		cmd := command(ctx, i, ac)
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -178,63 +248,6 @@ func TestKillNineDuringPurchasesLeavesNothingBehind(t *testing.T) {
 		}
 	}
 	emu.SetLatency(0)
-
-	code, out, errOut := runReconcile(t, dialerCmd)
-	if code != 0 {
-		t.Fatalf("numbers reconcile: exit %d\n%s\n%s", code, out, errOut)
-	}
-	t.Logf("reconcile: %s", out)
-	prov, err := twilio.New(twilio.Config{AccountSID: sandboxAccountSID, AuthToken: token, BaseURL: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkNothingLeftBehind(t, dataDir, prov, areas)
-	if t.Failed() {
-		t.FailNow() // a purchase left pending holds up the calls below for minutes
-	}
-
-	// The next call in each area code gets its number at once: no
-	// "Waiting for …", no purchase held up. The area codes are apart: their
-	// calls run at once.
-	type result struct {
-		ac  string
-		out []byte
-		err error
-	}
-	results := make(chan result, len(areas))
-	for _, ac := range areas {
-		go func() {
-			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-			defer cancel()
-			out, err := dialerCmd(ctx, callArgs(ac)...).Output()
-			results <- result{ac, out, err}
-		}()
-	}
-	for range areas {
-		r := <-results
-		ac, out := r.ac, r.out
-		if r.err != nil {
-			t.Errorf("call in %s after reconcile: %v\n%s", ac, r.err, out)
-			continue
-		}
-		phases := map[string]bool{}
-		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			var ev eventJSON
-			if json.Unmarshal([]byte(l), &ev) != nil {
-				t.Errorf("call in %s: not JSON: %q", ac, l)
-				continue
-			}
-			phases[ev.Phase] = true
-			if strings.Contains(ev.Message, "Waiting") {
-				t.Errorf("call in %s after reconcile waited: %q", ac, ev.Message)
-			}
-		}
-		if !phases["ended"] || !phases["ringing_agent"] {
-			t.Errorf("call in %s: phases %v\n%s", ac, phases, out)
-		}
-	}
-	checkNothingLeftBehind(t, dataDir, prov, areas)
-	t.Logf("took %v", time.Since(start).Round(time.Millisecond))
 }
 
 func runReconcile(t *testing.T, dialerCmd func(context.Context, ...string) *exec.Cmd) (int, string, string) {
@@ -253,14 +266,15 @@ func runReconcile(t *testing.T, dialerCmd func(context.Context, ...string) *exec
 	return 0, out.String(), errOut.String()
 }
 
-// checkNothingLeftBehind compares the inventory, the fees and the
-// provider: no pending purchase, each number the provider has for this
-// installation recorded active under its SID and the reverse, at most one
-// number per area code, one fee per number kept and none for another.
-func checkNothingLeftBehind(t *testing.T, dataDir string, prov *twilio.Provider, areas []string) {
+// checkNothingLeftBehind compares the inventory and the fees of the
+// database at dbTarget (a file or a URL) with the provider: no pending
+// purchase, each number the provider has for this installation recorded
+// active under its SID and the reverse, at most one number per area code,
+// one fee per number kept and none for another.
+func checkNothingLeftBehind(t *testing.T, dbTarget string, prov *twilio.Provider, areas []string) {
 	t.Helper()
 	ctx := t.Context()
-	db, err := store.Open(ctx, filepath.Join(dataDir, "dialer.db"))
+	db, err := store.Open(ctx, dbTarget)
 	if err != nil {
 		t.Fatal(err)
 	}
