@@ -70,7 +70,7 @@ func (s *DB) Number(ctx context.Context, id int64) (dialer.Number, error) {
 // ClaimNumber decides between reuse, wait and buy in one transaction.
 func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.Claim, error) {
 	var cl dialer.Claim
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
 		// Claims for one area code take turns, so that each sees the
 		// last one's number, pending or bought.
 		if err := s.lock(ctx, tx, claimKey(req.Country, req.AreaCode)); err != nil {
@@ -92,10 +92,17 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 			if n.ReservedUntil.After(until) {
 				until = n.ReservedUntil
 			}
-			if _, err := tx.ExecContext(ctx,
-				"UPDATE numbers SET last_used_at = ?, reserved_until = ? WHERE id = ?",
-				fmtTime(req.Now), fmtTime(until), n.ID); err != nil {
+			// Only while it is active: on PostgreSQL the sweeper may have
+			// moved it to canceling since the read. Then the claim is
+			// retried.
+			res, err := tx.ExecContext(ctx,
+				"UPDATE numbers SET last_used_at = ?, reserved_until = ? WHERE id = ? AND status = 'active'",
+				fmtTime(req.Now), fmtTime(until), n.ID)
+			if err != nil {
 				return err
+			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				return errRetry
 			}
 			n.LastUsedAt, n.ReservedUntil = req.Now.UTC(), until.UTC()
 			cl = dialer.Claim{Action: dialer.ClaimReused, Number: n}

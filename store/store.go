@@ -223,6 +223,24 @@ func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return storeErr(tx.Commit())
 }
 
+// errRetry, returned by retryTx's fn, runs it again in a new transaction.
+var errRetry = errors.New("retry the transaction")
+
+// retryTx is tx for a transaction that may find, on PostgreSQL, a row it
+// read changed by another before it wrote it: fn returns errRetry and runs
+// again (a few times at most) in a new transaction.
+func (s *DB) retryTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := s.tx(ctx, fn)
+		if !errors.Is(err, errRetry) {
+			return err
+		}
+		if attempt == 4 {
+			return &dialer.Error{Kind: dialer.ECONFLICT, Message: "the database kept changing under this step; try again", Err: err}
+		}
+	}
+}
+
 // lock serializes, until tx ends, the transactions that take the same key:
 // on PostgreSQL a transaction-level advisory lock; on SQLite nothing, since
 // every writing transaction already holds the database's one write lock.
