@@ -437,7 +437,7 @@ func (s *Session) place(ctx context.Context) (Call, error) {
 		return Call{}, err // nothing dialed; a failed purchase charged nothing
 	}
 	s.callerID = res.Number.PhoneNumber
-	call := Call{ContactID: o.Contact.ID, AgentName: o.Agent.Name, AgentPhone: o.Agent.Phone,
+	call := Call{ContactID: o.Contact.ID, AgentID: o.Agent.ID, AgentName: o.Agent.Name, AgentPhone: o.Agent.Phone,
 		CallerID: s.callerID, NumberID: res.Number.ID, NewNumber: res.Bought, Confirm: o.Confirm,
 		OverrideReason: strings.TrimSpace(o.OverrideReason), StartedAt: c.now(), Account: c.Account}
 	if res.Fee != nil {

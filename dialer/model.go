@@ -39,11 +39,37 @@ func (c Contact) Label() string {
 	return "contact"
 }
 
-// Agent is a person who places calls from their own phone.
+// Agent is a person who places calls from their own phone: a record in
+// the (team's) database. Supervisors also run the inventory, the settings
+// and the team.
 type Agent struct {
-	ID    int64
-	Name  string
-	Phone string // E.164
+	ID        int64
+	Name      string
+	Phone     string // E.164
+	Role      Role
+	Active    bool // false once removed: their calls keep their name
+	CreatedAt time.Time
+}
+
+// Supervisor reports whether the agent may do what only supervisors may.
+func (a Agent) Supervisor() bool { return a.Role == RoleSupervisor }
+
+// Role is what an agent may do.
+type Role string
+
+// Roles.
+const (
+	RoleAgent      Role = "agent"      // places calls
+	RoleSupervisor Role = "supervisor" // and runs settings, dedicated numbers, releases, assignments and agents
+)
+
+// ParseRole reads a role by name.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(strings.ToLower(strings.TrimSpace(s))); r {
+	case RoleAgent, RoleSupervisor:
+		return r, nil
+	}
+	return "", Errorf(EINVALID, "role %q is not agent or supervisor", s)
 }
 
 // NumberKind says how a number came into the inventory.
@@ -133,6 +159,7 @@ type Charge struct {
 	Kind           ChargeKind
 	NumberID       int64
 	PhoneNumber    string
+	AgentID        int64 // whose call bought the number (0 if unknown)
 	Amount         Money
 	IdempotencyKey string // unique: the same key never charges twice
 	CreatedAt      time.Time
@@ -185,6 +212,7 @@ type Leg struct {
 type Call struct {
 	ID             int64
 	ContactID      int64
+	AgentID        int64 // the agent's record (0 on calls placed before agents were records)
 	AgentName      string
 	AgentPhone     string
 	CallerID       string

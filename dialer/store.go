@@ -17,12 +17,28 @@ type Store interface {
 	DNCStore
 	CallbackStore
 	DayStore
+	AgentStore
 
 	// InstanceID identifies this database. Numbers it buys carry it in their
 	// friendly name, so reconciling never touches another installation's.
 	InstanceID() string
 	Settings(ctx context.Context) (Settings, error)
 	SaveSettings(ctx context.Context, s Settings) error
+}
+
+// AgentStore keeps the team's agents.
+type AgentStore interface {
+	// CreateAgent records a new agent. The first agent of a database is
+	// always a supervisor (someone must be able to add the others).
+	// ECONFLICT when an active agent has the name.
+	CreateAgent(ctx context.Context, a Agent) (Agent, error)
+	// UpdateAgent saves an agent's name, phone, role and active flag.
+	// Refuses (EREFUSED) to leave the team without an active supervisor.
+	UpdateAgent(ctx context.Context, a Agent) (Agent, error)
+	// Agent returns one agent (ENOTFOUND if none).
+	Agent(ctx context.Context, id int64) (Agent, error)
+	// Agents lists the agents by name: the active ones, or all.
+	Agents(ctx context.Context, all bool) ([]Agent, error)
 }
 
 // NumberStore is the number inventory.
@@ -77,6 +93,7 @@ type ClaimRequest struct {
 	ReserveUntil time.Time // a reused on-demand number is reserved until then
 	MaxNumbers   int
 	Owner        Owner // the process that will buy, should ClaimNumber say ClaimBuy
+	Agent        int64 // the agent whose call it is: its fee names them
 }
 
 // ClaimAction is what ClaimNumber decided.
@@ -102,6 +119,7 @@ type PurchaseRequest struct {
 	Now         time.Time
 	MaxNumbers  int
 	Owner       Owner // the process buying
+	Agent       int64 // the supervisor buying: its fee names them
 }
 
 // Activation is a completed purchase.
@@ -175,6 +193,7 @@ type CallStore interface {
 // CallFilter narrows Calls. Zero fields do not filter.
 type CallFilter struct {
 	ContactID int64
+	AgentID   int64
 	Since     time.Time
 	Limit     int
 }

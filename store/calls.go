@@ -9,7 +9,7 @@ import (
 	"github.com/dialer-dev/dialer/dialer"
 )
 
-const callCols = `id, contact_id, agent_name, agent_phone, caller_id, number_id, new_number, fee_charge_id,
+const callCols = `id, contact_id, coalesce(agent_id, 0), agent_name, agent_phone, caller_id, number_id, new_number, fee_charge_id,
 	confirm_mode, outcome, end_reason, override_reason, started_at, ended_at, disposition, account`
 
 func scanCall(row scanner) (dialer.Call, error) {
@@ -19,7 +19,7 @@ func scanCall(row scanner) (dialer.Call, error) {
 		newNumber      int
 		started, ended sql.NullString
 	)
-	err := row.Scan(&c.ID, &c.ContactID, &c.AgentName, &c.AgentPhone, &c.CallerID, &number, &newNumber, &fee,
+	err := row.Scan(&c.ID, &c.ContactID, &c.AgentID, &c.AgentName, &c.AgentPhone, &c.CallerID, &number, &newNumber, &fee,
 		&c.Confirm, &c.Outcome, &c.EndReason, &c.OverrideReason, &started, &ended, &c.Disposition, &c.Account)
 	if err != nil {
 		return c, err
@@ -82,10 +82,10 @@ func (s *DB) StartCall(ctx context.Context, c dialer.Call) (dialer.Call, error) 
 	var out dialer.Call
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = scanCall(tx.QueryRowContext(ctx, `INSERT INTO calls (contact_id, agent_name, agent_phone, caller_id, number_id,
-			new_number, fee_charge_id, confirm_mode, override_reason, started_at, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		out, err = scanCall(tx.QueryRowContext(ctx, `INSERT INTO calls (contact_id, agent_id, agent_name, agent_phone, caller_id, number_id,
+			new_number, fee_charge_id, confirm_mode, override_reason, started_at, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING `+callCols,
-			c.ContactID, c.AgentName, c.AgentPhone, c.CallerID, nullInt(c.NumberID), boolInt(c.NewNumber),
+			c.ContactID, nullInt(c.AgentID), c.AgentName, c.AgentPhone, c.CallerID, nullInt(c.NumberID), boolInt(c.NewNumber),
 			nullInt(c.FeeChargeID), string(c.Confirm), c.OverrideReason, fmtTime(c.StartedAt), c.Account))
 		if err != nil {
 			return err
@@ -164,6 +164,9 @@ func (s *DB) Calls(ctx context.Context, f dialer.CallFilter) ([]dialer.Call, err
 	var fl filter
 	if f.ContactID != 0 {
 		fl.add("contact_id = ?", f.ContactID)
+	}
+	if f.AgentID != 0 {
+		fl.add("agent_id = ?", f.AgentID)
 	}
 	if !f.Since.IsZero() {
 		fl.add("started_at >= ?", fmtTime(f.Since))

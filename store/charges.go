@@ -7,7 +7,7 @@ import (
 	"github.com/dialer-dev/dialer/dialer"
 )
 
-const chargeCols = "id, kind, number_id, phone_number, amount, currency, idempotency_key, created_at"
+const chargeCols = "id, kind, number_id, phone_number, coalesce(agent_id, 0), amount, currency, idempotency_key, created_at"
 
 func scanCharge(row scanner) (dialer.Charge, error) {
 	var (
@@ -16,7 +16,7 @@ func scanCharge(row scanner) (dialer.Charge, error) {
 		amount  int64
 		created sql.NullString
 	)
-	if err := row.Scan(&c.ID, &c.Kind, &number, &c.PhoneNumber, &amount, &c.Amount.Currency, &c.IdempotencyKey, &created); err != nil {
+	if err := row.Scan(&c.ID, &c.Kind, &number, &c.PhoneNumber, &c.AgentID, &amount, &c.Amount.Currency, &c.IdempotencyKey, &created); err != nil {
 		return c, err
 	}
 	c.NumberID, c.Amount.Amount = number.Int64, dialer.Amount(amount)

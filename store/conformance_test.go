@@ -44,6 +44,7 @@ var conformance = []struct {
 	{"RacingContactWritesGetOrderedRevisions", testRacingContactWritesGetOrderedRevisions},
 	{"RacingOpensMigrateOnce", testRacingOpensMigrateOnce},
 	{"ActivationRacingClaimsNeverBuysTwice", testActivationRacingClaimsNeverBuysTwice},
+	{"AgentsAreRecordsWithRoles", testAgentsAreRecordsWithRoles},
 }
 
 // engine is one engine as the suite sees it: target gives a new, empty

@@ -126,9 +126,9 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 			return err
 		}
 		n, err = scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at,
-			owner_machine, owner_pid, owner_start)
-			VALUES ('on_demand', 'pending', ?, ?, ?, ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now),
-			req.Owner.Machine, req.Owner.PID, req.Owner.Start))
+			owner_machine, owner_pid, owner_start, bought_by)
+			VALUES ('on_demand', 'pending', ?, ?, ?, ?, ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now),
+			req.Owner.Machine, req.Owner.PID, req.Owner.Start, nullInt(req.Agent)))
 		cl = dialer.Claim{Action: dialer.ClaimBuy, Number: n}
 		return err
 	})
@@ -193,9 +193,9 @@ func (s *DB) StartPurchase(ctx context.Context, req dialer.PurchaseRequest) (dia
 		}
 		var err error
 		n, err = scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, area_code, created_at,
-			owner_machine, owner_pid, owner_start)
-			VALUES ('dedicated', 'pending', ?, ?, ?, ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now),
-			req.Owner.Machine, req.Owner.PID, req.Owner.Start))
+			owner_machine, owner_pid, owner_start, bought_by)
+			VALUES ('dedicated', 'pending', ?, ?, ?, ?, ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now),
+			req.Owner.Machine, req.Owner.PID, req.Owner.Start, nullInt(req.Agent)))
 		return err
 	})
 	return n, err
@@ -238,10 +238,10 @@ func (s *DB) ActivateNumber(ctx context.Context, id int64, a dialer.Activation) 
 			if a.FeeKey == "" {
 				return dialer.Errorf(dialer.EINVALID, "a fee needs an idempotency key")
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO charges (kind, number_id, phone_number, amount, currency, idempotency_key, created_at)
-				VALUES ('reservation_fee', ?, ?, ?, ?, ?, ?)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO charges (kind, number_id, phone_number, agent_id, amount, currency, idempotency_key, created_at)
+				VALUES ('reservation_fee', ?, ?, (SELECT bought_by FROM numbers WHERE id = ?), ?, ?, ?, ?)
 				ON CONFLICT (idempotency_key) DO NOTHING`,
-				id, a.PhoneNumber, int64(a.Fee.Amount), a.Fee.Currency, a.FeeKey, fmtTime(a.At)); err != nil {
+				id, a.PhoneNumber, id, int64(a.Fee.Amount), a.Fee.Currency, a.FeeKey, fmtTime(a.At)); err != nil {
 				return err
 			}
 			c, err := scanCharge(tx.QueryRowContext(ctx, "SELECT "+chargeCols+" FROM charges WHERE idempotency_key = ?", a.FeeKey))
