@@ -39,7 +39,7 @@ func (r *Reservations) BuyDedicated(ctx context.Context, req DedicatedRequest) (
 	}
 	p, err := r.Store.StartPurchase(ctx, PurchaseRequest{
 		Country: req.Country, AreaCode: req.AreaCode, PhoneNumber: req.PhoneNumber,
-		Now: r.now(), MaxNumbers: set.MaxNumbers, Owner: Self(),
+		Now: r.now(), MaxNumbers: set.MaxNumbers, Owner: Self(), Agent: r.Agent,
 	})
 	if err != nil {
 		return Number{}, err

@@ -28,6 +28,9 @@ type Reservations struct {
 	StalePending time.Duration
 	// PurchaseTimeout bounds one purchase at the provider. Zero: 60 s.
 	PurchaseTimeout time.Duration
+	// Agent is the agent (record id) whose calls and purchases these are:
+	// fees name them. Zero: unknown.
+	Agent int64
 }
 
 // Reservation is the caller ID a call gets.
@@ -123,6 +126,7 @@ func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings
 			ReserveUntil: now.Add(set.Reservation()),
 			MaxNumbers:   set.MaxNumbers,
 			Owner:        Self(),
+			Agent:        r.Agent,
 		})
 		if err != nil {
 			return Reservation{}, err

@@ -24,6 +24,7 @@ type historyModel struct {
 	pending int
 	cursor  int
 	loaded  bool
+	mine    bool // this agent's calls only (m)
 }
 
 type historyMsg struct {
@@ -37,7 +38,11 @@ func (m historyModel) load(d Deps) tea.Cmd {
 	return func() tea.Msg {
 		now := d.now()
 		monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.Local)
-		cs, err := d.Store.Calls(d.Context, dialer.CallFilter{Since: monthStart.AddDate(0, -1, 0), Limit: 500})
+		f := dialer.CallFilter{Since: monthStart.AddDate(0, -1, 0), Limit: 500}
+		if m.mine {
+			f.AgentID = d.Agent.ID
+		}
+		cs, err := d.Store.Calls(d.Context, f)
 		if err != nil {
 			return historyMsg{err: err}
 		}
@@ -99,6 +104,9 @@ func (m historyModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (history
 		switch {
 		case key.Matches(msg, k.Refresh):
 			return m, m.load(d)
+		case key.Matches(msg, k.Mine) && d.Agent.ID != 0:
+			m.mine = !m.mine
+			return m, m.load(d)
 		case key.Matches(msg, k.Up):
 			m.cursor = max(0, m.cursor-1)
 		case key.Matches(msg, k.Down):
@@ -110,8 +118,8 @@ func (m historyModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (history
 
 func (m historyModel) keyHelp(k KeyMap) help.KeyMap {
 	return keyHelp{
-		short: []key.Binding{k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
-		full:  append([][]key.Binding{{k.Refresh}, {k.Up, k.Down}}, screenHelp(k, true)...),
+		short: []key.Binding{k.Refresh, k.Mine, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
+		full:  append([][]key.Binding{{k.Refresh, k.Mine}, {k.Up, k.Down}}, screenHelp(k, true)...),
 	}
 }
 
@@ -120,7 +128,11 @@ func (m historyModel) view(st Styles, w, h int) string {
 		return st.Muted.Render("Loading calls…")
 	}
 	var b strings.Builder
-	spend := fmt.Sprintf("Today %s · this month %s in calls, %s in number fees", zeroMoney(m.today), zeroMoney(m.month), zeroMoney(m.fees))
+	whose := "All agents: t"
+	if m.mine {
+		whose = "Yours: t"
+	}
+	spend := fmt.Sprintf("%soday %s · this month %s in calls, %s in number fees", whose, zeroMoney(m.today), zeroMoney(m.month), zeroMoney(m.fees))
 	if m.pending > 0 {
 		spend += " · " + display.Plural(m.pending, "call's price", "calls' prices") + " pending"
 	}
@@ -138,13 +150,24 @@ func (m historyModel) view(st Styles, w, h int) string {
 		totals = append(totals, tot)
 		totalW = max(totalW, display.Width(tot))
 	}
-	cols := historyColumnsFor(w, totalW)
+	// The agent's name where there is room for it beside the rest.
+	agentW := 0
+	if w >= 110 {
+		agentW = 12
+	}
+	cols := historyColumnsFor(w-agentW, totalW)
 	legW := cols.leg
-	b.WriteString(st.Muted.Render(pad("WHEN", 12)+" "+pad("CONTACT", cols.contact)+" "+pad("OUTCOME", cols.outcome)+" "+pad("YOUR LEG", legW)+" "+pad("CONTACT LEG", legW)+" TOTAL") + "\n")
+	agentCol := func(s string) string {
+		if agentW == 0 {
+			return ""
+		}
+		return pad(s, agentW-1) + " "
+	}
+	b.WriteString(st.Muted.Render(pad("WHEN", 12)+" "+agentCol("AGENT")+pad("CONTACT", cols.contact)+" "+pad("OUTCOME", cols.outcome)+" "+pad("AGENT LEG", legW)+" "+pad("CONTACT LEG", legW)+" TOTAL") + "\n")
 	for i := offset; i < len(m.calls) && i < offset+rows; i++ {
 		c := m.calls[i]
 		tot := totals[i-offset]
-		line := pad(localTime(c.StartedAt), 12) + " " + pad(m.names[c.ContactID], cols.contact) + " " + pad(c.Outcome.Phrase(), cols.outcome) + " " +
+		line := pad(localTime(c.StartedAt), 12) + " " + agentCol(display.Line(c.AgentName)) + pad(m.names[c.ContactID], cols.contact) + " " + pad(c.Outcome.Phrase(), cols.outcome) + " " +
 			pad(legText(c, dialer.AgentLeg, cols.rates), legW) + " " + pad(legText(c, dialer.ContactLeg, cols.rates), legW) + " " + tot
 		if i == m.cursor {
 			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")

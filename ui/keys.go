@@ -20,6 +20,10 @@ type KeyMap struct {
 
 	// the contacts screen's dialogs (contactactions.go)
 	AddContact, EditContact, DeleteContact, Lists, DoNotCall key.Binding
+
+	// Mine shows the Calls screen's calls of this agent only, or every
+	// agent's.
+	Mine key.Binding
 }
 
 // DefaultKeyMap is the key map with arrows and vi keys.
@@ -51,6 +55,7 @@ func DefaultKeyMap() KeyMap {
 		Help:         b("?", "help", "?"),
 		Quit:         b("q", "quit", "q", "ctrl+c"),
 		Refresh:      b("r", "refresh", "r"),
+		Mine:         b("m", "mine/all", "m"),
 		StatusFilter: b("s", "status filter", "s"),
 		Session:      b("p", "power-dial session", "p", "alt+p"),
 		Callback:     b("b", "callback", "b", "alt+b"),

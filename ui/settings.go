@@ -122,10 +122,15 @@ func (m settingsModel) apply(v string) (dialer.Settings, dialer.Agent, error) {
 	v = strings.TrimSpace(v)
 	var err error
 	switch m.cursor {
-	case 0:
-		a, err = dialer.NewAgent(v, a.Phone)
-	case 1:
-		a, err = dialer.NewAgent(a.Name, v)
+	case 0, 1:
+		name, phone := v, a.Phone
+		if m.cursor == 1 {
+			name, phone = a.Name, v
+		}
+		var checked dialer.Agent
+		if checked, err = dialer.NewAgent(name, phone); err == nil {
+			a.Name, a.Phone = checked.Name, checked.Phone
+		}
 	case 2:
 		amount, cur, _ := strings.Cut(v, " ")
 		if cur == "" {
@@ -187,6 +192,9 @@ func (m settingsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (settin
 				return m, nil
 			case "enter":
 				s, a, err := m.apply(value)
+				if err == nil && m.cursor > 1 && m.agent.ID != 0 && !m.agent.Supervisor() {
+					err = dialer.Errorf(dialer.EREFUSED, "only a supervisor may change the organization's settings; %s is an agent", m.agent.Name)
+				}
 				if err != nil {
 					m.err = dialer.ErrorMessage(err)
 					return m, nil // nothing saved: the old value stands
@@ -197,10 +205,11 @@ func (m settingsModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (settin
 				m.set, m.agent = s, a
 				return m, func() tea.Msg {
 					if agentChanged {
-						if err := d.SaveAgent(a); err != nil {
+						saved, err := d.SaveAgent(a)
+						if err != nil {
 							return errStatus(err)
 						}
-						return agentSavedMsg{agent: a}
+						return agentSavedMsg{agent: saved}
 					}
 					if err := d.Store.SaveSettings(d.Context, s); err != nil {
 						return errStatus(err)

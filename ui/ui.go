@@ -35,12 +35,17 @@ type Deps struct {
 	// IndexRev, read once IndexReady is closed, is the contacts revision
 	// the index was built at (what ContactKeys(0, …) returned): the UI
 	// polls the changes after it. nil: no poll.
-	IndexRev  func() int64
-	Sandbox   bool
-	Agent     dialer.Agent             // zero on first run: the UI asks
-	SaveAgent func(dialer.Agent) error // remembers the agent profile
-	Clock     dialer.Clock             // nil: the system clock
-	Context   context.Context          // cancelled when the program stops
+	IndexRev func() int64
+	Sandbox  bool
+	Agent    dialer.Agent // zero on first run: the UI asks
+	// SaveAgent makes or updates this machine's agent record (name and
+	// phone) and remembers it; it returns the record (with its role).
+	SaveAgent func(dialer.Agent) (dialer.Agent, error)
+	// TeamAgents are the names of a team database's agents when this
+	// machine is none of them yet: the first-run form says to pick one.
+	TeamAgents []string
+	Clock      dialer.Clock    // nil: the system clock
+	Context    context.Context // cancelled when the program stops
 
 	sync *indexSync // set by New: keeps Index and Directory in step with the store
 }
@@ -358,7 +363,7 @@ func (m Model) View() tea.View {
 	var keys help.KeyMap
 	switch {
 	case m.setup != nil:
-		body, keys = m.setup.view(m.st, m.w), keyHelp{short: []key.Binding{m.keys.Save, hint("ctrl+c", "quit")}} // q is text here
+		body, keys = m.setup.view(m.st, m.w, m.d.TeamAgents), keyHelp{short: []key.Binding{m.keys.Save, hint("ctrl+c", "quit")}} // q is text here
 	case m.call != nil:
 		body, keys = m.call.view(m.st, m.w, bodyH, m.now()), m.call.keyHelp(m.keys)
 	case m.dialog != nil:

@@ -85,7 +85,15 @@ func testDeps(t *testing.T, agent dialer.Agent) Deps {
 	var mu sync.Mutex
 	return Deps{Store: db, Calls: calls, Numbers: res, Index: ix, Directory: dir, IndexRev: func() int64 { return rev }, Sandbox: true, Agent: agent,
 		Clock: clk, Context: context.Background(),
-		SaveAgent: func(a dialer.Agent) error { mu.Lock(); defer mu.Unlock(); return nil }}
+		SaveAgent: func(a dialer.Agent) (dialer.Agent, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if a.ID == 0 {
+				a.CreatedAt = time.Now()
+				return db.CreateAgent(context.Background(), a)
+			}
+			return db.UpdateAgent(context.Background(), a)
+		}}
 }
 
 // driver runs a model the way Bubble Tea does, without a terminal:

@@ -38,6 +38,16 @@ func openApp(ctx context.Context, e *env) (*app, func(), error) {
 	return a, func() { back.close(); closeStore() }, nil
 }
 
+// agent is this machine's agent in the app's database; the reservation
+// engine's purchases name them from then on.
+func (a *app) agent(ctx context.Context, e *env) (dialer.Agent, error) {
+	me, err := whoAmI(ctx, e, a.db)
+	if err == nil && a.numbers != nil {
+		a.numbers.Agent = me.ID
+	}
+	return me, err
+}
+
 // openStoreApp is an app without a provider, for commands that only read
 // the database.
 func openStoreApp(ctx context.Context, e *env) (*app, func(), error) {

@@ -86,15 +86,18 @@ func runCall(ctx context.Context, e *env, opts callOpts, args []string) error {
 			return usageError{"--to: " + dialer.ErrorMessage(err)}
 		}
 	}
-	agent, err := loadAgent(e)
-	if err != nil {
-		return err
+	if _, err := loadProfile(e); err != nil {
+		return err // a damaged profile is said before anything else
 	}
 	a, closeAll, err := openApp(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
+	agent, err := a.agent(ctx, e)
+	if err != nil {
+		return err
+	}
 
 	calls := a.calls()
 	if mode == "" {

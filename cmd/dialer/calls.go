@@ -36,6 +36,7 @@ type legJSON struct {
 type callJSON struct {
 	ID             int64       `json:"id"`
 	Contact        contactJSON `json:"contact"`
+	AgentID        int64       `json:"agent_id,omitempty"` // the agent's record; absent on calls from before agents were records
 	AgentName      string      `json:"agent_name"`
 	AgentPhone     string      `json:"agent_phone"`
 	CallerID       string      `json:"caller_id"`
@@ -81,7 +82,7 @@ func feesByID(charges []dialer.Charge) feeIndex {
 }
 
 func toCallJSON(c dialer.Call, who dialer.Contact, fees feeIndex) callJSON {
-	j := callJSON{ID: c.ID, Contact: contactJSON{who.ID, who.Name, who.Phone}, AgentName: c.AgentName,
+	j := callJSON{ID: c.ID, Contact: contactJSON{who.ID, who.Name, who.Phone}, AgentID: c.AgentID, AgentName: c.AgentName,
 		AgentPhone: c.AgentPhone, CallerID: c.CallerID, Confirm: string(c.Confirm), Outcome: string(c.Outcome),
 		Disposition: c.Disposition, EndReason: c.EndReason, OverrideReason: c.OverrideReason,
 		StartedAt: utcOrNil(c.StartedAt), EndedAt: utcOrNil(c.EndedAt), Legs: []legJSON{}}
@@ -162,11 +163,12 @@ func newCallsCmd(e *env) *cobra.Command {
 func newCallsListCmd(e *env) *cobra.Command {
 	var opts struct {
 		contact int64
+		agent   string
 		json    bool
 	}
 	c := &cobra.Command{
 		Use:   "list",
-		Short: "List calls, newest first.",
+		Short: "List calls, newest first (every agent's, or --agent's).",
 		Args:  noArgs("calls list takes no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -175,7 +177,15 @@ func newCallsListCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer closeAll()
-			cs, contacts, fees, err := callRecords(ctx, a, dialer.CallFilter{ContactID: opts.contact})
+			f := dialer.CallFilter{ContactID: opts.contact}
+			if opts.agent != "" {
+				who, err := callsAgent(ctx, e, a, opts.agent)
+				if err != nil {
+					return err
+				}
+				f.AgentID = who.ID
+			}
+			cs, contacts, fees, err := callRecords(ctx, a, f)
 			if err != nil {
 				return err
 			}
@@ -191,18 +201,29 @@ func newCallsListCmd(e *env) *cobra.Command {
 				return err
 			}
 			var tw table
-			tw.row("ID", "WHEN", "CONTACT", "OUTCOME", "DISPOSITION", "AGENT LEG", "CONTACT LEG", "TOTAL")
+			tw.row("ID", "WHEN", "AGENT", "CONTACT", "OUTCOME", "DISPOSITION", "AGENT LEG", "CONTACT LEG", "TOTAL")
 			for _, c := range cs {
-				tw.row(strconv.FormatInt(c.ID, 10), localTime(c.StartedAt), contacts[c.ContactID].Label(), c.Outcome.Phrase(),
+				tw.row(strconv.FormatInt(c.ID, 10), localTime(c.StartedAt), c.AgentName, contacts[c.ContactID].Label(), c.Outcome.Phrase(),
 					dispositionText(c), legSummary(c, dialer.AgentLeg), legSummary(c, dialer.ContactLeg), totalText(c))
 			}
 			return tw.flush(e.stdout)
 		},
 	}
 	c.Flags().Int64Var(&opts.contact, "contact", 0, "only this contact's calls")
+	c.Flags().StringVar(&opts.agent, "agent", "", "only this agent's calls: a name, an id, or me")
 	jsonFlag(c, &opts.json)
 	c.RegisterFlagCompletionFunc("contact", completeContactIDs(e))
+	c.RegisterFlagCompletionFunc("agent", completeAgents(e))
 	return readOnly(c)
+}
+
+// callsAgent reads --agent: "me" (this machine's agent), an id or a name
+// (removed agents too: their calls stay).
+func callsAgent(ctx context.Context, e *env, a *app, arg string) (dialer.Agent, error) {
+	if arg == "me" {
+		return whoAmI(ctx, e, a.db)
+	}
+	return findAgent(ctx, a.db, arg, true)
 }
 
 func newCallsShowCmd(e *env) *cobra.Command {

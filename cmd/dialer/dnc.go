@@ -28,11 +28,11 @@ func newDNCCmd(e *env) *cobra.Command {
 	)
 }
 
-// who names the person behind a change: the agent profile's name, else
-// the system user.
+// who names the person behind a change: this machine's agent's name (kept
+// in its profile), else the system user.
 func who(e *env) string {
-	if a, err := loadAgent(e); err == nil && a.Name != "" {
-		return a.Name
+	if pr, err := loadProfile(e); err == nil && pr.Name != "" {
+		return pr.Name
 	}
 	if u := e.getenv("USER"); u != "" {
 		return u

@@ -55,12 +55,12 @@ func TestCommandsShowStoredTextInert(t *testing.T) {
 
 	code, out, errOut := c.run("", "agent", "set", "--name", "Fox"+nasty, "--phone", "+12025550199")
 	checkInert(t, "agent set", out+errOut)
-	if code != 0 || !strings.Contains(out, "Agent FoxAnnX, phone +12025550199") {
+	if code != 0 || !strings.Contains(out, "Agent FoxAnnX (supervisor), phone +12025550199") {
 		t.Fatalf("agent set: %d %q %q", code, out, errOut)
 	}
 	code, out, errOut = c.run("", "agent", "show")
 	checkInert(t, "agent show", out+errOut)
-	if code != 0 || out != "FoxAnnX\t+12025550199\n" {
+	if code != 0 || out != "FoxAnnX\t+12025550199\tsupervisor\n" {
 		t.Errorf("agent show: %d %q %q", code, out, errOut)
 	}
 

@@ -262,7 +262,7 @@ func TestReadOnlyCommands(t *testing.T) {
 	}
 	walk(newRootCmd(&env{}))
 	slices.Sort(got)
-	want := []string{"dialer callbacks list", "dialer calls export", "dialer calls list", "dialer calls show", "dialer charges list",
+	want := []string{"dialer agents list", "dialer callbacks list", "dialer calls export", "dialer calls list", "dialer calls show", "dialer charges list",
 		"dialer contacts export", "dialer contacts list", "dialer contacts show", "dialer dnc list", "dialer numbers list", "dialer stats"}
 	if !slices.Equal(got, want) {
 		t.Errorf("read-only commands %q, want %q", got, want)

@@ -110,6 +110,12 @@ dialer numbers buy --number +14155550123 --json`,
 				return err
 			}
 			defer closeAll()
+			if err := requireSupervisor(ctx, e, a.db, "buy a dedicated number"); err != nil {
+				return err
+			}
+			if me, err := whoAmI(ctx, e, a.db); err == nil {
+				a.numbers.Agent = me.ID
+			}
 			n, err := a.numbers.BuyDedicated(ctx, dialer.DedicatedRequest{
 				Country: strings.ToUpper(opts.country), AreaCode: opts.areaCode, PhoneNumber: opts.number})
 			if err != nil {
@@ -155,6 +161,9 @@ func newNumbersReleaseCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer closeAll()
+			if err := requireSupervisor(ctx, e, a.db, "release a number"); err != nil {
+				return err
+			}
 			live, err := a.db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: ph.E164,
 				Statuses: []dialer.NumberStatus{dialer.StatusActive, dialer.StatusPastDue, dialer.StatusCanceling}})
 			if err != nil {

@@ -172,15 +172,18 @@ func runSession(ctx context.Context, e *env, opts sessionOpts) error {
 		}
 		opts.outcome = ui.Dispositions[i]
 	}
-	agent, err := loadAgent(e)
-	if err != nil {
-		return err
+	if _, err := loadProfile(e); err != nil {
+		return err // a damaged profile is said before anything else
 	}
 	a, closeAll, err := openApp(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
+	agent, err := a.agent(ctx, e)
+	if err != nil {
+		return err
+	}
 
 	set, err := a.db.Settings(ctx)
 	if err != nil {

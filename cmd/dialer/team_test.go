@@ -51,8 +51,8 @@ func newTeam(t *testing.T, scale float64) *team {
 	return &team{t: t, bin: buildDialer(t), dbURL: dbURL, emu: emu, emuURL: emuURL, root: t.TempDir()}
 }
 
-// machine is the environment of machine i, made (with its agent profile)
-// the first time it is asked for.
+// machine is the environment of machine i, made the first time it is asked
+// for: machine 0's agent is the team's supervisor, who adds the others'.
 func (tm *team) machine(i int) []string {
 	tm.t.Helper()
 	root := filepath.Join(tm.root, fmt.Sprint("m", i))
@@ -73,7 +73,15 @@ func (tm *team) machine(i int) []string {
 				tm.t.Fatal(err)
 			}
 		}
-		runBin(tm.t, tm.bin, env, "agent", "set", "--name", fmt.Sprint("Agent ", i), "--phone", fmt.Sprintf("+1202555%04d", 100+i))
+		name, phone := fmt.Sprint("Agent ", i), fmt.Sprintf("+1202555%04d", 100+i)
+		if i == 0 {
+			// The team's first agent, its supervisor, ...
+			runBin(tm.t, tm.bin, env, "agent", "set", "--name", name, "--phone", phone)
+		} else {
+			// ... adds the others, who say who they are on their machines.
+			runBin(tm.t, tm.bin, tm.machine(0), "agents", "add", "--name", name, "--phone", phone)
+			runBin(tm.t, tm.bin, env, "agent", "use", name)
+		}
 	}
 	return env
 }

@@ -79,17 +79,33 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 			return ui.Model{}, nil, err
 		}
 	}
-	agent, err := loadAgent(e)
+	agent, err := a.agent(ctx, e)
 	if err != nil && dialer.ErrorKind(err) != dialer.ENOTFOUND {
 		return ui.Model{}, nil, err
+	}
+	var team []string // a team's agents, when this machine is none of them yet
+	if agent.ID == 0 {
+		agents, err := a.db.Agents(ctx, false)
+		if err != nil {
+			return ui.Model{}, nil, err
+		}
+		for _, ag := range agents {
+			team = append(team, ag.Name)
+		}
 	}
 	a.index = openIndex(ctx, a.db, a.db.InstanceID(), a.paths.indexBase(a.db), count, a.log)
 	ix, dir, ready := a.index.ix, a.index.dir, a.index.ready
 	calls := a.calls()
 	go housekeeping(ctx, a, calls)
 	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready, IndexRev: a.index.rev.Load,
-		Sandbox: a.back.sandbox, Agent: agent, Context: ctx,
-		SaveAgent: func(ag dialer.Agent) error { return saveAgent(e, ag) }})
+		Sandbox: a.back.sandbox, Agent: agent, TeamAgents: team, Context: ctx,
+		SaveAgent: func(ag dialer.Agent) (dialer.Agent, error) {
+			me, err := setAgent(ctx, e, a.db, ag.Name, ag.Phone)
+			if err == nil {
+				a.numbers.Agent = me.ID
+			}
+			return me, err
+		}})
 	return m, ready, nil
 }
 
