@@ -142,8 +142,12 @@ func (c *Calls) Start(ctx context.Context, o CallOptions) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	lease, err := c.takeContact(ctx, o)
+	if err != nil {
+		return nil, err
+	}
 	s := &Session{
-		c: c, o: o, set: set, area: area,
+		c: c, o: o, set: set, area: area, lease: lease,
 		events:  make(chan Event, 256),
 		confirm: make(chan struct{}, 1),
 		hangup:  make(chan struct{}, 1),
@@ -152,6 +156,64 @@ func (c *Calls) Start(ctx context.Context, o CallOptions) (*Session, error) {
 	}
 	go s.run(ctx)
 	return s, nil
+}
+
+// contactLeaseTTL is how long a call's hold on its contact lasts unrenewed:
+// how soon the contact is free again when the process placing the call
+// dies. A live call renews it every third of that.
+const contactLeaseTTL = 45 * time.Second
+
+func contactLease(id int64) string { return fmt.Sprintf("contact:%d", id) }
+
+// takeContact takes the contact's call lease for this call: two agents
+// never call one contact at once. It returns the lease's holder ("" when
+// the call has no contact record to share).
+func (c *Calls) takeContact(ctx context.Context, o CallOptions) (string, error) {
+	if o.Contact.ID == 0 {
+		return "", nil
+	}
+	holder := NewHolder("call")
+	l, ok, err := takeLease(ctx, c.Store, contactLease(o.Contact.ID), holder, o.Agent.Name, c.now(), contactLeaseTTL)
+	switch {
+	case err != nil:
+		return "", err
+	case ok:
+		return holder, nil
+	case l.Label == o.Agent.Name:
+		return "", Errorf(EBUSY, "you are already on a call with %s (in another window)", o.Contact.Label())
+	case l.Label == "":
+		return "", Errorf(EBUSY, "another agent is on a call with this contact")
+	}
+	return "", Errorf(EBUSY, "%s is on a call with this contact", l.Label)
+}
+
+// holdContact renews the call's lease on its contact until the returned
+// stop is called, which gives it up.
+func (c *Calls) holdContact(ctx context.Context, contactID int64, label, holder string) (stop func()) {
+	name := contactLease(contactID)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(contactLeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if _, ok, err := c.Store.TakeLease(context.WithoutCancel(ctx), name, holder, label, c.now(), contactLeaseTTL); err != nil || !ok {
+					c.log().Warn("the call's hold on its contact was not renewed", "contact_id", contactID, "err", err)
+				}
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+		if err := c.Store.ReleaseLease(context.WithoutCancel(ctx), name, holder); err != nil {
+			c.log().Warn("the call's hold on its contact was not given up (it expires by itself)", "contact_id", contactID, "err", err)
+		}
+	}
 }
 
 // Check runs the guards: the contact's number, do-not-call, calling hours
@@ -338,10 +400,11 @@ func (c *Calls) register(sid string, s *Session) {
 
 // Session is one bridged call in progress.
 type Session struct {
-	c    *Calls
-	o    CallOptions
-	set  Settings
-	area Phone // the contact's number: read by the guards, then dialed
+	c     *Calls
+	o     CallOptions
+	set   Settings
+	area  Phone  // the contact's number: read by the guards, then dialed
+	lease string // the holder of the call's lease on its contact ("" without one)
 
 	events                chan Event
 	confirm, hangup, wake chan struct{}
@@ -416,6 +479,10 @@ func (s *Session) emit(e Event) { s.events <- e }
 func (s *Session) run(ctx context.Context) {
 	defer close(s.done)
 	defer close(s.events)
+	if s.lease != "" {
+		stop := s.c.holdContact(ctx, s.o.Contact.ID, s.o.Agent.Name, s.lease)
+		defer stop()
+	}
 	call, err := s.place(ctx)
 	s.result, s.err = call, err
 	ev := Event{Phase: PhaseEnded, Legs: call.Legs, Err: err}

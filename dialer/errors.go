@@ -31,6 +31,7 @@ const (
 	EREFUSED         Kind = "refused"               // a policy refuses the call: do-not-call, balance, daily cap
 	EHOURS           Kind = "outside_calling_hours" // outside the callee's calling hours; overridable with a reason
 	EBALANCEUNKNOWN  Kind = "balance_unknown"       // the provider does not tell the balance (a subaccount, say)
+	EBUSY            Kind = "contact_busy"          // another agent is on a call with the contact
 )
 
 // Error is an error with a kind and a sentence a user understands.

@@ -18,12 +18,32 @@ type Store interface {
 	CallbackStore
 	DayStore
 	AgentStore
+	LeaseStore
 
 	// InstanceID identifies this database. Numbers it buys carry it in their
 	// friendly name, so reconciling never touches another installation's.
 	InstanceID() string
 	Settings(ctx context.Context) (Settings, error)
 	SaveSettings(ctx context.Context, s Settings) error
+}
+
+// Lease is work one holder does at a time: a process's housekeeping, an
+// agent's call with a contact.
+type Lease struct {
+	Name    string
+	Holder  string    // who has it: unique to a process (and a call)
+	Label   string    // who has it, for people: an agent's name
+	Expires time.Time // unless renewed first
+}
+
+// LeaseStore hands out leases.
+type LeaseStore interface {
+	// TakeLease takes lease name for holder until now+ttl, or renews it if
+	// holder has it. When another holder has it and it has not expired,
+	// it returns that lease and false.
+	TakeLease(ctx context.Context, name, holder, label string, now time.Time, ttl time.Duration) (Lease, bool, error)
+	// ReleaseLease gives up holder's lease name; nothing if it is not theirs.
+	ReleaseLease(ctx context.Context, name, holder string) error
 }
 
 // AgentStore keeps the team's agents.

@@ -45,6 +45,7 @@ var conformance = []struct {
 	{"RacingOpensMigrateOnce", testRacingOpensMigrateOnce},
 	{"ActivationRacingClaimsNeverBuysTwice", testActivationRacingClaimsNeverBuysTwice},
 	{"AgentsAreRecordsWithRoles", testAgentsAreRecordsWithRoles},
+	{"LeasesOneHolderAtATime", testLeasesOneHolderAtATime},
 }
 
 // engine is one engine as the suite sees it: target gives a new, empty

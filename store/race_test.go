@@ -265,3 +265,66 @@ func testActivationRacingClaimsNeverBuysTwice(t *testing.T, e engine) {
 		}
 	}
 }
+
+// Ten handles taking one lease at once: one has it, the others see whose
+// it is; it renews for its holder only; once expired (its holder died)
+// another takes it; released, anyone may.
+func testLeasesOneHolderAtATime(t *testing.T, e engine) {
+	const n = 10
+	dbs := openMany(t, e, n)
+	ctx := context.Background()
+	const ttl = time.Minute
+	won := make([]bool, n)
+	leases := make([]dialer.Lease, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			l, ok, err := dbs[i].TakeLease(ctx, "housekeeping", fmt.Sprint("p", i), fmt.Sprint("Agent ", i), t0, ttl)
+			if err != nil {
+				t.Error(err)
+			}
+			won[i], leases[i] = ok, l
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i, ok := range won {
+		if ok {
+			if winner >= 0 {
+				t.Fatalf("processes %d and %d both hold the lease", winner, i)
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatal("nobody holds the lease")
+	}
+	for i, l := range leases {
+		if l.Holder != fmt.Sprint("p", winner) || l.Label != fmt.Sprint("Agent ", winner) || !l.Expires.Equal(t0.Add(ttl)) {
+			t.Errorf("process %d sees lease %+v; want p%d's until %s", i, l, winner, t0.Add(ttl))
+		}
+	}
+	other := (winner + 1) % n
+	holder := fmt.Sprint("p", winner)
+	if _, ok, _ := dbs[winner].TakeLease(ctx, "housekeeping", holder, "", t0.Add(ttl/2), ttl); !ok {
+		t.Error("the holder could not renew its lease")
+	}
+	if _, ok, _ := dbs[other].TakeLease(ctx, "housekeeping", "q", "", t0.Add(ttl), ttl); ok {
+		t.Error("another took a lease renewed until later")
+	}
+	if l, ok, _ := dbs[other].TakeLease(ctx, "housekeeping", "q", "Q", t0.Add(ttl/2+ttl), ttl); !ok || l.Label != "Q" {
+		t.Errorf("once expired, another could not take it: %+v", l)
+	}
+	if err := dbs[winner].ReleaseLease(ctx, "housekeeping", holder); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := dbs[winner].TakeLease(ctx, "housekeeping", holder, "", t0.Add(ttl), ttl); ok {
+		t.Error("releasing a lease one no longer has released another's")
+	}
+	if err := dbs[other].ReleaseLease(ctx, "housekeeping", "q"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := dbs[winner].TakeLease(ctx, "housekeeping", holder, "", t0.Add(ttl), ttl); !ok {
+		t.Error("a released lease could not be taken")
+	}
+}

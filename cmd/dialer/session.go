@@ -279,6 +279,9 @@ func (r *sessionRun) call(ctx context.Context, e day.Entry) (stop bool, err erro
 	s, err := r.calls.Start(ctx, dialer.CallOptions{Contact: e.Contact, Agent: r.agent, Confirm: dialer.ConfirmAuto, HangupAfter: r.opts.hangupAfter})
 	if err != nil {
 		r.sess.NotPlaced(err)
+		if dialer.ErrorKind(err) == dialer.EBUSY {
+			return false, nil // another agent is on a call with them: skipped, with whom
+		}
 		if dialer.ErrorKind(err) != dialer.EREFUSED {
 			return false, err
 		}

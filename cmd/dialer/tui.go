@@ -96,7 +96,7 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 	a.index = openIndex(ctx, a.db, a.db.InstanceID(), a.paths.indexBase(a.db), count, a.log)
 	ix, dir, ready := a.index.ix, a.index.dir, a.index.ready
 	calls := a.calls()
-	go housekeeping(ctx, a, calls)
+	go housekeeping(ctx, a, calls, agent.Name)
 	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready, IndexRev: a.index.rev.Load,
 		Sandbox: a.back.sandbox, Agent: agent, TeamAgents: team, Context: ctx,
 		SaveAgent: func(ag dialer.Agent) (dialer.Agent, error) {
@@ -109,31 +109,19 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 	return m, ready, nil
 }
 
-// housekeeping runs while the UI does: reconcile once, sweep at start and
-// hourly, backfill prices every minute. Failures are logged, never shown
-// as crashes.
-func housekeeping(ctx context.Context, a *app, calls *dialer.Calls) {
+// housekeeping runs while the UI does: the team's chores (reconcile,
+// monthly prices, sweeping hourly, repairs and price backfill every
+// minute), done by one open dialer of the team at a time, the holder of
+// the housekeeping lease. Failures are logged, never shown as crashes.
+func housekeeping(ctx context.Context, a *app, calls *dialer.Calls, label string) {
 	defer func() {
 		if r := recover(); r != nil {
 			a.log.Error("housekeeping panicked", "panic", r)
 		}
 	}()
-	if res, err := a.numbers.Reconcile(ctx); err != nil {
-		a.log.Warn("reconcile at start-up failed", "err", err)
-	} else {
-		a.log.Info("reconciled", "adopted", len(res.Adopted), "released", len(res.Released), "vanished", len(res.Vanished))
-	}
-	if n, err := a.numbers.FillMonthlyPrices(ctx, a.back.provider); err != nil {
-		a.log.Warn("monthly prices unknown", "err", err)
-	} else if n > 0 {
-		a.log.Info("monthly prices filled", "numbers", n)
-	}
-	go calls.RunBackfill(ctx, time.Minute)
-	a.numbers.RunSweeper(ctx, time.Hour, func(r dialer.SweepResult, err error) {
-		if err != nil {
-			a.log.Warn("sweep failed", "err", err)
-		}
-	})
+	chores := &dialer.Chores{Store: a.db, Numbers: a.numbers, Calls: calls, Pricing: a.back.provider, Logger: a.log,
+		Holder: dialer.NewHolder("housekeeping"), Label: label}
+	chores.Run(ctx)
 }
 
 // demoContacts are seeded into an empty sandbox so that a first run shows

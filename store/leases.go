@@ -1,0 +1,45 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+// TakeLease takes lease name for holder until now+ttl, or renews it if
+// holder has it; when another holder has it unexpired, it returns theirs
+// and false. One statement decides (an upsert whose update applies only to
+// the same holder or an expired lease), so two takers never both win.
+func (s *DB) TakeLease(ctx context.Context, name, holder, label string, now time.Time, ttl time.Duration) (dialer.Lease, bool, error) {
+	var (
+		l  dialer.Lease
+		at sql.NullString
+	)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO leases (name, holder, label, expires_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, label = excluded.label, expires_at = excluded.expires_at
+			WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
+			name, holder, label, fmtTime(now.Add(ttl)), fmtTime(now)); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, "SELECT name, holder, label, expires_at FROM leases WHERE name = ?", name).
+			Scan(&l.Name, &l.Holder, &l.Label, &at)
+	})
+	if err != nil {
+		return l, false, err
+	}
+	if l.Expires, err = parseTime(at); err != nil {
+		return l, false, err
+	}
+	return l, l.Holder == holder, nil
+}
+
+// ReleaseLease gives up holder's lease name (nothing if it is not theirs).
+func (s *DB) ReleaseLease(ctx context.Context, name, holder string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM leases WHERE name = ? AND holder = ?", name, holder)
+		return err
+	})
+}
