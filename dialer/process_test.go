@@ -14,15 +14,18 @@ import (
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/store"
+	"github.com/dialer-dev/dialer/store/pgtest"
 )
 
 // The test binary doubles as the child process of the multi-process tests:
-// with DIALER_TEST_CHILD set it runs one child role and exits.
+// with DIALER_TEST_CHILD set it runs one child role and exits (a child
+// never starts PostgreSQL). Otherwise it runs the tests and benchmarks and
+// then stops the PostgreSQL server pgtest.URL may have started.
 func TestMain(m *testing.M) {
 	if role := os.Getenv("DIALER_TEST_CHILD"); role != "" {
 		os.Exit(runChild(role))
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 func runChild(role string) int {

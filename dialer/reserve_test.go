@@ -28,7 +28,14 @@ func newEnv(t testing.TB) *env {
 
 func newEnvAt(t testing.TB, path string, prov *fakeNumbers) *env {
 	t.Helper()
-	db, err := store.Open(context.Background(), path)
+	return newEnvWith(t, path, prov, store.Options{Create: true})
+}
+
+// newEnvWith is newEnvAt for any --db target (a file, a postgres:// URL),
+// opened as o says.
+func newEnvWith(t testing.TB, target string, prov *fakeNumbers, o store.Options) *env {
+	t.Helper()
+	db, err := store.OpenWith(context.Background(), target, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func RedactURL(target string) string {
 
 // openPostgres connects to the PostgreSQL database at target and brings its
 // schema up to date.
-func openPostgres(ctx context.Context, target string) (*DB, error) {
+func openPostgres(ctx context.Context, target string, o Options) (*DB, error) {
 	where := RedactURL(target)
 	cfg, err := pgx.ParseConfig(target)
 	if err != nil {
@@ -57,6 +57,7 @@ func openPostgres(ctx context.Context, target string) (*DB, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
+	cfg.Tracer = o.Queries.pgxTracer()
 	db := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
 	// A few connections per process: a team of agents each with a UI and a
 	// sweeper stays far below a server's default 100.

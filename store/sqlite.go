@@ -48,13 +48,13 @@ func openSQLite(ctx context.Context, path string, o Options) (*DB, error) {
 		return nil, fileErr("cannot open the database file", err)
 	}
 	if o.ReadOnly {
-		return openReadOnly(ctx, abs)
+		return openReadOnly(ctx, abs, o.Queries)
 	}
-	return openReadWrite(ctx, abs)
+	return openReadWrite(ctx, abs, o.Queries)
 }
 
-func openReadWrite(ctx context.Context, abs string) (*DB, error) {
-	db, err := sql.Open("sqlite", dsn(abs, ""))
+func openReadWrite(ctx context.Context, abs string, q *QueryCounter) (*DB, error) {
+	db, err := openSQLiteDB(dsn(abs, ""), q)
 	if err != nil {
 		return nil, openErr(abs, err)
 	}
@@ -70,25 +70,25 @@ func openReadWrite(ctx context.Context, abs string) (*DB, error) {
 // SQLite cannot make the WAL index (the -shm file); then the file is read
 // as immutable (nothing can be writing to it there either), unless a
 // writer left changes in the -wal file that immutable would not see.
-func openReadOnly(ctx context.Context, abs string) (*DB, error) {
+func openReadOnly(ctx context.Context, abs string, q *QueryCounter) (*DB, error) {
 	params := "&mode=ro"
-	s, err := openRO(ctx, abs, params)
+	s, err := openRO(ctx, abs, params, q)
 	var se *sqlite.Error
 	if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_READONLY || se.Code()&0xff == sqlite3.SQLITE_CANTOPEN) {
 		if werr := unmergedWAL(abs); werr != nil {
 			return nil, werr
 		}
 		params = "&mode=ro&immutable=1"
-		s, err = openRO(ctx, abs, params)
+		s, err = openRO(ctx, abs, params, q)
 	}
 	if errors.Is(err, errOldSchema) {
 		// Bring the schema up to date once, then read.
-		rw, rwErr := openReadWrite(ctx, abs)
+		rw, rwErr := openReadWrite(ctx, abs, nil)
 		if rwErr != nil {
 			return nil, rwErr
 		}
 		rw.Close()
-		s, err = openRO(ctx, abs, params)
+		s, err = openRO(ctx, abs, params, q)
 	}
 	if err != nil {
 		return nil, openErr(abs, err)
@@ -116,8 +116,8 @@ func unmergedWAL(abs string) error {
 		"%s has changes not yet merged (%s) and its directory is read-only: open it once where it can be written", abs, wal)}
 }
 
-func openRO(ctx context.Context, abs, params string) (*DB, error) {
-	db, err := sql.Open("sqlite", dsn(abs, params))
+func openRO(ctx context.Context, abs, params string, q *QueryCounter) (*DB, error) {
+	db, err := openSQLiteDB(dsn(abs, params), q)
 	if err != nil {
 		return nil, err
 	}

@@ -75,6 +75,9 @@ type Options struct {
 	// brought up to date first (that needs write access once). It changes
 	// nothing on PostgreSQL.
 	ReadOnly bool
+	// Queries, when set, counts the statements sent to the database
+	// (trace.go says what counts), for benchmarks.
+	Queries *QueryCounter
 }
 
 // ErrNoDatabase is the cause of Open's error for a missing file when
@@ -92,7 +95,7 @@ func Open(ctx context.Context, target string) (*DB, error) {
 // as o says.
 func OpenWith(ctx context.Context, target string, o Options) (*DB, error) {
 	if IsURL(target) {
-		return openPostgres(ctx, target)
+		return openPostgres(ctx, target, o)
 	}
 	return openSQLite(ctx, target, o)
 }

@@ -825,7 +825,7 @@ func TestReadOnlyDirectoryRefusesChangesNotYetMerged(t *testing.T) {
 			}
 			noIndex(t, path)
 			// Without the immutable read SQLite cannot open it here.
-			if _, err := openRO(ctx, path, "&mode=ro"); err == nil {
+			if _, err := openRO(ctx, path, "&mode=ro", nil); err == nil {
 				t.Fatal("opened without the WAL index; the test expected it not to")
 			}
 			if got := maxNumbers(t, path); got != 7 {

@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -16,11 +17,18 @@ import (
 	"github.com/dialer-dev/dialer/provider/twilio/contract"
 	"github.com/dialer-dev/dialer/provider/twilioemu"
 	"github.com/dialer-dev/dialer/store"
+	"github.com/dialer-dev/dialer/store/pgtest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	contract.StopAll()
+	if err := pgtest.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 

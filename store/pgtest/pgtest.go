@@ -285,13 +285,16 @@ rm -rf "$dir"
 
 // serverConf is appended to postgresql.conf: loopback TCP only, no unix
 // socket, durability traded for speed (the data dies with the test).
+// max_connections is 300: provider/integration's BenchmarkTeamAgents has
+// 200 agents holding a connection each at once, beside its own and other
+// tests' (a real team that size needs it raised, or a pooler, too).
 const serverConf = `
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-max_connections = 200
+max_connections = 300
 `
 
 // startServer runs initdb in a new temporary directory and starts the
