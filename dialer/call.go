@@ -188,29 +188,33 @@ func (c *Calls) takeContact(ctx context.Context, o CallOptions) (string, error) 
 }
 
 // holdContact renews the call's lease on its contact until the returned
-// stop is called, which gives it up.
+// stop is called, which gives it up. Neither may hold up the end of the
+// call: a database that does not answer (locked, unreachable) leaves the
+// lease to expire by itself.
 func (c *Calls) holdContact(ctx context.Context, contactID int64, label, holder string) (stop func()) {
 	name := contactLease(contactID)
-	done := make(chan struct{})
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		t := time.NewTicker(contactLeaseTTL / 3)
 		defer t.Stop()
 		for {
 			select {
-			case <-done:
+			case <-rctx.Done():
 				return
 			case <-t.C:
-				if _, ok, err := c.Store.TakeLease(context.WithoutCancel(ctx), name, holder, label, c.now(), contactLeaseTTL); err != nil || !ok {
+				if _, ok, err := c.Store.TakeLease(rctx, name, holder, label, c.now(), contactLeaseTTL); (err != nil || !ok) && rctx.Err() == nil {
 					c.log().Warn("the call's hold on its contact was not renewed", "contact_id", contactID, "err", err)
 				}
 			}
 		}
 	})
 	return func() {
-		close(done)
+		cancel()
 		wg.Wait()
-		if err := c.Store.ReleaseLease(context.WithoutCancel(ctx), name, holder); err != nil {
+		sctx, done := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer done()
+		if err := c.Store.ReleaseLease(sctx, name, holder); err != nil {
 			c.log().Warn("the call's hold on its contact was not given up (it expires by itself)", "contact_id", contactID, "err", err)
 		}
 	}

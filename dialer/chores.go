@@ -104,7 +104,11 @@ func (c *Chores) Run(ctx context.Context) {
 	}
 	defer func() {
 		if c.held.Load() {
-			if err := c.Store.ReleaseLease(context.WithoutCancel(ctx), HousekeepingLease, c.Holder); err != nil {
+			// Briefly: quitting never waits on a database that does not
+			// answer; the lease then expires by itself.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			if err := c.Store.ReleaseLease(rctx, HousekeepingLease, c.Holder); err != nil {
 				log.Warn("housekeeping lease not given up", "err", err)
 			}
 			c.held.Store(false)
