@@ -27,6 +27,14 @@ type Store interface {
 	SaveSettings(ctx context.Context, s Settings) error
 }
 
+// Change is a commit that changed what the team's screens show: Table
+// names the table (and ID the row, for those written a row at a time); an
+// empty Table means anything may have changed (re-read everything).
+type Change struct {
+	Table string
+	ID    string
+}
+
 // Lease is work one holder does at a time: a process's housekeeping, an
 // agent's call with a contact.
 type Lease struct {

@@ -46,6 +46,7 @@ var conformance = []struct {
 	{"ActivationRacingClaimsNeverBuysTwice", testActivationRacingClaimsNeverBuysTwice},
 	{"AgentsAreRecordsWithRoles", testAgentsAreRecordsWithRoles},
 	{"LeasesOneHolderAtATime", testLeasesOneHolderAtATime},
+	{"WatchSeesOtherProcessesCommits", testWatchSeesOtherProcessesCommits},
 }
 
 // engine is one engine as the suite sees it: target gives a new, empty

@@ -59,12 +59,13 @@ func openPostgres(ctx context.Context, target string, o Options) (*DB, error) {
 	}
 	cfg.Tracer = o.Queries.pgxTracer()
 	db := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
-	// A few connections per process: a team of agents each with a UI and a
-	// sweeper stays far below a server's default 100.
+	// A few connections per process (the change feed's listener is one
+	// more); a team of more than about 90 agents needs the server's
+	// max_connections (default 100) raised, or a connection pooler.
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &DB{db: db, engine: Postgres, path: where}
+	s := &DB{db: db, engine: Postgres, path: where, pgcfg: cfg.Copy()}
 	if err := s.initPostgres(ctx, cfg); err != nil {
 		db.Close()
 		return nil, err

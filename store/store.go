@@ -34,6 +34,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dialer-dev/dialer/dialer"
 )
 
@@ -58,6 +60,8 @@ type DB struct {
 
 	bulkMu sync.Mutex
 	bulk   *sql.Conn // SQLite: the connection of bulk writes (imports); nil until one
+
+	pgcfg *pgx.ConnConfig // PostgreSQL: how to connect a listener (Watch)
 }
 
 var _ dialer.Store = (*DB)(nil)
