@@ -41,6 +41,32 @@ type Chores struct {
 	held atomic.Bool
 }
 
+// PresenceLease names the lease an open dialer of an agent holds: the Team
+// screen shows the agent online while it is held.
+func PresenceLease(agentID int64) string { return "presence:" + strconv.FormatInt(agentID, 10) }
+
+// HoldPresence holds agent's presence lease (60 s, renewed every 20 s)
+// until ctx ends, then gives it up (within a second; else it expires).
+func HoldPresence(ctx context.Context, st LeaseStore, agent Agent, holder string) {
+	if agent.ID == 0 {
+		return
+	}
+	name := PresenceLease(agent.ID)
+	t := time.NewTicker(20 * time.Second)
+	defer t.Stop()
+	for {
+		st.TakeLease(ctx, name, holder, agent.Name, time.Now().UTC(), time.Minute)
+		select {
+		case <-ctx.Done():
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			st.ReleaseLease(rctx, name, holder)
+			cancel()
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // HousekeepingLease is the lease's name.
 const HousekeepingLease = "housekeeping"
 

@@ -19,6 +19,10 @@ type Store interface {
 	DayStore
 	AgentStore
 	LeaseStore
+	// Team is each active agent's state at now (online by their presence
+	// lease, their call in progress) and figures since since, spend in
+	// currency.
+	Team(ctx context.Context, since, now time.Time, currency string) ([]AgentStatus, error)
 
 	// InstanceID identifies this database. Numbers it buys carry it in their
 	// friendly name, so reconciling never touches another installation's.
@@ -33,6 +37,30 @@ type Store interface {
 type Change struct {
 	Table string
 	ID    string
+}
+
+// AgentState is what an agent is doing now.
+type AgentState string
+
+// Agent states, as the Team screen says them.
+const (
+	AgentOffline AgentState = "offline"             // no dialer of theirs is open
+	AgentIdle    AgentState = "idle"                // a dialer is open, no call
+	AgentRinging AgentState = "ringing their phone" // a call rings the agent's phone
+	AgentOnCall  AgentState = "on a call"           // with Contact since Since
+)
+
+// AgentStatus is an agent's state and the day's figures (Team screen).
+type AgentStatus struct {
+	Agent    Agent
+	State    AgentState
+	Contact  string    // on a call (or ringing) for whom
+	Since    time.Time // the call's start
+	Calls    int
+	Connects int
+	TalkTime time.Duration
+	Spend    Money // priced legs in the organization's currency
+	Unpriced int   // ended legs not priced yet: not in Spend
 }
 
 // Lease is work one holder does at a time: a process's housekeeping, an

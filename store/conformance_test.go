@@ -47,6 +47,7 @@ var conformance = []struct {
 	{"AgentsAreRecordsWithRoles", testAgentsAreRecordsWithRoles},
 	{"LeasesOneHolderAtATime", testLeasesOneHolderAtATime},
 	{"WatchSeesOtherProcessesCommits", testWatchSeesOtherProcessesCommits},
+	{"TeamStatesAndFigures", testTeamStatesAndFigures},
 }
 
 // engine is one engine as the suite sees it: target gives a new, empty

@@ -39,16 +39,17 @@ func TestHelpOnEveryScreen(t *testing.T) {
 		{"2", "numbers in use", "bottom"},
 		{"3", "No calls yet.", "refresh"},
 		{"4", "Organization maximum", "edit the field"},
+		{"5", "No agents yet", "refresh"},
 	} {
 		d.keys(c.key)
 		d.until(c.shows)
 		d.keys("?")
 		s := d.screen()
-		if !strings.Contains(s, "alt+1…4") || !strings.Contains(s, c.full) || !strings.Contains(s, "screen by number") {
+		if !strings.Contains(s, "alt+1…5") || !strings.Contains(s, c.full) || !strings.Contains(s, "screen by number") {
 			t.Errorf("screen %s: ? showed no full help:\n%s", c.key, s)
 		}
 		d.keys("?")
-		if s := d.screen(); strings.Contains(s, "alt+1…4") {
+		if s := d.screen(); strings.Contains(s, "alt+1…5") {
 			t.Errorf("screen %s: a second ? left the full help open:\n%s", c.key, s)
 		}
 	}

@@ -50,7 +50,7 @@ func TestGoldenScreens(t *testing.T) {
 			d.until("Walter Skinner")
 			d.until("No calls yet.") // the detail pane
 			// Tab walks the screens (digits would be typed into the search).
-			for _, name := range []string{"contacts", "numbers", "calls", "settings"} {
+			for _, name := range []string{"contacts", "numbers", "calls", "settings", "team"} {
 				d.settle(50*time.Millisecond, 2*time.Second)
 				golden(t, name+"-"+itoa(w)+"x"+itoa(h), d.m.View().Content)
 				d.keys("tab")

@@ -21,6 +21,9 @@ type KeyMap struct {
 	// the contacts screen's dialogs (contactactions.go)
 	AddContact, EditContact, DeleteContact, Lists, DoNotCall key.Binding
 
+	// Team is the supervisors' Team screen.
+	Team key.Binding
+
 	// Mine shows the Calls screen's calls of this agent only, or every
 	// agent's.
 	Mine key.Binding
@@ -52,6 +55,7 @@ func DefaultKeyMap() KeyMap {
 		Numbers:      b("2", "numbers", "2"),
 		Calls:        b("3", "calls", "3"),
 		Settings:     b("4", "settings", "4"),
+		Team:         b("5", "team", "5"),
 		Help:         b("?", "help", "?"),
 		Quit:         b("q", "quit", "q", "ctrl+c"),
 		Refresh:      b("r", "refresh", "r"),
@@ -59,7 +63,7 @@ func DefaultKeyMap() KeyMap {
 		StatusFilter: b("s", "status filter", "s"),
 		Session:      b("p", "power-dial session", "p", "alt+p"),
 		Callback:     b("b", "callback", "b", "alt+b"),
-		Jump:         b("alt+1…4", "screen, even typing", "alt+1", "alt+2", "alt+3", "alt+4"),
+		Jump:         b("alt+1…5", "screen, even typing", "alt+1", "alt+2", "alt+3", "alt+4", "alt+5"),
 
 		AddContact:    b("a", "add contact", "a"),
 		EditContact:   b("e", "edit contact", "e"),
@@ -89,7 +93,7 @@ func (k keyHelp) FullHelp() [][]key.Binding { return k.full }
 func screenHelp(k KeyMap, digits bool) [][]key.Binding {
 	moves := []key.Binding{k.NextTab, k.PrevTab, k.Jump}
 	if digits {
-		moves = append(moves, hint("1…4", "screen by number"))
+		moves = append(moves, hint("1…5", "screen by number"))
 	}
 	// one column: a second would not fit 80 columns beside the contacts'
 	return [][]key.Binding{append(moves, k.Help, k.Quit)}

@@ -41,6 +41,9 @@ type Deps struct {
 	// SaveAgent makes or updates this machine's agent record (name and
 	// phone) and remembers it; it returns the record (with its role).
 	SaveAgent func(dialer.Agent) (dialer.Agent, error)
+	// Changes is the database's change feed (nil: none): commits by any
+	// agent's dialer, which the screen in front re-reads.
+	Changes <-chan dialer.Change
 	// TeamAgents are the names of a team database's agents when this
 	// machine is none of them yet: the first-run form says to pick one.
 	TeamAgents []string
@@ -57,9 +60,10 @@ const (
 	tabNumbers
 	tabCalls
 	tabSettings
+	tabTeam
 )
 
-var tabNames = []string{"Contacts", "Numbers", "Calls", "Settings"}
+var tabNames = []string{"Contacts", "Numbers", "Calls", "Settings", "Team"}
 
 // Model is the root model.
 type Model struct {
@@ -78,10 +82,14 @@ type Model struct {
 	call     *callModel // the Call key's flow, while it runs
 	numbers  numbersModel
 	history  historyModel
-	settings settingsModel
-	day      dayModel       // the header's figures and the open callbacks
-	session  *sessionModel  // a power-dial session, while it runs
-	dialog   *callbackModel // the callback picker opened from the contacts
+	team     teamModel
+	// refreshing: a change came in and the screen in front is re-read
+	// shortly (changes in a burst are read once).
+	refreshing bool
+	settings   settingsModel
+	day        dayModel       // the header's figures and the open callbacks
+	session    *sessionModel  // a power-dial session, while it runs
+	dialog     *callbackModel // the callback picker opened from the contacts
 
 	quitAsk bool // a call is live and the user pressed quit
 	quit    bool
@@ -107,7 +115,8 @@ func New(d Deps) Model {
 
 // Init starts what the first frame does not wait for.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.contacts.waitIndex(m.d), loadSettings(m.d), tickEvery(), m.day.refresh(m.d), dayTick()}
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.contacts.waitIndex(m.d), loadSettings(m.d), tickEvery(), m.day.refresh(m.d), dayTick(),
+		waitChange(m.d)}
 	if m.setup != nil {
 		cmds = append(cmds, m.setup.focus())
 	}
@@ -156,7 +165,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Styles = help.DefaultStyles(msg.IsDark())
 		return m, nil
 	case tickMsg:
-		return m, tickEvery() // the call screen's timers read the clock in View
+		// The call screen's timers read the clock in View. The Team screen
+		// also re-reads every 5 s: an agent whose dialer died goes offline
+		// without a commit to say so.
+		if m.front(tabTeam) && time.Time(msg).Second()%5 == 0 {
+			return m, tea.Batch(tickEvery(), m.team.load(m.d))
+		}
+		return m, tickEvery()
 	case statusMsg:
 		m.status = string(msg)
 		fade = m.fadeStatus(noticeFade) // before the return reads m
@@ -199,6 +214,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(next, m.day.refresh(m.d), m.contacts.loadDetail(m.d), m.contacts.loadVisible(m.d, m.contacts.rows), m.history.load(m.d))
 	case dayTickMsg:
 		return m, tea.Batch(m.day.refresh(m.d), dayTick())
+	case changeMsg:
+		// Another agent's (or this one's) commit: re-read the screen in
+		// front once the burst has passed (a tenth of a second).
+		next := waitChange(m.d)
+		if m.refreshing {
+			return m, next
+		}
+		m.refreshing = true
+		return m, tea.Batch(next, tea.Tick(100*time.Millisecond, func(time.Time) tea.Msg { return refreshMsg{} }))
+	case refreshMsg:
+		m.refreshing = false
+		return m, m.refreshFront()
 	case dayMsg:
 		if !m.day.apply(msg) {
 			return m, nil
@@ -229,9 +256,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			// the keyboard; letters and digits are text there.
 			switch {
 			case key.Matches(k, m.keys.NextTab):
-				return m.switchTab((m.tab + 1) % 4)
+				return m.switchTab((m.tab + 1) % tab(len(tabNames)))
 			case key.Matches(k, m.keys.PrevTab):
-				return m.switchTab((m.tab + 3) % 4)
+				return m.switchTab((m.tab + tab(len(tabNames)) - 1) % tab(len(tabNames)))
 			case key.Matches(k, m.keys.Jump):
 				return m.switchTab(tab(k.Code - '1'))
 			}
@@ -254,6 +281,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m.switchTab(tabCalls)
 			case key.Matches(k, m.keys.Settings):
 				return m.switchTab(tabSettings)
+			case key.Matches(k, m.keys.Team):
+				return m.switchTab(tabTeam)
 			}
 		}
 	}
@@ -272,12 +301,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, cmd)
 	}
 	if !isKey || (m.setup == nil && m.call == nil) {
-		var c1, c2, c3, c4 tea.Cmd
+		var c1, c2, c3, c4, c5 tea.Cmd
 		m.contacts, c1 = m.contacts.update(msg, m.d, m.keys, m.front(tabContacts))
 		m.numbers, c2 = m.numbers.update(msg, m.d, m.keys, m.front(tabNumbers))
 		m.history, c3 = m.history.update(msg, m.d, m.keys, m.front(tabCalls))
 		m.settings, c4 = m.settings.update(msg, m.d, m.keys, m.front(tabSettings))
-		cmds = append(cmds, c1, c2, c3, c4)
+		m.team, c5 = m.team.update(msg, m.d, m.keys, m.front(tabTeam))
+		cmds = append(cmds, c1, c2, c3, c4, c5)
 	}
 	if start, ok := msg.(startCallMsg); ok && m.call == nil {
 		c := newCall(start, m.d)
@@ -320,8 +350,46 @@ func (m Model) switchTab(t tab) (tea.Model, tea.Cmd) {
 		return m, m.history.load(m.d)
 	case tabSettings:
 		return m, m.settings.load(m.d)
+	case tabTeam:
+		return m, m.team.load(m.d)
 	}
 	return m, nil
+}
+
+// changeMsg is a commit the change feed reported; refreshMsg re-reads the
+// screen in front once a burst of changes has passed.
+type (
+	changeMsg  dialer.Change
+	refreshMsg struct{}
+)
+
+// waitChange waits for the change feed's next change.
+func waitChange(d Deps) tea.Cmd {
+	if d.Changes == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		c, ok := <-d.Changes
+		if !ok {
+			return nil
+		}
+		return changeMsg(c)
+	}
+}
+
+// refreshFront re-reads what the screen in front shows, and the header's
+// figures.
+func (m Model) refreshFront() tea.Cmd {
+	cmds := []tea.Cmd{m.day.refresh(m.d)}
+	switch m.tab {
+	case tabNumbers:
+		cmds = append(cmds, m.numbers.load(m.d))
+	case tabCalls:
+		cmds = append(cmds, m.history.load(m.d))
+	case tabTeam:
+		cmds = append(cmds, m.team.load(m.d))
+	}
+	return tea.Batch(cmds...)
 }
 
 func (m Model) askQuit() (tea.Model, tea.Cmd) {
@@ -380,6 +448,8 @@ func (m Model) View() tea.View {
 			body, keys = m.history.view(m.st, m.w, bodyH), m.history.keyHelp(m.keys)
 		case tabSettings:
 			body, keys = m.settings.view(m.st, m.w), m.settings.keyHelp(m.keys)
+		case tabTeam:
+			body, keys = m.team.view(m.st, m.d, m.w, m.now()), m.team.keyHelp(m.keys)
 		}
 	}
 	b.WriteString(fit(body, m.w, bodyH))

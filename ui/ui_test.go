@@ -39,6 +39,18 @@ var fixedNow = time.Date(2026, 11, 18, 19, 0, 0, 0, time.UTC)
 // real speed) through the real Twilio adapter.
 func testDeps(t *testing.T, agent dialer.Agent) Deps {
 	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "dialer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return testDepsOn(t, agent, db, testProvider(t))
+}
+
+// testProvider is the real Twilio adapter on an emulator (200 times real
+// speed) of the test's own.
+func testProvider(t *testing.T) *twilio.Provider {
+	t.Helper()
 	emu, err := twilioemu.New(twilioemu.Config{AccountSID: testSID, AuthToken: testToken, TimeScale: 0.005})
 	if err != nil {
 		t.Fatal(err)
@@ -52,17 +64,22 @@ func testDeps(t *testing.T, agent dialer.Agent) Deps {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "dialer.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	return prov
+}
+
+// testDepsOn wires the UI to db (its contacts made once: the first UI on a
+// database makes them) and provider prov.
+func testDepsOn(t *testing.T, agent dialer.Agent, db *store.DB, prov *twilio.Provider) Deps {
+	t.Helper()
 	clk := dialer.ClockFunc(func() time.Time { return fixedNow })
 	ix, dir := search.New(0), search.NewDirectory(0)
 	var entries []search.Entry
 	for _, c := range people {
 		c.CreatedAt, c.UpdatedAt = fixedNow, fixedNow
-		saved, err := db.CreateContact(context.Background(), c)
+		saved, err := db.ContactByPhone(context.Background(), c.Phone)
+		if dialer.ErrorKind(err) == dialer.ENOTFOUND {
+			saved, err = db.CreateContact(context.Background(), c)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -422,6 +439,8 @@ func TestTabsNumbersCallsSettings(t *testing.T) {
 	if set.MaxNumbers != 12 {
 		t.Errorf("max numbers %d after edit", set.MaxNumbers)
 	}
+	d.keys("tab")
+	d.until("No agents yet") // the Team screen
 	d.keys("tab")
 	d.until("Walter Skinner") // tab wraps to contacts
 	d.keys("esc", "?")        // leave the search field; ? is help there

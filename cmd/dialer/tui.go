@@ -97,12 +97,14 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 	ix, dir, ready := a.index.ix, a.index.dir, a.index.ready
 	calls := a.calls()
 	go housekeeping(ctx, a, calls, agent.Name)
+	go dialer.HoldPresence(ctx, a.db, agent, dialer.NewHolder("presence"))
 	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready, IndexRev: a.index.rev.Load,
-		Sandbox: a.back.sandbox, Agent: agent, TeamAgents: team, Context: ctx,
+		Sandbox: a.back.sandbox, Agent: agent, TeamAgents: team, Context: ctx, Changes: a.db.Watch(ctx, 2*time.Second),
 		SaveAgent: func(ag dialer.Agent) (dialer.Agent, error) {
 			me, err := setAgent(ctx, e, a.db, ag.Name, ag.Phone)
-			if err == nil {
+			if err == nil && a.numbers.Agent != me.ID {
 				a.numbers.Agent = me.ID
+				go dialer.HoldPresence(ctx, a.db, me, dialer.NewHolder("presence"))
 			}
 			return me, err
 		}})

@@ -1,0 +1,111 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/store"
+	"github.com/dialer-dev/dialer/store/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// Two agents' UIs on one PostgreSQL database: a number bought from one
+// appears on the other's Numbers screen within a second, without a key
+// pressed there (the change feed).
+func TestTwoUIsOnOnePostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	open := func() *store.DB {
+		db, err := store.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	prov := testProvider(t)
+	one := testDepsOn(t, agent, open(), prov)
+	otherDB := open()
+	two := testDepsOn(t, agent, otherDB, prov)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	two.Changes = otherDB.Watch(ctx, 0)
+
+	d := newDriver(t, New(two), 120, 40)
+	d.until("Walter Skinner")
+	d.keys("esc", "2")
+	d.until("0 of 50 numbers in use")
+
+	r, err := one.Numbers.Acquire(context.Background(), people[0], nil)
+	if err != nil || !r.Bought {
+		t.Fatalf("buying from the first UI's engine: %+v, %v", r, err)
+	}
+	bought := time.Now()
+	want := phoneCache(nil).format(r.Number.PhoneNumber)
+	deadline := time.After(time.Second)
+	for !strings.Contains(d.screen(), want) {
+		select {
+		case msg := <-d.msgs: // only what the program itself does: no key is sent
+			d.send(msg)
+		case <-deadline:
+			t.Fatalf("%s, bought from the other UI, was not on this Numbers screen within 1 s:\n%s", want, d.screen())
+		}
+	}
+	t.Logf("the number showed %v after its purchase committed", time.Since(bought).Round(time.Millisecond))
+	if s := d.screen(); !strings.Contains(s, "1 of 50 numbers in use") {
+		t.Errorf("the count did not follow:\n%s", s)
+	}
+}
+
+// The Team screen for a supervisor: who is offline, idle, ringing their
+// phone, on a call with whom and for how long; the day's figures; golden
+// at 80x24 and 120x40.
+func TestTeamScreen(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		w, h := size[0], size[1]
+		t.Run(itoa(w)+"x"+itoa(h), func(t *testing.T) {
+			db, err := store.Open(context.Background(), t.TempDir()+"/dialer.db")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			ctx, now := context.Background(), fixedNow
+			sam, _ := db.CreateAgent(ctx, dialer.Agent{Name: "Sam Supervisor", Phone: "+14155550100", CreatedAt: now})
+			ann, _ := db.CreateAgent(ctx, dialer.Agent{Name: "Ann Agent", Phone: "+14155550101", CreatedAt: now})
+			bob, _ := db.CreateAgent(ctx, dialer.Agent{Name: "Bob Agent", Phone: "+14155550102", CreatedAt: now})
+			db.CreateAgent(ctx, dialer.Agent{Name: "Cy Away", Phone: "+14155550103", CreatedAt: now})
+			d := testDepsOn(t, sam, db, testProvider(t))
+			walter, _ := db.ContactByPhone(ctx, people[0].Phone)
+			for _, a := range []dialer.Agent{sam, ann, bob} {
+				db.TakeLease(ctx, dialer.PresenceLease(a.ID), "h"+a.Name, a.Name, now, time.Hour)
+			}
+			price := dialer.MustMoney("0.014", "USD")
+			done, _ := db.StartCall(ctx, dialer.Call{ContactID: walter.ID, AgentID: ann.ID, AgentName: ann.Name, AgentPhone: ann.Phone,
+				CallerID: "+12125550100", Confirm: dialer.ConfirmAuto, StartedAt: now.Add(-time.Hour)})
+			db.SaveLeg(ctx, done.ID, dialer.Leg{Role: dialer.AgentLeg, SID: "CA1", To: ann.Phone, Status: dialer.CallCompleted, Duration: 130 * time.Second, Price: &price})
+			db.SaveLeg(ctx, done.ID, dialer.Leg{Role: dialer.ContactLeg, SID: "CA2", To: walter.Phone, Status: dialer.CallCompleted, Duration: 125 * time.Second, Price: &price})
+			db.FinishCall(ctx, done.ID, dialer.OutcomeAnswered, "", now.Add(-58*time.Minute))
+			live, _ := db.StartCall(ctx, dialer.Call{ContactID: walter.ID, AgentID: ann.ID, AgentName: ann.Name, AgentPhone: ann.Phone,
+				CallerID: "+12125550100", Confirm: dialer.ConfirmAuto, StartedAt: now.Add(-95 * time.Second)})
+			db.SaveLeg(ctx, live.ID, dialer.Leg{Role: dialer.AgentLeg, SID: "CA3", To: ann.Phone, Status: dialer.CallInProgress})
+			db.SaveLeg(ctx, live.ID, dialer.Leg{Role: dialer.ContactLeg, SID: "CA4", To: walter.Phone, Status: dialer.CallInProgress})
+			ring, _ := db.StartCall(ctx, dialer.Call{ContactID: walter.ID, AgentID: bob.ID, AgentName: bob.Name, AgentPhone: bob.Phone,
+				CallerID: "+12125550100", Confirm: dialer.ConfirmAuto, StartedAt: now.Add(-4 * time.Second)})
+			db.SaveLeg(ctx, ring.ID, dialer.Leg{Role: dialer.AgentLeg, SID: "CA5", To: bob.Phone, Status: dialer.CallRinging})
+
+			dr := newDriver(t, New(d), w, h)
+			dr.until("Walter Skinner")
+			dr.keys("esc", "5")
+			s := dr.until("Team today: 3 of 4 online, 2 on a call")
+			for _, want := range []string{"on call 1:35 with Walter Skinner", "ringing their phone for Walter", "offline", "2:05", "0.028"} {
+				if !strings.Contains(s, want) {
+					t.Errorf("the Team screen does not say %q:\n%s", want, s)
+				}
+			}
+			golden(t, "team-live-"+itoa(w)+"x"+itoa(h), dr.m.View().Content)
+		})
+	}
+}
