@@ -204,6 +204,7 @@ type NumberFilter struct {
 // ChargeFilter narrows Charges. Zero fields do not filter.
 type ChargeFilter struct {
 	NumberID int64
+	AgentID  int64 // charges for numbers this agent's calls bought
 	Since    time.Time
 	Limit    int
 }

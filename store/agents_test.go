@@ -80,6 +80,12 @@ func testAgentsAreRecordsWithRoles(t *testing.T, e engine) {
 	if ch == nil || ch.AgentID != ann.ID {
 		t.Errorf("fee %+v; want it to name Ann (%d)", ch, ann.ID)
 	}
+	if hers, err := db.Charges(ctx, dialer.ChargeFilter{AgentID: ann.ID}); err != nil || len(hers) != 1 {
+		t.Errorf("Ann's fees: %+v, %v", hers, err)
+	}
+	if others, err := db.Charges(ctx, dialer.ChargeFilter{AgentID: first.ID}); err != nil || len(others) != 0 {
+		t.Errorf("Sam's fees: %+v, %v", others, err)
+	}
 }
 
 // On PostgreSQL the database itself refuses an agent's login what only

@@ -31,6 +31,9 @@ func (s *DB) Charges(ctx context.Context, f dialer.ChargeFilter) ([]dialer.Charg
 	if f.NumberID != 0 {
 		fl.add("number_id = ?", f.NumberID)
 	}
+	if f.AgentID != 0 {
+		fl.add("agent_id = ?", f.AgentID)
+	}
 	if !f.Since.IsZero() {
 		fl.add("created_at >= ?", fmtTime(f.Since))
 	}

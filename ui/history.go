@@ -61,7 +61,7 @@ func (m historyModel) load(d Deps) tea.Cmd {
 				names[c.ID] = c.Label()
 			}
 		}
-		charges, err := d.Store.Charges(d.Context, dialer.ChargeFilter{Since: monthStart})
+		charges, err := d.Store.Charges(d.Context, dialer.ChargeFilter{Since: monthStart, AgentID: f.AgentID})
 		var fees dialer.Money
 		for _, ch := range charges {
 			fees, _ = fees.Add(ch.Amount)

@@ -109,3 +109,34 @@ func TestTeamScreen(t *testing.T) {
 		})
 	}
 }
+
+// On a team's database the first run picks who you are among the agents a
+// supervisor added; the machine is that agent from then on.
+func TestFirstRunPicksATeamAgent(t *testing.T) {
+	db, err := store.Open(context.Background(), t.TempDir()+"/dialer.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	db.CreateAgent(ctx, dialer.Agent{Name: "Sam Supervisor", Phone: "+14155550100", CreatedAt: fixedNow})
+	db.CreateAgent(ctx, dialer.Agent{Name: "Ann Agent", Phone: "+14155550101", CreatedAt: fixedNow})
+	d := testDepsOn(t, dialer.Agent{}, db, testProvider(t))
+	d.TeamAgents = []string{"Ann Agent", "Sam Supervisor"}
+	d.UseAgent = func(name string) (dialer.Agent, error) {
+		agents, err := db.Agents(ctx, false)
+		for _, a := range agents {
+			if a.Name == name {
+				return a, err
+			}
+		}
+		return dialer.Agent{}, dialer.Errorf(dialer.ENOTFOUND, "no agent %q", name)
+	}
+	dr := newDriver(t, New(d), 80, 24)
+	dr.until("Which of its agents are you?")
+	dr.keys("down", "down", "enter") // wraps: Ann, Sam, Ann
+	dr.until("Welcome, Ann Agent")
+	if m := dr.m.(Model); m.d.Agent.Name != "Ann Agent" || m.d.Agent.ID == 0 || m.d.Agent.Phone != "+14155550101" {
+		t.Errorf("agent %+v", m.d.Agent)
+	}
+}

@@ -45,8 +45,10 @@ type Deps struct {
 	// agent's dialer, which the screen in front re-reads.
 	Changes <-chan dialer.Change
 	// TeamAgents are the names of a team database's agents when this
-	// machine is none of them yet: the first-run form says to pick one.
+	// machine is none of them yet: the first-run screen picks one, and
+	// UseAgent makes this machine that agent.
 	TeamAgents []string
+	UseAgent   func(name string) (dialer.Agent, error)
 	Clock      dialer.Clock    // nil: the system clock
 	Context    context.Context // cancelled when the program stops
 
@@ -109,6 +111,7 @@ func New(d Deps) Model {
 	m.day = newDay()
 	if d.Agent.Phone == "" {
 		m.setup = newSetup()
+		m.setup.team = d.TeamAgents
 	}
 	return m
 }
@@ -431,7 +434,7 @@ func (m Model) View() tea.View {
 	var keys help.KeyMap
 	switch {
 	case m.setup != nil:
-		body, keys = m.setup.view(m.st, m.w, m.d.TeamAgents), keyHelp{short: []key.Binding{m.keys.Save, hint("ctrl+c", "quit")}} // q is text here
+		body, keys = m.setup.view(m.st, m.w), keyHelp{short: []key.Binding{m.keys.Save, hint("ctrl+c", "quit")}} // q is text here
 	case m.call != nil:
 		body, keys = m.call.view(m.st, m.w, bodyH, m.now()), m.call.keyHelp(m.keys)
 	case m.dialog != nil:

@@ -79,8 +79,8 @@ func newAgentsAddCmd(e *env) *cobra.Command {
 				if asJSON {
 					return writeJSON(e.stdout, toAgentJSON(rec))
 				}
-				_, err = fmt.Fprintf(e.stdout, "Added %s (%s, agent %d), phone %s. On their machine: dialer agent use %q\n",
-					display.Line(rec.Name), rec.Role, rec.ID, rec.Phone, display.Line(rec.Name))
+				_, err = fmt.Fprintf(e.stdout, "Added %s (id %d, %s), phone %s. On their machine: dialer agent use %q\n",
+					display.Line(rec.Name), rec.ID, rec.Role, rec.Phone, display.Line(rec.Name))
 				return err
 			})
 		},

@@ -102,13 +102,36 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 		Sandbox: a.back.sandbox, Agent: agent, TeamAgents: team, Context: ctx, Changes: a.db.Watch(ctx, 2*time.Second),
 		SaveAgent: func(ag dialer.Agent) (dialer.Agent, error) {
 			me, err := setAgent(ctx, e, a.db, ag.Name, ag.Phone)
-			if err == nil && a.numbers.Agent != me.ID {
-				a.numbers.Agent = me.ID
-				go dialer.HoldPresence(ctx, a.db, me, dialer.NewHolder("presence"))
+			if err == nil {
+				becameAgent(ctx, a, me)
+			}
+			return me, err
+		},
+		UseAgent: func(name string) (dialer.Agent, error) {
+			me, err := findAgent(ctx, a.db, name, false)
+			if err != nil {
+				return me, err
+			}
+			pr, err := loadProfile(e)
+			if err != nil {
+				return me, err
+			}
+			if me, err = remember(e, a.db, pr, me); err == nil {
+				becameAgent(ctx, a, me)
 			}
 			return me, err
 		}})
 	return m, ready, nil
+}
+
+// becameAgent is this machine becoming agent me in the UI's first run:
+// purchases name them, and the team sees them online.
+func becameAgent(ctx context.Context, a *app, me dialer.Agent) {
+	if a.numbers.Agent == me.ID {
+		return
+	}
+	a.numbers.Agent = me.ID
+	go dialer.HoldPresence(ctx, a.db, me, dialer.NewHolder("presence"))
 }
 
 // housekeeping runs while the UI does: the team's chores (reconcile,
