@@ -474,6 +474,53 @@ func TestCopyCountsRowsThatDiffer(t *testing.T) {
 	if c, _ := team.Contact(ctx, 1); c.Name != "Ann Lee" {
 		t.Errorf("the destination's contact became %q", c.Name)
 	}
+
+	// The team edits a contact many times (its revisions pass the solo
+	// install's), then the solo install adds one: the copy gives the new
+	// contact a revision after every one the team's search index has read.
+	bob, _ := team.Contact(ctx, 2)
+	for i := range 10 {
+		bob.Notes = fmt.Sprint("edit ", i)
+		if _, err := team.UpdateContact(ctx, bob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen, _ := team.ContactRevision(ctx)
+	if soloRev, _ := solo.ContactRevision(ctx); seen <= soloRev+1 {
+		t.Fatalf("the team's revision %d is not past the solo install's %d", seen, soloRev)
+	}
+	mustContact(t, solo, "New Lead", "+15125550100")
+	res = mustCopy(t, solo, team)
+	if got := tableCount(res, "contacts"); got.Copied != 1 || got.Differ != 2 {
+		t.Errorf("contacts after edits on both sides and a new one: %+v", got)
+	}
+	if ks, _ := keys(t, team, seen); len(ks) != 1 || ks[0].Phone != "+15125550100" {
+		t.Errorf("contacts changed after revision %d: %+v", seen, ks)
+	}
+}
+
+// One copy at a time writes into a PostgreSQL database: a second is
+// refused while the first runs.
+func TestCopyOneAtATime(t *testing.T) {
+	ctx := context.Background()
+	solo := openTemp(t)
+	mustContact(t, solo, "Ann", "+12125550143")
+	team := engines[1].open(t)
+	unlock, err := team.copyLock(ctx) // a copy running
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Copy(ctx, solo, team, nil)
+	if want := "another copy into " + team.Path() + " is running"; dialer.ErrorKind(err) != dialer.ECONFLICT || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("a second copy while one runs: %v\nwant %s...", err, want)
+	}
+	if n, _ := team.CountContacts(ctx); n != 0 || team.InstanceID() == solo.InstanceID() {
+		t.Errorf("the refused copy wrote: %d contacts, instance %s", n, team.InstanceID())
+	}
+	unlock()
+	if res := mustCopy(t, solo, team); tableCount(res, "contacts").Copied != 1 {
+		t.Errorf("the copy after the first ended: %s", counts(res))
+	}
 }
 
 // copyTables name every table and column of both engines' schemas, the
