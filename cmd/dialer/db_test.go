@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net"
@@ -205,5 +206,27 @@ func TestDBCopyHelp(t *testing.T) {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("db copy --help (exit %d) lacks %q:\n%s", code, want, out)
 		}
+	}
+}
+
+// On a terminal a status line on stderr says how far the copy got, and is
+// cleared before the summary; elsewhere nothing is drawn.
+func TestDBCopyStatusLineOnATerminal(t *testing.T) {
+	from := soloFile(t)
+	var out bytes.Buffer
+	var tty ttyBuffer
+	envv := map[string]string{"HOME": t.TempDir(), "DIALER_DATA_DIR": t.TempDir()}
+	getenv := func(k string) string { return envv[k] }
+	code := run(context.Background(), []string{"db", "copy", "--from", from, "--to", filepath.Join(t.TempDir(), "team.db")},
+		strings.NewReader(""), &out, &tty, getenv)
+	if code != 0 || !strings.Contains(out.String(), "\ncontacts       3 copied   0 already there\n") {
+		t.Fatalf("exit %d:\n%s%s", code, out.String(), tty.String())
+	}
+	if got := tty.String(); !strings.HasPrefix(got, "\rcopying contacts: 3 rows\x1b[K") || !strings.HasSuffix(got, "\r\x1b[K") || strings.Contains(got, "\n") {
+		t.Errorf("status line %q, want the first table with rows drawn in place, then cleared", got)
+	}
+	_, _, errOut := dbCopy(t, "--from", from, "--to", filepath.Join(t.TempDir(), "team.db"))
+	if errOut != "" {
+		t.Errorf("drawn when stderr is not a terminal: %q", errOut)
 	}
 }
