@@ -133,17 +133,17 @@ type copySpec struct {
 // engines' schemas.
 var copyTables = []copySpec{
 	{name: "agents", key: []string{"id"}, identity: true, data: true,
-		cols:  []string{"id", "name", "phone", "created_at"},
-		times: []string{"created_at"}},
+		cols:  []string{"id", "name", "phone", "created_at", "role", "active", "updated_at"},
+		times: []string{"created_at", "updated_at"}},
 	{name: "numbers", key: []string{"id"}, identity: true, data: true,
 		cols: []string{"id", "phone_number", "provider_sid", "kind", "status", "country", "area_code",
 			"serves_area_code", "region", "locality", "friendly_name", "agent_id", "is_primary",
 			"monthly_price", "monthly_currency", "failure_reason", "created_at", "activated_at",
 			"reserved_until", "last_used_at", "billing_period_end", "released_at",
-			"owner_machine", "owner_pid", "owner_start", "asked_at"},
+			"owner_machine", "owner_pid", "owner_start", "asked_at", "bought_by"},
 		times: []string{"created_at", "activated_at", "reserved_until", "last_used_at", "billing_period_end", "released_at", "asked_at"}},
 	{name: "charges", key: []string{"id"}, identity: true, data: true,
-		cols:  []string{"id", "kind", "number_id", "phone_number", "amount", "currency", "idempotency_key", "created_at"},
+		cols:  []string{"id", "kind", "number_id", "phone_number", "amount", "currency", "idempotency_key", "created_at", "agent_id"},
 		times: []string{"created_at"}},
 	{name: "contacts", key: []string{"id"}, identity: true, data: true, rev: "rev",
 		cols: []string{"id", "name", "phone", "company", "notes", "fields", "do_not_call", "created_at", "updated_at",
@@ -157,7 +157,7 @@ var copyTables = []copySpec{
 		times: []string{"added_at"}},
 	{name: "calls", key: []string{"id"}, identity: true, data: true,
 		cols: []string{"id", "contact_id", "agent_name", "agent_phone", "caller_id", "number_id", "new_number", "fee_charge_id",
-			"confirm_mode", "outcome", "end_reason", "override_reason", "started_at", "ended_at", "disposition", "account"},
+			"confirm_mode", "outcome", "end_reason", "override_reason", "started_at", "ended_at", "disposition", "account", "agent_id"},
 		times: []string{"started_at", "ended_at"}},
 	{name: "legs", key: []string{"call_id", "role"}, data: true,
 		cols: []string{"call_id", "role", "sid", "to_number", "status", "answered_by", "started_at", "ended_at", "duration_ms",
@@ -250,6 +250,9 @@ func (s *DB) adoptInstance(ctx context.Context, id string) (bool, error) {
 	var adopted bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		adopted = false
+		if err := s.mayCopyInto(ctx, tx); err != nil {
+			return err
+		}
 		if s.engine == Postgres {
 			// No row can arrive between the check and the update (SQLite's
 			// immediate transaction holds the write lock already).
@@ -290,6 +293,41 @@ func (s *DB) adoptInstance(ctx context.Context, id string) (bool, error) {
 		s.instance = id
 	}
 	return adopted, nil
+}
+
+// mayCopyInto refuses, before anything is written, a PostgreSQL user that
+// may not write every table or move the id sequences (setval needs UPDATE
+// on a sequence, which a dialer_supervisor login lacks): a copy is the
+// database owner's work.
+func (s *DB) mayCopyInto(ctx context.Context, tx *sql.Tx) error {
+	if s.engine != Postgres {
+		return nil
+	}
+	var lacks []string
+	for _, t := range append([]copySpec{{name: "meta"}}, copyTables...) {
+		q, args := "SELECT has_table_privilege(?, 'INSERT, UPDATE')", []any{t.name}
+		if t.identity {
+			q += " AND has_sequence_privilege(pg_get_serial_sequence(?, 'id'), 'UPDATE')"
+			args = append(args, t.name)
+		}
+		var ok bool
+		if err := tx.QueryRowContext(ctx, q, args...).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			lacks = append(lacks, t.name)
+		}
+	}
+	if len(lacks) == 0 {
+		return nil
+	}
+	var user string
+	if err := tx.QueryRowContext(ctx, "SELECT current_user").Scan(&user); err != nil {
+		return err
+	}
+	return dialer.Errorf(dialer.EREFUSED,
+		"the PostgreSQL user %s may not copy into %s: it may not write %s (or move their id sequences): nothing was written. "+
+			"Run the copy as the database's owner, the user that created it", user, s.path, strings.Join(lacks, ", "))
 }
 
 // heldData counts the rows of the tables that hold an installation's data,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,13 +34,21 @@ func fillSolo(t *testing.T, db *DB) {
 	set := dialer.DefaultSettings()
 	set.MaxNumbers, set.DailyCallCap, set.ReservationFee = 9, 70, dialer.MustMoney("1.25", "USD")
 	must(db.SaveSettings(ctx, set))
-	_, err := db.db.ExecContext(ctx, "INSERT INTO agents (name, phone, created_at) VALUES ('Sam Agent', '+14155550111', ?)", fmtTime(t0))
+	sam, err := db.CreateAgent(ctx, dialer.Agent{Name: "Sam Agent", Phone: "+14155550111", CreatedAt: t0})
+	must(err)
+	kim, err := db.CreateAgent(ctx, dialer.Agent{Name: "Kim", Phone: "+14155550112", Role: dialer.RoleAgent, CreatedAt: t0})
+	must(err)
+	kim.Active = false
+	_, err = db.UpdateAgent(ctx, kim)
 	must(err)
 
 	// Numbers: an on-demand one bought with its fee, a dedicated one
 	// assigned to the agent, a failed purchase, one released and one whose
 	// reservation lapsed.
-	onDemand := claim(t, db, "415", 10).Number
+	cl, err := db.ClaimNumber(ctx, dialer.ClaimRequest{Country: "US", AreaCode: "415", Now: t0, ReserveUntil: t0.Add(14 * 24 * time.Hour),
+		MaxNumbers: 10, Agent: sam.ID})
+	must(err)
+	onDemand := cl.Number
 	activate(t, db, onDemand.ID, "+14155550100", "PN01")
 	must(db.SetMonthlyPrice(ctx, onDemand.ID, dialer.MustMoney("1.15", "USD")))
 	ded, err := db.StartPurchase(ctx, dialer.PurchaseRequest{Country: "US", AreaCode: "212", Now: t0, MaxNumbers: 10,
@@ -49,7 +58,7 @@ func fillSolo(t *testing.T, db *DB) {
 	_, _, err = db.ActivateNumber(ctx, ded.ID, dialer.Activation{SID: "PN02", PhoneNumber: "+12125550100",
 		FriendlyName: dialer.Tag(db.InstanceID(), ded.ID), AreaCode: "212", Region: "NY", Locality: "New York", At: t0})
 	must(err)
-	_, err = db.db.ExecContext(ctx, "UPDATE numbers SET agent_id = 1, is_primary = 1 WHERE id = ?", ded.ID)
+	_, err = db.db.ExecContext(ctx, "UPDATE numbers SET agent_id = ?, is_primary = 1 WHERE id = ?", sam.ID, ded.ID)
 	must(err)
 	must(db.FailNumber(ctx, claim(t, db, "303", 10).Number.ID, "no numbers in 303"))
 	gone := claim(t, db, "617", 10).Number
@@ -85,7 +94,7 @@ func fillSolo(t *testing.T, db *DB) {
 	_, err = db.ScheduleCallback(ctx, dialer.Callback{ContactID: ann.ID, Due: t0.Add(time.Hour), Note: "after lunch", CreatedBy: "Sam", CreatedAt: t0})
 	must(err)
 	fee, _ := db.Charges(ctx, dialer.ChargeFilter{NumberID: onDemand.ID})
-	call, err := db.StartCall(ctx, dialer.Call{ContactID: ann.ID, AgentName: "Sam Agent", AgentPhone: "+14155550111",
+	call, err := db.StartCall(ctx, dialer.Call{ContactID: ann.ID, AgentID: sam.ID, AgentName: "Sam Agent", AgentPhone: "+14155550111",
 		CallerID: "+14155550100", NumberID: onDemand.ID, NewNumber: true, FeeChargeID: fee[0].ID, Confirm: dialer.ConfirmTerminal,
 		Account: "AC1", StartedAt: t0.Add(90 * time.Minute)})
 	must(err)
@@ -178,20 +187,38 @@ func readAll(t *testing.T, db *DB) string {
 		}
 	}
 	out["rates"] = rates
-	rows, err := db.db.QueryContext(ctx, "SELECT id, name, phone, created_at FROM agents ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	agents, err := collect(rows, func(r scanner) (string, error) {
-		var (
-			id          int64
-			name, phone string
-			at          any
-		)
-		err := r.Scan(&id, &name, &phone, &at)
-		return fmt.Sprint(id, name, phone, canonical(at, true)), err
-	})
+	agents, err := db.Agents(ctx, true)
 	add("agents", agents, err)
+	// And every column of every row, as stored (times as instants), but
+	// contacts' revisions: the destination numbers its own changes.
+	raw := map[string][]string{}
+	for _, spec := range copyTables {
+		rows, err := db.db.QueryContext(ctx, "SELECT "+strings.Join(spec.cols, ", ")+" FROM "+spec.name+" ORDER BY "+strings.Join(spec.key, ", "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			vals := make([]any, len(spec.cols))
+			ptrs := make([]any, len(vals))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for i, c := range spec.cols {
+				if c != spec.rev {
+					fmt.Fprintf(&b, "%s=%v ", c, canonical(vals[i], slices.Contains(spec.times, c)))
+				}
+			}
+			raw[spec.name] = append(raw[spec.name], b.String())
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out["raw"] = raw
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +263,7 @@ func counts(r CopyResult) string {
 	return strings.Join(parts, " ")
 }
 
-const soloCounts = "meta 1/0/0 agents 1/0/0 numbers 5/0/0 charges 2/0/0 contacts 5/0/0 lists 3/0/0 list_members 4/0/0 " +
+const soloCounts = "meta 1/0/0 agents 2/0/0 numbers 5/0/0 charges 2/0/0 contacts 5/0/0 lists 3/0/0 list_members 4/0/0 " +
 	"calls 2/0/0 legs 3/0/0 rates 2/0/0 settings 10/0/0 dnc 1/0/0 dnc_events 3/0/0 callbacks 2/0/0"
 
 // A solo install copied into a new team database reads the same there,
@@ -322,10 +349,8 @@ func TestCopySoloIntoTeamDatabase(t *testing.T) {
 	if ls, _ := team.Lists(ctx); len(ls) != 4 || !slices.ContainsFunc(ls, func(l dialer.List) bool { return l.Name == "Team" && l.ID == 4 }) {
 		t.Errorf("lists: %+v", ls)
 	}
-	var agent int64
-	if err := team.db.QueryRowContext(ctx, "INSERT INTO agents (name, phone, created_at) VALUES ('Kim', '+14155550112', ?) RETURNING id",
-		fmtTime(t0)).Scan(&agent); err != nil || agent != 2 {
-		t.Errorf("new agent: %d, %v", agent, err)
+	if a, err := team.CreateAgent(ctx, dialer.Agent{Name: "Lee", Phone: "+14155550113", CreatedAt: t0}); err != nil || a.ID != 3 {
+		t.Errorf("new agent: %+v, %v", a, err)
 	}
 }
 
@@ -496,6 +521,39 @@ func TestCopyCountsRowsThatDiffer(t *testing.T) {
 	}
 	if ks, _ := keys(t, team, seen); len(ks) != 1 || ks[0].Phone != "+15125550100" {
 		t.Errorf("contacts changed after revision %d: %+v", seen, ks)
+	}
+}
+
+// Copying into a team database is its owner's work: a supervisor's login
+// (which may not move id sequences) and an agent's are refused before
+// anything is written, with a sentence that says who may.
+func TestCopyIntoTeamDatabaseNeedsItsOwner(t *testing.T) {
+	ctx := context.Background()
+	admin := pgtest.URL(t)
+	owner := openAt(t, admin) // migrates: makes the roles and grants
+	solo := openTemp(t)
+	fillSolo(t, solo)
+	for _, role := range []string{"dialer_supervisor", "dialer_agent"} {
+		name := fmt.Sprintf("copy_%s_%d", strings.TrimPrefix(role, "dialer_"), time.Now().UnixNano())
+		if _, err := owner.db.ExecContext(ctx, fmt.Sprintf("CREATE ROLE %s LOGIN IN ROLE %s", name, role)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { owner.db.ExecContext(context.Background(), "DROP ROLE IF EXISTS "+name) })
+		u, _ := url.Parse(admin)
+		u.User = url.User(name)
+		login := openAt(t, u.String())
+		_, err := Copy(ctx, solo, login, nil)
+		want := "the PostgreSQL user " + name + " may not copy into " + login.Path() + ": it may not write "
+		if dialer.ErrorKind(err) != dialer.EREFUSED || !strings.HasPrefix(err.Error(), want) ||
+			!strings.Contains(err.Error(), ": nothing was written. Run the copy as the database's owner") {
+			t.Errorf("%s's login copying: %v\nwant %s...", role, err, want)
+		}
+	}
+	if id, _ := owner.instanceID(ctx); id == solo.InstanceID() {
+		t.Error("a refused copy gave the team database the solo install's identity")
+	}
+	if res := mustCopy(t, solo, owner); counts(res) != soloCounts {
+		t.Errorf("the owner's copy: %s", counts(res))
 	}
 }
 
