@@ -179,6 +179,15 @@ var copyTables = []copySpec{
 		times: []string{"due_at", "created_at", "done_at"}},
 }
 
+// copyLeftOut are the tables Copy leaves out on purpose, and why.
+var copyLeftOut = map[string]string{
+	// A lease is held by a running process of the database it is in (the
+	// team's housekeeping, an agent on a call with a contact): the solo
+	// install's processes hold none of the team database's, and a copied
+	// one would only hold up the team's own until it expired.
+	"leases": "held by running processes of one database",
+}
+
 // copyChunkRows is the most rows one INSERT of a copy writes.
 const copyChunkRows = 1000
 

@@ -581,9 +581,10 @@ func TestCopyOneAtATime(t *testing.T) {
 	}
 }
 
-// copyTables name every table and column of both engines' schemas, the
-// time columns as PostgreSQL types them, and parents before children: a
-// migration that adds one fails here until Copy moves it.
+// copyTables name every table (but those left out on purpose) and column
+// of both engines' schemas, the time columns as PostgreSQL types them, and
+// parents before children: a migration that adds one fails here until
+// Copy moves it or says why not.
 func TestCopyTablesCoverTheSchema(t *testing.T) {
 	ctx := context.Background()
 	specs := map[string]copySpec{}
@@ -603,13 +604,19 @@ func TestCopyTablesCoverTheSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tables) != len(copyTables) {
-		t.Errorf("SQLite tables %v, copied %d", tables, len(copyTables))
+	if len(tables) != len(copyTables)+len(copyLeftOut) {
+		t.Errorf("SQLite tables %v, copied %d, left out %d", tables, len(copyTables), len(copyLeftOut))
 	}
 	for _, name := range tables {
 		s, ok := specs[name]
+		if _, out := copyLeftOut[name]; out {
+			if ok {
+				t.Errorf("table %s is both copied and left out", name)
+			}
+			continue
+		}
 		if !ok {
-			t.Errorf("table %s is not copied", name)
+			t.Errorf("table %s is neither copied nor left out on purpose (copyLeftOut)", name)
 			continue
 		}
 		rows, err := lite.db.QueryContext(ctx, "SELECT name FROM pragma_table_info(?) ORDER BY cid", name)
