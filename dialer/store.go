@@ -47,6 +47,7 @@ const (
 	AgentOffline AgentState = "offline"             // no dialer of theirs is open
 	AgentIdle    AgentState = "idle"                // a dialer is open, no call
 	AgentRinging AgentState = "ringing their phone" // a call rings the agent's phone
+	AgentDialing AgentState = "dialing"             // the agent answered; the contact is being dialed
 	AgentOnCall  AgentState = "on a call"           // with Contact since Since
 )
 

@@ -80,9 +80,13 @@ func (s *DB) Team(ctx context.Context, since, now time.Time, currency string) ([
 		if st.Contact == "" {
 			st.Contact = phone
 		}
-		st.State = dialer.AgentOnCall
-		if contactLeg == "" && (agentLeg == "" || agentLeg == "queued" || agentLeg == "ringing") {
+		switch {
+		case contactLeg == "" && (agentLeg == "" || agentLeg == "queued" || agentLeg == "ringing"):
 			st.State = dialer.AgentRinging
+		case contactLeg == "" || contactLeg == "queued" || contactLeg == "ringing":
+			st.State = dialer.AgentDialing
+		default:
+			st.State = dialer.AgentOnCall
 		}
 	}
 	rows.Close()

@@ -55,12 +55,18 @@ func testTeamStatesAndFigures(t *testing.T, e engine) {
 	// Ann: her phone is ringing.
 	ringing := call(ann, now.Add(-5*time.Second))
 	db.SaveLeg(ctx, ringing.ID, dialer.Leg{Role: dialer.AgentLeg, SID: "CA5", To: ann.Phone, Status: dialer.CallRinging})
+	// Dee answered her phone; her contact is being dialed.
+	dee, _ := db.CreateAgent(ctx, dialer.Agent{Name: "Dee", Phone: "+14155550104", CreatedAt: t0})
+	db.TakeLease(ctx, dialer.PresenceLease(dee.ID), "hDee", "Dee", now, time.Minute)
+	dialing := call(dee, now.Add(-20*time.Second))
+	db.SaveLeg(ctx, dialing.ID, dialer.Leg{Role: dialer.AgentLeg, SID: "CA6", To: dee.Phone, Status: dialer.CallInProgress})
+	db.SaveLeg(ctx, dialing.ID, dialer.Leg{Role: dialer.ContactLeg, SID: "CA7", To: walter.Phone, Status: dialer.CallRinging})
 
 	team, err := db.Team(ctx, t0, now, "USD")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(team) != 3 {
+	if len(team) != 4 {
 		t.Fatalf("team %+v", team)
 	}
 	byName := map[string]dialer.AgentStatus{}
@@ -73,6 +79,9 @@ func testTeamStatesAndFigures(t *testing.T, e engine) {
 	if s := byName["Bob"]; s.State != dialer.AgentOnCall || s.Contact != "Walter" || !s.Since.Equal(live.StartedAt) ||
 		s.Calls != 2 || s.Connects != 1 || s.TalkTime != 90*time.Second || s.Spend != dialer.MustMoney("0.028", "USD") {
 		t.Errorf("Bob %+v; want on a call with Walter, 2 calls, 1 connect, 1:30 talk, 0.028 USD", s)
+	}
+	if s := byName["Dee"]; s.State != dialer.AgentDialing || s.Contact != "Walter" {
+		t.Errorf("Dee %+v; want dialing Walter", s)
 	}
 	if s := byName["Cy"]; s.State != dialer.AgentOffline || s.Calls != 0 {
 		t.Errorf("Cy %+v; want offline", s)

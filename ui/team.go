@@ -83,7 +83,7 @@ func (m teamModel) view(st Styles, d Deps, w int, now time.Time) string {
 		if a.State != dialer.AgentOffline {
 			online++
 		}
-		if a.State == dialer.AgentOnCall || a.State == dialer.AgentRinging {
+		if a.State == dialer.AgentOnCall || a.State == dialer.AgentRinging || a.State == dialer.AgentDialing {
 			onCall++
 		}
 	}
@@ -100,6 +100,8 @@ func (m teamModel) view(st Styles, d Deps, w int, now time.Time) string {
 			state = "on call " + clock(now.Sub(a.Since)) + " with " + display.Line(a.Contact)
 		case dialer.AgentRinging:
 			state = "ringing their phone for " + display.Line(a.Contact)
+		case dialer.AgentDialing:
+			state = "dialing " + display.Line(a.Contact)
 		}
 		spend := a.Spend.Amount.String()
 		if a.Unpriced > 0 {
