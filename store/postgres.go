@@ -77,15 +77,7 @@ func (s *DB) initPostgres(ctx context.Context, cfg *pgx.ConnConfig) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return connectErr(cfg, err)
 	}
-	if err := s.migrate(ctx); err != nil {
-		return err
-	}
-	id, err := s.instanceID(ctx)
-	if err != nil {
-		return err
-	}
-	s.instance = id
-	return nil
+	return s.ready(ctx)
 }
 
 // connectErr names why the server at cfg could not be used.

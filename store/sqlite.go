@@ -207,15 +207,7 @@ func (s *DB) initSQLite(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
 		return fmt.Errorf("foreign keys are off (%v)", err)
 	}
-	if err := s.migrate(ctx); err != nil {
-		return err
-	}
-	id, err := s.instanceID(ctx)
-	if err != nil {
-		return err
-	}
-	s.instance = id
-	return nil
+	return s.ready(ctx)
 }
 
 // sqliteSentence says what an SQLite result code means for the user.

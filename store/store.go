@@ -107,6 +107,20 @@ func OpenWith(ctx context.Context, target string, o Options) (*DB, error) {
 // Engine says which engine holds the database.
 func (s *DB) Engine() Engine { return s.engine }
 
+// ready brings a newly opened database's schema up to date and reads (or
+// makes) its instance id: the end of opening it, on either engine.
+func (s *DB) ready(ctx context.Context) error {
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	id, err := s.instanceID(ctx)
+	if err != nil {
+		return err
+	}
+	s.instance = id
+	return nil
+}
+
 // latestMigration is the number of the newest embedded migration of e.
 func latestMigration(e Engine) int {
 	ms, _ := embeddedMigrations(e)
