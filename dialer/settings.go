@@ -2,6 +2,8 @@ package dialer
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -130,4 +132,159 @@ func (s Settings) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// SettingField is one setting as stores keep it and `dialer settings`
+// shows and sets it: its key, its value as a string, and how that string
+// is read back (an error if it cannot be).
+type SettingField struct {
+	Key  string
+	Help string // what it is, for people
+	Get  func(Settings) string
+	set  func(*Settings, string) error
+	want string // what a value looks like, for an error
+}
+
+// SettingFields are the settings, in the order they are saved and listed.
+var SettingFields = []SettingField{
+	{
+		Key:  "reservation_fee",
+		want: "an amount such as 1.00",
+		Help: "the fee charged once for each newly reserved number",
+		Get:  func(s Settings) string { return s.ReservationFee.Amount.String() },
+		set: func(s *Settings, v string) (err error) {
+			s.ReservationFee.Amount, err = ParseAmount(v)
+			return err
+		},
+	},
+	{
+		Key:  "reservation_fee_currency",
+		want: "a currency code such as USD",
+		Help: "the fee's currency (ISO 4217)",
+		Get:  func(s Settings) string { return s.ReservationFee.Currency },
+		set: func(s *Settings, v string) error {
+			s.ReservationFee.Currency = v
+			return nil
+		},
+	},
+	{
+		Key:  "reservation_days",
+		want: "a whole number of days",
+		Help: "days an on-demand number stays reserved after its last call (1-365)",
+		Get:  func(s Settings) string { return strconv.Itoa(s.ReservationDays) },
+		set: func(s *Settings, v string) (err error) {
+			s.ReservationDays, err = strconv.Atoi(v)
+			return err
+		},
+	},
+	{
+		Key:  "max_numbers",
+		want: "a whole number",
+		Help: "the organization's maximum count of live numbers",
+		Get:  func(s Settings) string { return strconv.Itoa(s.MaxNumbers) },
+		set: func(s *Settings, v string) (err error) {
+			s.MaxNumbers, err = strconv.Atoi(v)
+			return err
+		},
+	},
+	{
+		Key:  "region_fallback",
+		want: "true or false",
+		Help: "buy elsewhere in the state or province when the area code has no number (true/false)",
+		Get:  func(s Settings) string { return strconv.FormatBool(s.RegionFallback) },
+		set: func(s *Settings, v string) (err error) {
+			s.RegionFallback, err = strconv.ParseBool(v)
+			return err
+		},
+	},
+	{
+		Key:  "calling_hours",
+		want: "HH:MM-HH:MM",
+		Help: "when contacts may be called, in their local time (HH:MM-HH:MM)",
+		Get:  func(s Settings) string { return s.CallingHours.String() },
+		set: func(s *Settings, v string) (err error) {
+			s.CallingHours, err = ParseCallingHours(v)
+			return err
+		},
+	},
+	{
+		Key:  "confirm",
+		want: "terminal, auto or keypad",
+		Help: "how the agent confirms dialing the contact: terminal, auto or keypad",
+		Get:  func(s Settings) string { return string(s.Confirm) },
+		set: func(s *Settings, v string) (err error) {
+			s.Confirm, err = ParseConfirmMode(v)
+			return err
+		},
+	},
+	{
+		Key:  "daily_call_cap",
+		want: "a whole number",
+		Help: "the most bridged calls a day (0: no cap)",
+		Get:  func(s Settings) string { return strconv.Itoa(s.DailyCallCap) },
+		set: func(s *Settings, v string) (err error) {
+			s.DailyCallCap, err = strconv.Atoi(v)
+			return err
+		},
+	},
+	{
+		Key:  "balance_grace",
+		want: "a duration such as 30s or 2m",
+		Help: "how long a call goes on once the balance is negative (a duration: 30s, 2m)",
+		Get:  func(s Settings) string { return s.BalanceGrace.String() },
+		set: func(s *Settings, v string) (err error) {
+			s.BalanceGrace, err = time.ParseDuration(v)
+			return err
+		},
+	},
+	{
+		// A database saved before the setting existed has no row: it
+		// reads as the default. A saved 0 (no limit) stays 0.
+		Key:  "attempt_limit",
+		want: "a whole number",
+		Help: "the most calls a session places to one contact, ever (0: no limit)",
+		Get:  func(s Settings) string { return strconv.Itoa(s.AttemptLimit) },
+		set: func(s *Settings, v string) (err error) {
+			s.AttemptLimit, err = strconv.Atoi(v)
+			return err
+		},
+	},
+}
+
+// Get is the setting key's value as a string; ENOTFOUND for a key there is
+// no such setting.
+func (s Settings) Get(key string) (string, error) {
+	for _, f := range SettingFields {
+		if f.Key == key {
+			return f.Get(s), nil
+		}
+	}
+	return "", unknownSetting(key)
+}
+
+// Set reads value into setting key (not validating the whole: Validate
+// does); ENOTFOUND for a key there is no such setting, EINVALID for a
+// value that cannot be read.
+func (s *Settings) Set(key, value string) error {
+	for _, f := range SettingFields {
+		if f.Key != key {
+			continue
+		}
+		if err := f.set(s, strings.TrimSpace(value)); err != nil {
+			if ErrorKind(err) == EINVALID {
+				return err
+			}
+			return Errorf(EINVALID, "%s %q: want %s", key, value, f.want)
+		}
+		return nil
+	}
+	return unknownSetting(key)
+}
+
+func unknownSetting(key string) error {
+	keys := make([]string, len(SettingFields))
+	for i, f := range SettingFields {
+		keys[i] = f.Key
+	}
+	return Errorf(ENOTFOUND, "there is no setting %q; the settings are %s", key, strings.Join(keys, ", "))
 }
