@@ -161,3 +161,53 @@ func (r *Reservations) FillMonthlyPrices(ctx context.Context, pricing PricingPro
 	}
 	return filled, nil
 }
+
+// BillingPeriodEnd is when the billing period running at now ends for a
+// number bought at bought: the next monthly anniversary of the purchase
+// (Twilio bills a number monthly from the day it was bought), on the last
+// day of a shorter month when the day is past its end.
+func BillingPeriodEnd(bought, now time.Time) time.Time {
+	bought, now = bought.UTC(), now.UTC()
+	at := func(y int, m time.Month) time.Time {
+		last := time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+		return time.Date(y, m, min(bought.Day(), last), bought.Hour(), bought.Minute(), bought.Second(), 0, time.UTC)
+	}
+	end := at(now.Year(), now.Month())
+	if !end.After(now) {
+		end = at(now.Year(), now.Month()+1)
+	}
+	return end
+}
+
+// Cancel cancels number id's subscription: it goes canceling and keeps
+// its number until its billing period ends (already paid for), when the
+// sweeper releases it at the provider. Undo with Uncancel until then.
+func (r *Reservations) Cancel(ctx context.Context, id int64) (Number, error) {
+	n, err := r.Store.Number(ctx, id)
+	if err != nil {
+		return n, err
+	}
+	bought := n.ActivatedAt
+	if bought.IsZero() {
+		bought = n.CreatedAt
+	}
+	n, err = r.Store.CancelNumber(ctx, id, BillingPeriodEnd(bought, r.now()))
+	if err == nil {
+		r.log().Info("number canceled", "number_id", n.ID, "phone", n.PhoneNumber, "until", n.BillingPeriodEnd)
+	}
+	return n, err
+}
+
+// Uncancel takes back a cancellation while the number is still canceling;
+// an on-demand number is reserved for the settings' reservation from now.
+func (r *Reservations) Uncancel(ctx context.Context, id int64) (Number, error) {
+	set, err := r.Store.Settings(ctx)
+	if err != nil {
+		return Number{}, err
+	}
+	n, err := r.Store.UncancelNumber(ctx, id, r.now().Add(set.Reservation()))
+	if err == nil {
+		r.log().Info("number cancellation taken back", "number_id", n.ID, "phone", n.PhoneNumber)
+	}
+	return n, err
+}

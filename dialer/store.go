@@ -126,6 +126,14 @@ type NumberStore interface {
 	ExpireReservations(ctx context.Context, now time.Time) ([]Number, error)
 	// DueReleases lists canceling numbers whose billing period has ended.
 	DueReleases(ctx context.Context, now time.Time) ([]Number, error)
+	// CancelNumber moves an active or past-due number to canceling until
+	// periodEnd (the end of its billing period), when the sweeper releases
+	// it. ECONFLICT if it is in no such state.
+	CancelNumber(ctx context.Context, id int64, periodEnd time.Time) (Number, error)
+	// UncancelNumber returns a canceling number to active; an on-demand
+	// one is reserved until at least reserveUntil. ECONFLICT if it is not
+	// canceling.
+	UncancelNumber(ctx context.Context, id int64, reserveUntil time.Time) (Number, error)
 	// SetMonthlyPrice records the provider's monthly price of a number.
 	SetMonthlyPrice(ctx context.Context, id int64, price Money) error
 	// MarkReleased records that the provider no longer has the number.

@@ -48,6 +48,7 @@ var conformance = []struct {
 	{"LeasesOneHolderAtATime", testLeasesOneHolderAtATime},
 	{"WatchSeesOtherProcessesCommits", testWatchSeesOtherProcessesCommits},
 	{"TeamStatesAndFigures", testTeamStatesAndFigures},
+	{"CancelAndTakeBack", testCancelAndTakeBack},
 }
 
 // engine is one engine as the suite sees it: target gives a new, empty

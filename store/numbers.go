@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -402,4 +403,45 @@ func stringArgs[S ~string](vs []S) []any {
 func (s *DB) SetMonthlyPrice(ctx context.Context, id int64, price dialer.Money) error {
 	return s.updateOne(ctx, dialer.Errorf(dialer.ENOTFOUND, "no number with id %d", id),
 		"UPDATE numbers SET monthly_price = ?, monthly_currency = ? WHERE id = ?", int64(price.Amount), price.Currency, id)
+}
+
+// CancelNumber moves an active or past-due number to canceling until
+// periodEnd.
+func (s *DB) CancelNumber(ctx context.Context, id int64, periodEnd time.Time) (dialer.Number, error) {
+	return s.changeStatus(ctx, id, "canceling", `UPDATE numbers SET status = 'canceling', billing_period_end = ?
+		WHERE id = ? AND status IN ('active', 'past_due') RETURNING `+numberCols, fmtTime(periodEnd), id)
+}
+
+// UncancelNumber returns a canceling number to active.
+func (s *DB) UncancelNumber(ctx context.Context, id int64, reserveUntil time.Time) (dialer.Number, error) {
+	return s.changeStatus(ctx, id, "active", `UPDATE numbers SET status = 'active', billing_period_end = NULL,
+		reserved_until = CASE WHEN kind = 'on_demand' AND (reserved_until IS NULL OR reserved_until < ?) THEN ? ELSE reserved_until END
+		WHERE id = ? AND status = 'canceling' RETURNING `+numberCols, fmtTime(reserveUntil), fmtTime(reserveUntil), id)
+}
+
+// changeStatus runs an UPDATE ... RETURNING of number id that applies only
+// in the states it names; a number in another state is a conflict that
+// says which it is in.
+func (s *DB) changeStatus(ctx context.Context, id int64, to, q string, args ...any) (dialer.Number, error) {
+	var n dialer.Number
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = scanNumber(tx.QueryRowContext(ctx, q, args...))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		cur, err := getNumber(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return dialer.Errorf(dialer.ECONFLICT, "%s is %s: it cannot become %s", numberLabel(cur), cur.Status, to)
+	})
+	return n, err
+}
+
+func numberLabel(n dialer.Number) string {
+	if n.PhoneNumber != "" {
+		return n.PhoneNumber
+	}
+	return "number " + strconv.FormatInt(n.ID, 10)
 }

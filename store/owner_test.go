@@ -42,3 +42,38 @@ func testPendingPurchaseKeepsItsOwnerAndWhenItAsked(t *testing.T, e engine) {
 		t.Errorf("marking an unknown purchase asked: %v, want not found", err)
 	}
 }
+
+// A number canceled keeps working until its billing period's end; the
+// cancellation can be taken back while it is canceling; other states say
+// what they are.
+func testCancelAndTakeBack(t *testing.T, e engine) {
+	db, ctx := e.open(t), context.Background()
+	cl := claim(t, db, "415", 10)
+	n, _ := activate(t, db, cl.Number.ID, "+14155550100", "PNc")
+	end := t0.Add(20 * 24 * time.Hour)
+	got, err := db.CancelNumber(ctx, n.ID, end)
+	if err != nil || got.Status != dialer.StatusCanceling || !got.BillingPeriodEnd.Equal(end) {
+		t.Fatalf("cancel: %+v, %v", got, err)
+	}
+	if _, err := db.CancelNumber(ctx, n.ID, end); dialer.ErrorKind(err) != dialer.ECONFLICT ||
+		err.Error() != "+14155550100 is canceling: it cannot become canceling" {
+		t.Errorf("canceling twice: %v", err)
+	}
+	if due, _ := db.DueReleases(ctx, end.Add(-time.Second)); len(due) != 0 {
+		t.Errorf("due before the period ends: %+v", due)
+	}
+	if due, _ := db.DueReleases(ctx, end); len(due) != 1 {
+		t.Errorf("not due when the period ends: %+v", due)
+	}
+	until := t0.Add(30 * 24 * time.Hour)
+	got, err = db.UncancelNumber(ctx, n.ID, until)
+	if err != nil || got.Status != dialer.StatusActive || !got.BillingPeriodEnd.IsZero() || !got.ReservedUntil.Equal(until) {
+		t.Fatalf("take back: %+v, %v", got, err)
+	}
+	if _, err := db.UncancelNumber(ctx, n.ID, until); dialer.ErrorKind(err) != dialer.ECONFLICT {
+		t.Errorf("taking back twice: %v", err)
+	}
+	if _, err := db.CancelNumber(ctx, 999, end); dialer.ErrorKind(err) != dialer.ENOTFOUND {
+		t.Errorf("canceling no number: %v", err)
+	}
+}

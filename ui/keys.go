@@ -23,6 +23,9 @@ type KeyMap struct {
 
 	// Team is the supervisors' Team screen.
 	Team key.Binding
+	// CancelNumber cancels the selected number's subscription (or takes a
+	// cancellation back) on the Numbers screen.
+	CancelNumber key.Binding
 
 	// Mine shows the Calls screen's calls of this agent only, or every
 	// agent's.
@@ -56,6 +59,7 @@ func DefaultKeyMap() KeyMap {
 		Calls:        b("3", "calls", "3"),
 		Settings:     b("4", "settings", "4"),
 		Team:         b("5", "team", "5"),
+		CancelNumber: b("c", "cancel/undo", "c"),
 		Help:         b("?", "help", "?"),
 		Quit:         b("q", "quit", "q", "ctrl+c"),
 		Refresh:      b("r", "refresh", "r"),

@@ -21,6 +21,14 @@ type numbersModel struct {
 	cursor int
 	loaded bool
 	phones phoneCache // the rows' numbers, formatted once
+	// asking is the number whose cancellation waits for y (or n).
+	asking *dialer.Number
+}
+
+// numberChangedMsg is a number canceled (or its cancellation taken back).
+type numberChangedMsg struct {
+	n   dialer.Number
+	err error
 }
 
 var numberFilters = []dialer.NumberStatus{"", dialer.StatusActive, dialer.StatusPending, dialer.StatusPastDue,
@@ -65,12 +73,51 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 		}
 		m.all, m.max, m.loaded = msg.numbers, msg.max, true
 		m.cursor = min(m.cursor, max(0, len(m.shown())-1))
+	case numberChangedMsg:
+		if msg.err != nil {
+			return m, func() tea.Msg { return errStatus(msg.err) }
+		}
+		text := msg.n.PhoneNumber + " is active again; its cancellation is taken back."
+		if msg.n.Status == dialer.StatusCanceling {
+			text = msg.n.PhoneNumber + " is canceling: it keeps working until " + msg.n.BillingPeriodEnd.Local().Format("Mon Jan 2") + ", then it is released."
+		}
+		return m, tea.Batch(m.load(d), func() tea.Msg { return statusMsg(text) })
 	case tea.KeyPressMsg:
 		if !front {
 			return m, nil
 		}
+		if m.asking != nil {
+			n := *m.asking
+			m.asking = nil
+			if msg.String() != "y" {
+				return m, func() tea.Msg { return statusMsg(n.PhoneNumber + " was not canceled.") }
+			}
+			return m, func() tea.Msg {
+				got, err := d.Numbers.Cancel(d.Context, n.ID)
+				return numberChangedMsg{got, err}
+			}
+		}
 		n := len(m.shown())
 		switch {
+		case key.Matches(msg, k.CancelNumber) && m.cursor < n:
+			sel := m.shown()[m.cursor]
+			switch {
+			case d.Agent.ID != 0 && !d.Agent.Supervisor():
+				return m, func() tea.Msg {
+					return errStatus(dialer.Errorf(dialer.EREFUSED, "only a supervisor may cancel a number; %s is an agent", d.Agent.Name))
+				}
+			case sel.Status == dialer.StatusCanceling:
+				return m, func() tea.Msg {
+					got, err := d.Numbers.Uncancel(d.Context, sel.ID)
+					return numberChangedMsg{got, err}
+				}
+			case sel.Status == dialer.StatusActive || sel.Status == dialer.StatusPastDue:
+				m.asking = &sel
+			default:
+				return m, func() tea.Msg {
+					return statusMsg(sel.PhoneNumber + " is " + string(sel.Status) + ": there is nothing to cancel.")
+				}
+			}
 		case key.Matches(msg, k.StatusFilter):
 			m.status = (m.status + 1) % len(numberFilters)
 			m.cursor = 0
@@ -91,8 +138,8 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 
 func (m numbersModel) keyHelp(k KeyMap) help.KeyMap {
 	return keyHelp{
-		short: []key.Binding{k.StatusFilter, k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
-		full:  append([][]key.Binding{{k.StatusFilter, k.Refresh}, {k.Up, k.Down, k.Top, k.Bottom}}, screenHelp(k, true)...),
+		short: []key.Binding{k.StatusFilter, k.CancelNumber, k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
+		full:  append([][]key.Binding{{k.StatusFilter, k.CancelNumber, k.Refresh}, {k.Up, k.Down, k.Top, k.Bottom}}, screenHelp(k, true)...),
 	}
 }
 
@@ -112,6 +159,11 @@ func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
 		filter = string(f)
 	}
 	var b strings.Builder
+	if a := m.asking; a != nil {
+		b.WriteString(st.Warn.Render(fmt.Sprintf("Cancel %s? It keeps working until %s (its billing period's end), then it is released. y/n",
+			a.PhoneNumber, dialer.BillingPeriodEnd(boughtAt(*a), now).Local().Format("Mon Jan 2"))) + "\n")
+		h--
+	}
 	b.WriteString(st.Title.Render(fmt.Sprintf("%d of %d numbers in use", live, m.max)) + st.Muted.Render("  ·  showing "+filter+" (s to change)") + "\n")
 	wide := w >= 110
 	head := pad("NUMBER", 15) + " " + pad("STATUS", 9) + " " + pad("KIND", 9) + " " + pad("LOCATION", 20) + " " + pad("MONTHLY", 10) + " " + pad("RESERVED", 12) + " " + pad("LAST USED", 12)
@@ -176,4 +228,13 @@ func friendlyName(n dialer.Number) string {
 		return "—"
 	}
 	return n.FriendlyName
+}
+
+// boughtAt is when a number was bought (its creation for one recorded
+// before activations were).
+func boughtAt(n dialer.Number) time.Time {
+	if n.ActivatedAt.IsZero() {
+		return n.CreatedAt
+	}
+	return n.ActivatedAt
 }

@@ -140,3 +140,42 @@ func TestFirstRunPicksATeamAgent(t *testing.T) {
 		t.Errorf("agent %+v", m.d.Agent)
 	}
 }
+
+// The Numbers screen cancels the selected number (after y) and takes the
+// cancellation back (c again); an agent is refused.
+func TestNumbersScreenCancelsAndTakesBack(t *testing.T) {
+	d := testDeps(t, agent)
+	n, err := d.Numbers.BuyDedicated(context.Background(), dialer.DedicatedRequest{Country: "US", AreaCode: "415"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := newDriver(t, New(d), 120, 40)
+	dr.until("Walter Skinner")
+	dr.keys("esc", "2")
+	dr.until("1 of 50 numbers in use")
+	dr.keys("c")
+	dr.until("Cancel " + n.PhoneNumber + "? It keeps working until")
+	dr.keys("n")
+	dr.until(n.PhoneNumber + " was not canceled.")
+	dr.keys("c", "y")
+	dr.until(n.PhoneNumber + " is canceling: it keeps working until")
+	if got, _ := d.Store.Number(context.Background(), n.ID); got.Status != dialer.StatusCanceling {
+		t.Fatalf("after c, y: %s", got.Status)
+	}
+	dr.keys("c")
+	dr.until(n.PhoneNumber + " is active again")
+	if got, _ := d.Store.Number(context.Background(), n.ID); got.Status != dialer.StatusActive {
+		t.Fatalf("after c on a canceling number: %s", got.Status)
+	}
+
+	ag := testDeps(t, dialer.Agent{ID: 7, Name: "Ann Agent", Phone: "+14155550101", Role: dialer.RoleAgent})
+	da := newDriver(t, New(ag), 120, 40)
+	if _, err := ag.Numbers.BuyDedicated(context.Background(), dialer.DedicatedRequest{Country: "US", AreaCode: "415"}); err != nil {
+		t.Fatal(err)
+	}
+	da.until("Walter Skinner")
+	da.keys("esc", "2")
+	da.until("1 of 50 numbers in use")
+	da.keys("c")
+	da.until("only a supervisor may cancel a number; Ann Agent is an agent")
+}

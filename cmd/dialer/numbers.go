@@ -64,6 +64,7 @@ func newNumbersCmd(e *env) *cobra.Command {
 		newNumbersSearchCmd(e),
 		newNumbersBuyCmd(e),
 		newNumbersReleaseCmd(e),
+		newNumbersCancelCmd(e),
 		newNumbersSweepCmd(e),
 		newNumbersReconcileCmd(e),
 	)

@@ -338,3 +338,68 @@ func purchaseArea(n dialer.Number) string {
 	}
 	return fmt.Sprintf("purchase %d", n.ID)
 }
+
+func newNumbersCancelCmd(e *env) *cobra.Command {
+	var undo, asJSON bool
+	c := &cobra.Command{
+		Use:   "cancel NUMBER",
+		Short: "Cancel a number's subscription: it keeps working until its billing period ends, then it is released (supervisors only).",
+		Long: "Cancel a number's subscription: it goes canceling, keeps working until its billing period ends " +
+			"(the day of the month it was bought), then the sweeper releases it at the provider. --undo takes it back until then. " +
+			"numbers release gives a number back at once.",
+		Example:           "dialer numbers cancel +14155550100\ndialer numbers cancel +14155550100 --undo",
+		ValidArgsFunction: completeLiveNumbers(e),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if len(args) != 1 {
+				return usageError{"numbers cancel needs one number, e.g. dialer numbers cancel +14155550100"}
+			}
+			ph, err := dialer.ParsePhone(args[0])
+			if err != nil {
+				return err
+			}
+			a, closeAll, err := openStoreApp(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			what := "cancel a number"
+			if undo {
+				what = "take back a number's cancellation"
+			}
+			if err := requireSupervisor(ctx, e, a.db, what); err != nil {
+				return err
+			}
+			live, err := a.db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: ph.E164, Statuses: dialer.LiveStatuses})
+			if err != nil {
+				return err
+			}
+			if len(live) == 0 {
+				return dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", ph.E164)
+			}
+			res := &dialer.Reservations{Store: a.db, Logger: a.log}
+			var n dialer.Number
+			if undo {
+				n, err = res.Uncancel(ctx, live[0].ID)
+			} else {
+				n, err = res.Cancel(ctx, live[0].ID)
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(e.stdout, toNumberJSON(n))
+			}
+			if undo {
+				_, err = fmt.Fprintf(e.stdout, "%s is active again; its cancellation is taken back.\n", n.PhoneNumber)
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "%s is canceling: it keeps working until %s, the end of its billing period, then it is released. Undo: dialer numbers cancel %s --undo\n",
+				n.PhoneNumber, n.BillingPeriodEnd.Local().Format("Mon Jan 2 15:04"), n.PhoneNumber)
+			return err
+		},
+	}
+	c.Flags().BoolVar(&undo, "undo", false, "take the cancellation back")
+	jsonFlag(c, &asJSON)
+	return c
+}

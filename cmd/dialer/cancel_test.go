@@ -1,0 +1,39 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// A supervisor cancels a number's subscription: it stays, canceling, until
+// its billing period ends; the cancellation can be taken back; an agent
+// may do neither.
+func TestNumbersCancel(t *testing.T) { forEngines(t, testNumbersCancel) }
+
+func testNumbersCancel(t *testing.T, eng cmdEngine) {
+	c := newDayCLIOn(t, eng)
+	c.envv["DIALER_SANDBOX_TIME_SCALE"] = "0.01"
+	var bought numberJSON
+	c.json(&bought, "numbers", "buy", "--area-code", "415", "--json")
+	out := c.ok("numbers", "cancel", bought.PhoneNumber)
+	if !strings.HasPrefix(out, bought.PhoneNumber+" is canceling: it keeps working until ") || !strings.Contains(out, "--undo") {
+		t.Errorf("numbers cancel: %q", out)
+	}
+	var listed []numberJSON
+	c.json(&listed, "numbers", "list", "--json")
+	if len(listed) != 1 || listed[0].Status != "canceling" {
+		t.Fatalf("after cancel: %+v", listed)
+	}
+	c.fails(1, bought.PhoneNumber+" is canceling: it cannot become canceling", "numbers", "cancel", bought.PhoneNumber)
+	if out := c.ok("numbers", "cancel", bought.PhoneNumber, "--undo"); out != bought.PhoneNumber+" is active again; its cancellation is taken back.\n" {
+		t.Errorf("numbers cancel --undo: %q", out)
+	}
+	c.fails(1, bought.PhoneNumber+" is active: it cannot become active", "numbers", "cancel", bought.PhoneNumber, "--undo")
+	c.fails(1, "+14155559999 is not in the inventory (see dialer numbers list)", "numbers", "cancel", "+14155559999")
+
+	c.ok("agent", "set", "--name", "Sam Super", "--phone", "+14155550100")
+	c.ok("agents", "add", "--name", "Ann Agent", "--phone", "+14155550101")
+	ann := c.machine()
+	ann.ok("agent", "use", "Ann Agent")
+	ann.fails(1, "only a supervisor may cancel a number; Ann Agent is an agent", "numbers", "cancel", bought.PhoneNumber)
+}

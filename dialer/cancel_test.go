@@ -1,0 +1,76 @@
+package dialer_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+func TestBillingPeriodEnd(t *testing.T) {
+	d := func(s string) time.Time {
+		v, err := time.Parse("2006-01-02 15:04", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, c := range []struct{ bought, now, want string }{
+		{"2026-03-10 09:00", "2026-12-06 12:00", "2026-12-10 09:00"}, // this month's anniversary is ahead
+		{"2026-03-10 09:00", "2026-12-10 09:00", "2027-01-10 09:00"}, // it is now: the next one
+		{"2026-03-10 09:00", "2026-12-20 00:00", "2027-01-10 09:00"}, // passed this month
+		{"2026-01-31 10:00", "2027-02-05 00:00", "2027-02-28 10:00"}, // no 31st in February: its last day
+		{"2026-01-31 10:00", "2027-03-01 00:00", "2027-03-31 10:00"},
+		{"2026-11-30 10:00", "2028-02-01 00:00", "2028-02-29 10:00"}, // a leap year
+	} {
+		if got := dialer.BillingPeriodEnd(d(c.bought), d(c.now)); !got.Equal(d(c.want)) {
+			t.Errorf("bought %s, now %s: period ends %s, want %s", c.bought, c.now, got.Format("2006-01-02 15:04"), c.want)
+		}
+	}
+}
+
+// Canceling a number keeps it until its billing period ends, when the
+// sweeper releases it at the provider; before that the cancellation can be
+// taken back, and the sweep leaves it alone.
+func TestCancelKeepsTheNumberUntilItsPeriodEnds(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	n, err := e.res.BuyDedicated(ctx, dialer.DedicatedRequest{Country: "US", AreaCode: "415"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	canceled, err := e.res.Cancel(ctx, n.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := dialer.BillingPeriodEnd(n.ActivatedAt, e.clock.Now())
+	if canceled.Status != dialer.StatusCanceling || !canceled.BillingPeriodEnd.Equal(end) {
+		t.Fatalf("canceled: %s until %s; want canceling until %s", canceled.Status, canceled.BillingPeriodEnd, end)
+	}
+	if _, err := e.res.Cancel(ctx, n.ID); dialer.ErrorKind(err) != dialer.ECONFLICT {
+		t.Errorf("canceling twice: %v", err)
+	}
+	e.clock.Set(end.Add(-time.Hour))
+	if res, err := e.res.Sweep(ctx); err != nil || len(res.Released) != 0 || e.prov.ownedCount() != 1 {
+		t.Fatalf("a sweep an hour before the period ends released %d (%v); the provider owns %d", len(res.Released), err, e.prov.ownedCount())
+	}
+	back, err := e.res.Uncancel(ctx, n.ID)
+	if err != nil || back.Status != dialer.StatusActive || !back.BillingPeriodEnd.IsZero() {
+		t.Fatalf("taking the cancellation back: %+v, %v", back, err)
+	}
+	if _, err := e.res.Uncancel(ctx, n.ID); dialer.ErrorKind(err) != dialer.ECONFLICT {
+		t.Errorf("taking back a cancellation twice: %v", err)
+	}
+	if _, err := e.res.Cancel(ctx, n.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(end.Add(time.Hour))
+	res, err := e.res.Sweep(ctx)
+	if err != nil || len(res.Released) != 1 || e.prov.ownedCount() != 0 {
+		t.Fatalf("the sweep after the period ended released %d (%v); the provider still owns %d", len(res.Released), err, e.prov.ownedCount())
+	}
+	if got, _ := e.db.Number(ctx, n.ID); got.Status != dialer.StatusReleased {
+		t.Errorf("after the sweep: %s", got.Status)
+	}
+}
