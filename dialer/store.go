@@ -130,6 +130,10 @@ type NumberStore interface {
 	// periodEnd (the end of its billing period), when the sweeper releases
 	// it. ECONFLICT if it is in no such state.
 	CancelNumber(ctx context.Context, id int64, periodEnd time.Time) (Number, error)
+	// AssignNumber makes a live number agent's primary number (agent 0:
+	// no one's); the agent's previous primary number is unassigned. An
+	// agent's calls to its area code use it; no other agent's do.
+	AssignNumber(ctx context.Context, id, agent int64) (Number, error)
 	// UncancelNumber returns a canceling number to active; an on-demand
 	// one is reserved until at least reserveUntil. ECONFLICT if it is not
 	// canceling.

@@ -168,3 +168,59 @@ func TestPostgresAgentRoleIsRefusedSupervisorsWork(t *testing.T) {
 		t.Errorf("supervisor adding an agent: %v", err)
 	}
 }
+
+// A number assigned to an agent is their primary: their calls to its area
+// code use it, nobody else's do; one primary a agent, one agent a number.
+func testAssignedNumbersArePrimary(t *testing.T, e engine) {
+	db, ctx := e.open(t), context.Background()
+	ann, _ := db.CreateAgent(ctx, dialer.Agent{Name: "Ann", Phone: "+14155550101", CreatedAt: t0})
+	bob, _ := db.CreateAgent(ctx, dialer.Agent{Name: "Bob", Phone: "+14155550102", CreatedAt: t0})
+	req := func(a dialer.Agent, area string) dialer.ClaimRequest {
+		return dialer.ClaimRequest{Country: "US", AreaCode: area, Now: t0.Add(time.Hour), ReserveUntil: t0.Add(48 * time.Hour), MaxNumbers: 10, Agent: a.ID}
+	}
+	// A dedicated 212 number, assigned to Ann.
+	p, err := db.StartPurchase(ctx, dialer.PurchaseRequest{Country: "US", AreaCode: "212", Now: t0, MaxNumbers: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ded, _, err := db.ActivateNumber(ctx, p.ID, dialer.Activation{SID: "PNd", PhoneNumber: "+12125550100", AreaCode: "212", At: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.AssignNumber(ctx, ded.ID, ann.ID); err != nil || got.AgentID != ann.ID || !got.Primary {
+		t.Fatalf("assign: %+v, %v", got, err)
+	}
+	cl, err := db.ClaimNumber(ctx, req(ann, "212"))
+	if err != nil || cl.Action != dialer.ClaimReused || cl.Number.ID != ded.ID || !cl.Number.ReservedUntil.IsZero() {
+		t.Fatalf("Ann's call to 212: %+v, %v; want her primary number, with no reservation", cl, err)
+	}
+	if cl, err := db.ClaimNumber(ctx, req(bob, "212")); err != nil || cl.Action != dialer.ClaimBuy {
+		t.Fatalf("Bob's call to 212: %+v, %v; want a purchase of his own, not Ann's number", cl, err)
+	}
+	// An on-demand 415 number: anyone's until assigned to Bob.
+	c415, _ := db.ClaimNumber(ctx, req(ann, "415"))
+	od, _ := activate(t, db, c415.Number.ID, "+14155550100", "PNo")
+	if cl, _ := db.ClaimNumber(ctx, req(ann, "415")); cl.Action != dialer.ClaimReused || cl.Number.ID != od.ID {
+		t.Fatalf("Ann's call to 415 before the assignment: %+v", cl)
+	}
+	if _, err := db.AssignNumber(ctx, od.ID, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if cl, _ := db.ClaimNumber(ctx, req(ann, "415")); cl.Action == dialer.ClaimReused && cl.Number.ID == od.ID {
+		t.Errorf("Ann's call to 415 used Bob's number")
+	}
+	// Ann gets the 415 number: Bob's assignment ends; her 212 stays hers
+	// no more (one primary a agent).
+	if _, err := db.AssignNumber(ctx, od.ID, ann.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Number(ctx, ded.ID); got.AgentID != 0 || got.Primary {
+		t.Errorf("Ann's previous primary number is still hers: %+v", got)
+	}
+	if got, err := db.AssignNumber(ctx, od.ID, 0); err != nil || got.AgentID != 0 || got.Primary {
+		t.Errorf("unassign: %+v, %v", got, err)
+	}
+	if _, err := db.AssignNumber(ctx, p.ID+100, ann.ID); dialer.ErrorKind(err) != dialer.ENOTFOUND {
+		t.Errorf("assigning no number: %v", err)
+	}
+}

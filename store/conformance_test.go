@@ -49,6 +49,7 @@ var conformance = []struct {
 	{"WatchSeesOtherProcessesCommits", testWatchSeesOtherProcessesCommits},
 	{"TeamStatesAndFigures", testTeamStatesAndFigures},
 	{"CancelAndTakeBack", testCancelAndTakeBack},
+	{"AssignedNumbersArePrimary", testAssignedNumbersArePrimary},
 }
 
 // engine is one engine as the suite sees it: target gives a new, empty

@@ -77,14 +77,25 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 		if err := s.lock(ctx, tx, claimKey(req.Country, req.AreaCode)); err != nil {
 			return err
 		}
-		// An active on-demand number in the area code, else one bought for
-		// it elsewhere in the region. Two queries, so each uses its index.
-		n, err := scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
-			WHERE country = ? AND area_code = ? AND status = 'active' AND kind = 'on_demand'
-			ORDER BY reserved_until DESC, id LIMIT 1`, req.Country, req.AreaCode))
+		// The agent's primary number when it is in the area code; else an
+		// active on-demand number no agent has, in the area code or bought
+		// for it elsewhere in the region. Separate queries, so each uses its
+		// index.
+		err := sql.ErrNoRows
+		var n dialer.Number
+		if req.Agent != 0 {
+			n, err = scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
+				WHERE agent_id = ? AND is_primary = 1 AND status = 'active' AND country = ? AND area_code = ?`,
+				req.Agent, req.Country, req.AreaCode))
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			n, err = scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
-				WHERE country = ? AND serves_area_code = ? AND status = 'active' AND kind = 'on_demand'
+				WHERE country = ? AND area_code = ? AND status = 'active' AND kind = 'on_demand' AND agent_id IS NULL
+				ORDER BY reserved_until DESC, id LIMIT 1`, req.Country, req.AreaCode))
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			n, err = scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
+				WHERE country = ? AND serves_area_code = ? AND status = 'active' AND kind = 'on_demand' AND agent_id IS NULL
 				ORDER BY reserved_until DESC, id LIMIT 1`, req.Country, req.AreaCode))
 		}
 		switch {
@@ -96,6 +107,9 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 			// Only while it is active: on PostgreSQL the sweeper may have
 			// moved it to canceling since the read. Then the claim is
 			// retried.
+			if n.Kind != dialer.OnDemand {
+				until = n.ReservedUntil // a dedicated number has no reservation to extend
+			}
 			res, err := tx.ExecContext(ctx,
 				"UPDATE numbers SET last_used_at = ?, reserved_until = ? WHERE id = ? AND status = 'active'",
 				fmtTime(req.Now), fmtTime(until), n.ID)
@@ -105,7 +119,7 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 			if k, _ := res.RowsAffected(); k == 0 {
 				return errRetry
 			}
-			n.LastUsedAt, n.ReservedUntil = req.Now.UTC(), until.UTC()
+			n.LastUsedAt, n.ReservedUntil = req.Now.UTC(), until
 			cl = dialer.Claim{Action: dialer.ClaimReused, Number: n}
 			return nil
 		case !errors.Is(err, sql.ErrNoRows):
@@ -444,4 +458,32 @@ func numberLabel(n dialer.Number) string {
 		return n.PhoneNumber
 	}
 	return "number " + strconv.FormatInt(n.ID, 10)
+}
+
+// AssignNumber makes a live number agent's primary number, or no one's.
+func (s *DB) AssignNumber(ctx context.Context, id, agent int64) (dialer.Number, error) {
+	var n dialer.Number
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lock(ctx, tx, lockInventory); err != nil {
+			return err
+		}
+		cur, err := getNumber(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		switch cur.Status {
+		case dialer.StatusActive, dialer.StatusPastDue, dialer.StatusCanceling:
+		default:
+			return dialer.Errorf(dialer.ECONFLICT, "%s is %s: only a number in service can be assigned", numberLabel(cur), cur.Status)
+		}
+		if agent != 0 {
+			if _, err := tx.ExecContext(ctx, "UPDATE numbers SET agent_id = NULL, is_primary = 0 WHERE agent_id = ? AND id <> ?", agent, id); err != nil {
+				return err
+			}
+		}
+		n, err = scanNumber(tx.QueryRowContext(ctx, "UPDATE numbers SET agent_id = ?, is_primary = ? WHERE id = ? RETURNING "+numberCols,
+			nullInt(agent), boolInt(agent != 0), id))
+		return err
+	})
+	return n, err
 }

@@ -26,6 +26,8 @@ type KeyMap struct {
 	// CancelNumber cancels the selected number's subscription (or takes a
 	// cancellation back) on the Numbers screen.
 	CancelNumber key.Binding
+	// AssignNumber makes the selected number an agent's primary number.
+	AssignNumber key.Binding
 
 	// Mine shows the Calls screen's calls of this agent only, or every
 	// agent's.
@@ -60,6 +62,7 @@ func DefaultKeyMap() KeyMap {
 		Settings:     b("4", "settings", "4"),
 		Team:         b("5", "team", "5"),
 		CancelNumber: b("c", "cancel/undo", "c"),
+		AssignNumber: b("a", "assign", "a"),
 		Help:         b("?", "help", "?"),
 		Quit:         b("q", "quit", "q", "ctrl+c"),
 		Refresh:      b("r", "refresh", "r"),

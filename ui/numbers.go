@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
 	"github.com/dialer-dev/dialer/dialer/nanp"
 )
 
@@ -23,12 +24,40 @@ type numbersModel struct {
 	phones phoneCache // the rows' numbers, formatted once
 	// asking is the number whose cancellation waits for y (or n).
 	asking *dialer.Number
+	// agents are the team's active agents (names by id, for the AGENT
+	// column); assigning is the number being assigned, to choices[pick].
+	agents    []dialer.Agent
+	assigning *dialer.Number
+	pick      int
 }
 
 // numberChangedMsg is a number canceled (or its cancellation taken back).
 type numberChangedMsg struct {
-	n   dialer.Number
-	err error
+	n        dialer.Number
+	err      error
+	assigned bool // an assignment, not a cancellation
+}
+
+// assignChoices are whom a number can be assigned to: the active agents,
+// then no one.
+func (m numbersModel) assignChoices() []dialer.Agent {
+	var out []dialer.Agent
+	for _, a := range m.agents {
+		if a.Active {
+			out = append(out, a)
+		}
+	}
+	return append(out, dialer.Agent{Name: "no one"})
+}
+
+// agentName names an agent by id ("#7" for one not loaded).
+func (m numbersModel) agentName(id int64) string {
+	for _, a := range m.agents {
+		if a.ID == id {
+			return display.Line(a.Name)
+		}
+	}
+	return fmt.Sprintf("#%d", id)
 }
 
 var numberFilters = []dialer.NumberStatus{"", dialer.StatusActive, dialer.StatusPending, dialer.StatusPastDue,
@@ -36,6 +65,7 @@ var numberFilters = []dialer.NumberStatus{"", dialer.StatusActive, dialer.Status
 
 type numbersMsg struct {
 	numbers []dialer.Number
+	agents  []dialer.Agent
 	max     int
 	err     error
 }
@@ -47,7 +77,11 @@ func (m numbersModel) load(d Deps) tea.Cmd {
 			return numbersMsg{err: err}
 		}
 		set, err := d.Store.Settings(d.Context)
-		return numbersMsg{numbers: ns, max: set.MaxNumbers, err: err}
+		if err != nil {
+			return numbersMsg{err: err}
+		}
+		agents, err := d.Store.Agents(d.Context, true)
+		return numbersMsg{numbers: ns, agents: agents, max: set.MaxNumbers, err: err}
 	}
 }
 
@@ -71,19 +105,43 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 		if msg.err != nil {
 			return m, func() tea.Msg { return errStatus(msg.err) }
 		}
-		m.all, m.max, m.loaded = msg.numbers, msg.max, true
+		m.all, m.agents, m.max, m.loaded = msg.numbers, msg.agents, msg.max, true
 		m.cursor = min(m.cursor, max(0, len(m.shown())-1))
 	case numberChangedMsg:
 		if msg.err != nil {
 			return m, func() tea.Msg { return errStatus(msg.err) }
 		}
 		text := msg.n.PhoneNumber + " is active again; its cancellation is taken back."
-		if msg.n.Status == dialer.StatusCanceling {
+		switch {
+		case msg.assigned && msg.n.AgentID == 0:
+			text = msg.n.PhoneNumber + " is no one's: calls to its area code use it on demand."
+		case msg.assigned:
+			text = msg.n.PhoneNumber + " is " + m.agentName(msg.n.AgentID) + "'s primary number."
+		case msg.n.Status == dialer.StatusCanceling:
 			text = msg.n.PhoneNumber + " is canceling: it keeps working until " + msg.n.BillingPeriodEnd.Local().Format("Mon Jan 2") + ", then it is released."
 		}
 		return m, tea.Batch(m.load(d), func() tea.Msg { return statusMsg(text) })
 	case tea.KeyPressMsg:
 		if !front {
+			return m, nil
+		}
+		if m.assigning != nil {
+			choices := m.assignChoices()
+			switch {
+			case key.Matches(msg, k.Up):
+				m.pick = (m.pick + len(choices) - 1) % len(choices)
+			case key.Matches(msg, k.Down):
+				m.pick = (m.pick + 1) % len(choices)
+			case msg.String() == "enter":
+				n, to := *m.assigning, choices[m.pick]
+				m.assigning = nil
+				return m, func() tea.Msg {
+					got, err := d.Store.AssignNumber(d.Context, n.ID, to.ID)
+					return numberChangedMsg{n: got, err: err, assigned: true}
+				}
+			case msg.String() == "esc":
+				m.assigning = nil
+			}
 			return m, nil
 		}
 		if m.asking != nil {
@@ -94,11 +152,24 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 			}
 			return m, func() tea.Msg {
 				got, err := d.Numbers.Cancel(d.Context, n.ID)
-				return numberChangedMsg{got, err}
+				return numberChangedMsg{n: got, err: err}
 			}
 		}
 		n := len(m.shown())
 		switch {
+		case key.Matches(msg, k.AssignNumber) && m.cursor < n:
+			sel := m.shown()[m.cursor]
+			switch {
+			case d.Agent.ID != 0 && !d.Agent.Supervisor():
+				return m, func() tea.Msg {
+					return errStatus(dialer.Errorf(dialer.EREFUSED, "only a supervisor may assign numbers; %s is an agent", d.Agent.Name))
+				}
+			case sel.Status != dialer.StatusActive && sel.Status != dialer.StatusPastDue && sel.Status != dialer.StatusCanceling:
+				return m, func() tea.Msg {
+					return statusMsg(sel.PhoneNumber + " is " + string(sel.Status) + ": only a number in service can be assigned.")
+				}
+			}
+			m.assigning, m.pick = &sel, 0
 		case key.Matches(msg, k.CancelNumber) && m.cursor < n:
 			sel := m.shown()[m.cursor]
 			switch {
@@ -109,7 +180,7 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 			case sel.Status == dialer.StatusCanceling:
 				return m, func() tea.Msg {
 					got, err := d.Numbers.Uncancel(d.Context, sel.ID)
-					return numberChangedMsg{got, err}
+					return numberChangedMsg{n: got, err: err}
 				}
 			case sel.Status == dialer.StatusActive || sel.Status == dialer.StatusPastDue:
 				m.asking = &sel
@@ -138,8 +209,8 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 
 func (m numbersModel) keyHelp(k KeyMap) help.KeyMap {
 	return keyHelp{
-		short: []key.Binding{k.StatusFilter, k.CancelNumber, k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
-		full:  append([][]key.Binding{{k.StatusFilter, k.CancelNumber, k.Refresh}, {k.Up, k.Down, k.Top, k.Bottom}}, screenHelp(k, true)...),
+		short: []key.Binding{k.StatusFilter, k.AssignNumber, k.CancelNumber, k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
+		full:  append([][]key.Binding{{k.StatusFilter, k.AssignNumber, k.CancelNumber, k.Refresh}, {k.Up, k.Down, k.Top, k.Bottom}}, screenHelp(k, true)...),
 	}
 }
 
@@ -159,6 +230,18 @@ func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
 		filter = string(f)
 	}
 	var b strings.Builder
+	if a := m.assigning; a != nil {
+		b.WriteString(st.Title.Render("Whose primary number is "+a.PhoneNumber+"? Their calls to area code "+a.AreaCode+" use it.") + "\n")
+		for i, c := range m.assignChoices() {
+			line := "  " + display.Line(c.Name)
+			if i == m.pick {
+				line = st.Selected.Render("> " + display.Line(c.Name))
+			}
+			b.WriteString(line + "\n")
+		}
+		b.WriteString(st.Muted.Render("↑/↓ choose · enter assign · esc leave it"))
+		return b.String()
+	}
 	if a := m.asking; a != nil {
 		b.WriteString(st.Warn.Render(fmt.Sprintf("Cancel %s? It keeps working until %s (its billing period's end), then it is released. y/n",
 			a.PhoneNumber, dialer.BillingPeriodEnd(boughtAt(*a), now).Local().Format("Mon Jan 2"))) + "\n")
@@ -205,7 +288,7 @@ func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
 		if wide {
 			agent := "-"
 			if n.AgentID != 0 {
-				agent = fmt.Sprintf("#%d", n.AgentID)
+				agent = m.agentName(n.AgentID)
 			}
 			line += " " + pad(friendlyName(n), 20) + " " + agent
 		}

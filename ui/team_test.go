@@ -179,3 +179,35 @@ func TestNumbersScreenCancelsAndTakesBack(t *testing.T) {
 	da.keys("c")
 	da.until("only a supervisor may cancel a number; Ann Agent is an agent")
 }
+
+// The Numbers screen assigns the selected number to an agent (its AGENT
+// column names them) and back to no one.
+func TestNumbersScreenAssigns(t *testing.T) {
+	d := testDeps(t, agent)
+	ctx := context.Background()
+	d.Store.CreateAgent(ctx, dialer.Agent{Name: "Sam Supervisor", Phone: "+14155550100", CreatedAt: fixedNow})
+	ann, _ := d.Store.CreateAgent(ctx, dialer.Agent{Name: "Ann Agent", Phone: "+14155550101", CreatedAt: fixedNow})
+	n, err := d.Numbers.BuyDedicated(ctx, dialer.DedicatedRequest{Country: "US", AreaCode: "415"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := newDriver(t, New(d), 120, 40)
+	dr.until("Walter Skinner")
+	dr.keys("esc", "2")
+	dr.until("1 of 50 numbers in use")
+	dr.keys("a")
+	dr.until("Whose primary number is " + n.PhoneNumber + "?")
+	dr.keys("enter") // the first: Ann Agent (by name)
+	dr.until(n.PhoneNumber + " is Ann Agent's primary number.")
+	if got, _ := d.Store.Number(ctx, n.ID); got.AgentID != ann.ID || !got.Primary {
+		t.Fatalf("after assigning: %+v", got)
+	}
+	if s := dr.screen(); !strings.Contains(s, "Ann Agent") {
+		t.Errorf("the AGENT column does not name her:\n%s", s)
+	}
+	dr.keys("a", "up", "enter") // up from the first wraps to "no one"
+	dr.until(n.PhoneNumber + " is no one's")
+	if got, _ := d.Store.Number(ctx, n.ID); got.AgentID != 0 {
+		t.Fatalf("after unassigning: %+v", got)
+	}
+}

@@ -37,3 +37,32 @@ func testNumbersCancel(t *testing.T, eng cmdEngine) {
 	ann.ok("agent", "use", "Ann Agent")
 	ann.fails(1, "only a supervisor may cancel a number; Ann Agent is an agent", "numbers", "cancel", bought.PhoneNumber)
 }
+
+// A supervisor makes a number an agent's primary number, moves it to
+// another, and makes it no one's; an agent may not.
+func TestNumbersAssign(t *testing.T) { forEngines(t, testNumbersAssign) }
+
+func testNumbersAssign(t *testing.T, eng cmdEngine) {
+	c := newDayCLIOn(t, eng)
+	c.envv["DIALER_SANDBOX_TIME_SCALE"] = "0.01"
+	c.ok("agent", "set", "--name", "Sam Super", "--phone", "+14155550100")
+	c.ok("agents", "add", "--name", "Ann Agent", "--phone", "+14155550101")
+	var n numberJSON
+	c.json(&n, "numbers", "buy", "--area-code", "415", "--json")
+	if out := c.ok("numbers", "assign", n.PhoneNumber, "Ann Agent"); out != n.PhoneNumber+" is Ann Agent's primary number: their calls to area code 415 use it.\n" {
+		t.Errorf("numbers assign: %q", out)
+	}
+	var listed []numberJSON
+	c.json(&listed, "numbers", "list", "--json")
+	if len(listed) != 1 || listed[0].AgentID != 2 {
+		t.Errorf("after assign: %+v", listed)
+	}
+	if out := c.ok("numbers", "assign", n.PhoneNumber, "--none"); out != n.PhoneNumber+" is no one's: calls to area code 415 use it on demand.\n" {
+		t.Errorf("numbers assign --none: %q", out)
+	}
+	c.fails(1, `no agent "Nobody" (see dialer agents list)`, "numbers", "assign", n.PhoneNumber, "Nobody")
+	c.fails(2, "numbers assign needs a number and an agent, or a number and --none", "numbers", "assign", n.PhoneNumber)
+	ann := c.machine()
+	ann.ok("agent", "use", "Ann Agent")
+	ann.fails(1, "only a supervisor may assign numbers; Ann Agent is an agent", "numbers", "assign", n.PhoneNumber, "Ann Agent")
+}

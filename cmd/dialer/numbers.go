@@ -27,6 +27,8 @@ type numberJSON struct {
 	MonthlyPrice   *string    `json:"monthly_price"`
 	PriceUnit      *string    `json:"price_unit"`
 	FailureReason  string     `json:"failure_reason,omitempty"`
+	AgentID        int64      `json:"agent_id,omitempty"`           // whose primary number it is
+	BillingEnd     *time.Time `json:"billing_period_end,omitempty"` // a canceling number's release
 	CreatedAt      *time.Time `json:"created_at"`
 	ActivatedAt    *time.Time `json:"activated_at"`
 	ReservedUntil  *time.Time `json:"reserved_until"`
@@ -47,6 +49,7 @@ func toNumberJSON(n dialer.Number) numberJSON {
 	j := numberJSON{
 		ID: n.ID, PhoneNumber: n.PhoneNumber, Status: string(n.Status), Kind: string(n.Kind),
 		Country: n.Country, AreaCode: n.AreaCode, ServesAreaCode: n.ServesAreaCode, Local: n.Local(),
+		AgentID: n.AgentID, BillingEnd: utcOrNil(n.BillingPeriodEnd),
 		Region: n.Region, Locality: n.Locality, FriendlyName: n.FriendlyName, ProviderSID: n.ProviderSID,
 		FailureReason: n.FailureReason,
 		CreatedAt:     utcOrNil(n.CreatedAt), ActivatedAt: utcOrNil(n.ActivatedAt),
@@ -65,6 +68,7 @@ func newNumbersCmd(e *env) *cobra.Command {
 		newNumbersBuyCmd(e),
 		newNumbersReleaseCmd(e),
 		newNumbersCancelCmd(e),
+		newNumbersAssignCmd(e),
 		newNumbersSweepCmd(e),
 		newNumbersReconcileCmd(e),
 	)

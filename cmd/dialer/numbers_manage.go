@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/dialer/display"
+	"github.com/dialer-dev/dialer/store"
 )
 
 type availableJSON struct {
@@ -402,4 +405,68 @@ func newNumbersCancelCmd(e *env) *cobra.Command {
 	c.Flags().BoolVar(&undo, "undo", false, "take the cancellation back")
 	jsonFlag(c, &asJSON)
 	return c
+}
+
+func newNumbersAssignCmd(e *env) *cobra.Command {
+	var none, asJSON bool
+	c := &cobra.Command{
+		Use:   "assign NUMBER (AGENT | --none)",
+		Short: "Make a number an agent's primary number, or no one's (supervisors only).",
+		Long: "Make a number an agent's primary number: their calls to its area code use it, and no other agent's do. " +
+			"An agent has one primary number: assigning another unassigns the first. --none makes it no one's.",
+		Example:           "dialer numbers assign +14155550100 \"Ann Agent\"\ndialer numbers assign +14155550100 --none",
+		ValidArgsFunction: completeAssign(e),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 && !(len(args) == 1 && none) {
+				return usageError{"numbers assign needs a number and an agent, or a number and --none"}
+			}
+			ph, err := dialer.ParsePhone(args[0])
+			if err != nil {
+				return err
+			}
+			return withSupervisor(cmd, e, "assign numbers", func(ctx context.Context, db *store.DB) error {
+				live, err := db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: ph.E164, Statuses: dialer.LiveStatuses})
+				if err != nil {
+					return err
+				}
+				if len(live) == 0 {
+					return dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", ph.E164)
+				}
+				var who dialer.Agent
+				if !none {
+					if who, err = findAgent(ctx, db, args[1], false); err != nil {
+						return err
+					}
+				}
+				n, err := db.AssignNumber(ctx, live[0].ID, who.ID)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(e.stdout, toNumberJSON(n))
+				}
+				if none {
+					_, err = fmt.Fprintf(e.stdout, "%s is no one's: calls to area code %s use it on demand.\n", n.PhoneNumber, n.AreaCode)
+					return err
+				}
+				_, err = fmt.Fprintf(e.stdout, "%s is %s's primary number: their calls to area code %s use it.\n",
+					n.PhoneNumber, display.Line(who.Name), n.AreaCode)
+				return err
+			})
+		},
+	}
+	c.Flags().BoolVar(&none, "none", false, "make the number no one's")
+	jsonFlag(c, &asJSON)
+	return c
+}
+
+// completeAssign offers the inventory's numbers, then the agents.
+func completeAssign(e *env) cobra.CompletionFunc {
+	numbers, agents := completeLiveNumbers(e), completeAgents(e)
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) == 0 {
+			return numbers(cmd, args, toComplete)
+		}
+		return agents(cmd, nil, toComplete)
+	}
 }
