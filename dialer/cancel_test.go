@@ -74,3 +74,43 @@ func TestCancelKeepsTheNumberUntilItsPeriodEnds(t *testing.T) {
 		t.Errorf("after the sweep: %s", got.Status)
 	}
 }
+
+// A number's name goes to the provider before the tag reconcile knows it
+// by; reconcile still recognises the number; the screen shows the name
+// alone; bad names are refused with nothing changed.
+func TestRenameKeepsTheTagReconcileKnows(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	n, err := e.res.BuyDedicated(ctx, dialer.DedicatedRequest{Country: "US", AreaCode: "415"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := dialer.Tag(e.db.InstanceID(), n.ID)
+	got, err := e.res.Rename(ctx, n.ID, "  Sales West  ")
+	if err != nil || got.FriendlyName != "Sales West "+tag || dialer.NumberName(got.FriendlyName) != "Sales West" {
+		t.Fatalf("rename: %q, %v", got.FriendlyName, err)
+	}
+	owned, _ := e.prov.ListNumbers(ctx)
+	if len(owned) != 1 || owned[0].FriendlyName != "Sales West "+tag {
+		t.Fatalf("at the provider: %+v", owned)
+	}
+	if inst, id, ok := dialer.ParseTag(owned[0].FriendlyName); !ok || inst != e.db.InstanceID() || id != n.ID {
+		t.Fatalf("the tag after a name: %s %d %v", inst, id, ok)
+	}
+	// Reconcile finds it ours and in order: nothing adopted, released or lost.
+	res, err := e.res.Reconcile(ctx)
+	if err != nil || len(res.Adopted)+len(res.Released)+len(res.Vanished)+len(res.Unmanaged) != 0 {
+		t.Fatalf("reconcile after a rename: %+v, %v", res, err)
+	}
+	for _, bad := range []string{"a name far too long for the provider to keep", "tab\there", "x dialer:abc:1"} {
+		if _, err := e.res.Rename(ctx, n.ID, bad); dialer.ErrorKind(err) != dialer.EINVALID {
+			t.Errorf("name %q: %v", bad, err)
+		}
+	}
+	if got, err := e.res.Rename(ctx, n.ID, ""); err != nil || got.FriendlyName != tag || dialer.NumberName(got.FriendlyName) != "" {
+		t.Errorf("taking the name away: %q, %v", got.FriendlyName, err)
+	}
+	if dialer.NumberName(tag) != "" || dialer.NumberName("Old name") != "Old name" {
+		t.Errorf("NumberName of a bare tag %q, of a name without tag %q", dialer.NumberName(tag), dialer.NumberName("Old name"))
+	}
+}

@@ -2,7 +2,11 @@ package dialer
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dialer-dev/dialer/dialer/nanp"
 )
@@ -210,4 +214,65 @@ func (r *Reservations) Uncancel(ctx context.Context, id int64) (Number, error) {
 		r.log().Info("number cancellation taken back", "number_id", n.ID, "phone", n.PhoneNumber)
 	}
 	return n, err
+}
+
+// MaxNumberName is the longest name a number may have: the provider keeps
+// 64 characters of a friendly name, and dialer's tag follows the name.
+const MaxNumberName = 32
+
+// NumberName is the name people gave a number: its friendly name without
+// the tag dialer keeps there (no name: "").
+func NumberName(friendly string) string {
+	if _, _, ok := ParseTag(friendly); !ok {
+		return friendly
+	}
+	if i := strings.LastIndex(friendly, " "+tagPrefix); i >= 0 {
+		return friendly[:i]
+	}
+	return ""
+}
+
+// Rename names number id (name "" takes its name away): at the provider
+// first, as its friendly name with the tag reconcile recognises it by
+// after the name, then in the store.
+func (r *Reservations) Rename(ctx context.Context, id int64, name string) (Number, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case utf8.RuneCountInString(name) > MaxNumberName:
+		return Number{}, Errorf(EINVALID, "a number's name is at most %d characters; %q has %d", MaxNumberName, name, utf8.RuneCountInString(name))
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return Number{}, Errorf(EINVALID, "a number's name cannot hold control characters")
+	case strings.Contains(name, tagPrefix):
+		return Number{}, Errorf(EINVALID, "a number's name cannot hold %q: dialer keeps its own tag there", tagPrefix)
+	}
+	n, err := r.Store.Number(ctx, id)
+	if err != nil {
+		return n, err
+	}
+	if n.ProviderSID == "" || n.Status == StatusReleased || n.Status == StatusFailed {
+		return n, Errorf(ECONFLICT, "%s is %s: only a number in service can be named", numberLabel(n), n.Status)
+	}
+	tag := Tag(r.Store.InstanceID(), n.ID)
+	if inst, tid, ok := ParseTag(n.FriendlyName); ok {
+		tag = Tag(inst, tid) // as it was bought (under a database it was copied from, say)
+	}
+	friendly := tag
+	if name != "" {
+		friendly = name + " " + tag
+	}
+	if _, err := r.Provider.UpdateNumber(ctx, n.ProviderSID, NumberUpdate{FriendlyName: &friendly}); err != nil {
+		return n, err
+	}
+	if err := r.Store.RenameNumber(ctx, n.ID, friendly); err != nil {
+		return n, err
+	}
+	n.FriendlyName = friendly
+	return n, nil
+}
+
+func numberLabel(n Number) string {
+	if n.PhoneNumber != "" {
+		return n.PhoneNumber
+	}
+	return fmt.Sprintf("number %d", n.ID)
 }

@@ -78,8 +78,12 @@ func Tag(instance string, id int64) string {
 	return tagPrefix + instance + ":" + strconv.FormatInt(id, 10)
 }
 
-// ParseTag reads a friendly name written by Tag.
+// ParseTag reads the tag in a number's friendly name: all of it (a number
+// no one named), or its last word (after the name people gave it).
 func ParseTag(name string) (instance string, id int64, ok bool) {
+	if i := strings.LastIndex(name, " "+tagPrefix); i >= 0 {
+		name = name[i+1:]
+	}
 	rest, found := strings.CutPrefix(name, tagPrefix)
 	if !found {
 		return "", 0, false
@@ -340,9 +344,8 @@ func (r *Reservations) findTagged(ctx context.Context, id int64) (OwnedNumber, b
 	if err != nil {
 		return OwnedNumber{}, false, err
 	}
-	want := Tag(r.Store.InstanceID(), id)
 	for _, o := range owned {
-		if o.FriendlyName == want {
+		if inst, got, ok := ParseTag(o.FriendlyName); ok && inst == r.Store.InstanceID() && got == id {
 			return o, true, nil
 		}
 	}

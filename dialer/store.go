@@ -138,6 +138,8 @@ type NumberStore interface {
 	// one is reserved until at least reserveUntil. ECONFLICT if it is not
 	// canceling.
 	UncancelNumber(ctx context.Context, id int64, reserveUntil time.Time) (Number, error)
+	// RenameNumber records a number's friendly name (as the provider has it).
+	RenameNumber(ctx context.Context, id int64, friendly string) error
 	// SetMonthlyPrice records the provider's monthly price of a number.
 	SetMonthlyPrice(ctx context.Context, id int64, price Money) error
 	// MarkReleased records that the provider no longer has the number.

@@ -487,3 +487,9 @@ func (s *DB) AssignNumber(ctx context.Context, id, agent int64) (dialer.Number, 
 	})
 	return n, err
 }
+
+// RenameNumber records a number's friendly name.
+func (s *DB) RenameNumber(ctx context.Context, id int64, friendly string) error {
+	return s.updateOne(ctx, dialer.Errorf(dialer.ENOTFOUND, "no number with id %d", id),
+		"UPDATE numbers SET friendly_name = ? WHERE id = ?", friendly, id)
+}

@@ -26,8 +26,9 @@ type KeyMap struct {
 	// CancelNumber cancels the selected number's subscription (or takes a
 	// cancellation back) on the Numbers screen.
 	CancelNumber key.Binding
-	// AssignNumber makes the selected number an agent's primary number.
-	AssignNumber key.Binding
+	// AssignNumber makes the selected number an agent's primary number;
+	// RenameNumber names it.
+	AssignNumber, RenameNumber key.Binding
 
 	// Mine shows the Calls screen's calls of this agent only, or every
 	// agent's.
@@ -63,6 +64,7 @@ func DefaultKeyMap() KeyMap {
 		Team:         b("5", "team", "5"),
 		CancelNumber: b("c", "cancel/undo", "c"),
 		AssignNumber: b("a", "assign", "a"),
+		RenameNumber: b("n", "name", "n"),
 		Help:         b("?", "help", "?"),
 		Quit:         b("q", "quit", "q", "ctrl+c"),
 		Refresh:      b("r", "refresh", "r"),

@@ -7,6 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dialer-dev/dialer/dialer"
@@ -29,6 +30,9 @@ type numbersModel struct {
 	agents    []dialer.Agent
 	assigning *dialer.Number
 	pick      int
+	// naming is the number whose name is being typed into input.
+	naming *dialer.Number
+	input  textinput.Model
 }
 
 // numberChangedMsg is a number canceled (or its cancellation taken back).
@@ -36,6 +40,7 @@ type numberChangedMsg struct {
 	n        dialer.Number
 	err      error
 	assigned bool // an assignment, not a cancellation
+	renamed  bool // a new name
 }
 
 // assignChoices are whom a number can be assigned to: the active agents,
@@ -113,6 +118,10 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 		}
 		text := msg.n.PhoneNumber + " is active again; its cancellation is taken back."
 		switch {
+		case msg.renamed && dialer.NumberName(msg.n.FriendlyName) == "":
+			text = msg.n.PhoneNumber + " has no name now."
+		case msg.renamed:
+			text = msg.n.PhoneNumber + " is named " + display.Line(dialer.NumberName(msg.n.FriendlyName)) + "."
 		case msg.assigned && msg.n.AgentID == 0:
 			text = msg.n.PhoneNumber + " is no one's: calls to its area code use it on demand."
 		case msg.assigned:
@@ -124,6 +133,25 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 	case tea.KeyPressMsg:
 		if !front {
 			return m, nil
+		}
+		if m.naming != nil {
+			switch msg.String() {
+			case "enter":
+				n, name := *m.naming, m.input.Value()
+				m.naming = nil
+				m.input.Blur()
+				return m, func() tea.Msg {
+					got, err := d.Numbers.Rename(d.Context, n.ID, name)
+					return numberChangedMsg{n: got, err: err, renamed: true}
+				}
+			case "esc":
+				m.naming = nil
+				m.input.Blur()
+				return m, nil
+			}
+			var cmd tea.Cmd
+			m.input, cmd = m.input.Update(msg)
+			return m, cmd
 		}
 		if m.assigning != nil {
 			choices := m.assignChoices()
@@ -157,6 +185,20 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 		}
 		n := len(m.shown())
 		switch {
+		case key.Matches(msg, k.RenameNumber) && m.cursor < n:
+			sel := m.shown()[m.cursor]
+			if sel.ProviderSID == "" || sel.Status == dialer.StatusReleased || sel.Status == dialer.StatusFailed {
+				return m, func() tea.Msg {
+					return statusMsg(sel.PhoneNumber + " is " + string(sel.Status) + ": only a number in service can be named.")
+				}
+			}
+			m.naming = &sel
+			m.input = textinput.New()
+			m.input.Prompt = "Name: "
+			m.input.CharLimit = dialer.MaxNumberName
+			m.input.SetWidth(dialer.MaxNumberName + 2)
+			m.input.SetValue(dialer.NumberName(sel.FriendlyName))
+			return m, m.input.Focus()
 		case key.Matches(msg, k.AssignNumber) && m.cursor < n:
 			sel := m.shown()[m.cursor]
 			switch {
@@ -209,8 +251,8 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 
 func (m numbersModel) keyHelp(k KeyMap) help.KeyMap {
 	return keyHelp{
-		short: []key.Binding{k.StatusFilter, k.AssignNumber, k.CancelNumber, k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
-		full:  append([][]key.Binding{{k.StatusFilter, k.AssignNumber, k.CancelNumber, k.Refresh}, {k.Up, k.Down, k.Top, k.Bottom}}, screenHelp(k, true)...),
+		short: []key.Binding{k.StatusFilter, k.RenameNumber, k.AssignNumber, k.CancelNumber, k.Refresh, k.Up, k.Down, k.NextTab, k.Help, k.Quit},
+		full:  append([][]key.Binding{{k.StatusFilter, k.RenameNumber, k.AssignNumber, k.CancelNumber, k.Refresh}, {k.Up, k.Down, k.Top, k.Bottom}}, screenHelp(k, true)...),
 	}
 }
 
@@ -230,6 +272,12 @@ func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
 		filter = string(f)
 	}
 	var b strings.Builder
+	if a := m.naming; a != nil {
+		b.WriteString(st.Title.Render("Name "+a.PhoneNumber+" (the provider gets the name too):") + "\n")
+		b.WriteString(m.input.View() + "\n")
+		b.WriteString(st.Muted.Render("enter save · esc leave it"))
+		return b.String()
+	}
 	if a := m.assigning; a != nil {
 		b.WriteString(st.Title.Render("Whose primary number is "+a.PhoneNumber+"? Their calls to area code "+a.AreaCode+" use it.") + "\n")
 		for i, c := range m.assignChoices() {
@@ -304,13 +352,14 @@ func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
 	return b.String()
 }
 
-// friendlyName is a number's name as people gave it: "—" when it is only the
-// tag dialer bought it under (dialer:<instance>:<id>), which stays internal.
+// friendlyName is a number's name as people gave it, inert: "—" when it has
+// none (the tag dialer keeps after the name, dialer:<instance>:<id>, stays
+// internal).
 func friendlyName(n dialer.Number) string {
-	if _, _, ok := dialer.ParseTag(n.FriendlyName); ok || n.FriendlyName == "" {
-		return "—"
+	if name := dialer.NumberName(n.FriendlyName); name != "" {
+		return display.Line(name)
 	}
-	return n.FriendlyName
+	return "—"
 }
 
 // boughtAt is when a number was bought (its creation for one recorded

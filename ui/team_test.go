@@ -211,3 +211,29 @@ func TestNumbersScreenAssigns(t *testing.T) {
 		t.Fatalf("after unassigning: %+v", got)
 	}
 }
+
+// The Numbers screen names the selected number (n, type, enter); letters
+// typed there are the name, not commands (q does not quit).
+func TestNumbersScreenNames(t *testing.T) {
+	d := testDeps(t, agent)
+	ctx := context.Background()
+	n, err := d.Numbers.BuyDedicated(ctx, dialer.DedicatedRequest{Country: "US", AreaCode: "415"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := newDriver(t, New(d), 120, 40)
+	dr.until("Walter Skinner")
+	dr.keys("esc", "2")
+	dr.until("1 of 50 numbers in use")
+	dr.keys("n")
+	dr.until("Name " + n.PhoneNumber)
+	dr.typeText("Quiet 2")
+	dr.keys("enter")
+	dr.until(n.PhoneNumber + " is named Quiet 2.")
+	if got, _ := d.Store.Number(ctx, n.ID); dialer.NumberName(got.FriendlyName) != "Quiet 2" {
+		t.Fatalf("after naming: %q", got.FriendlyName)
+	}
+	if s := dr.screen(); !strings.Contains(s, "Quiet 2") || strings.Contains(s, "dialer:") {
+		t.Errorf("the NAME column shows %q:\n%s", "Quiet 2", s)
+	}
+}

@@ -254,7 +254,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m.sessionKey(k)
 			}
 		}
-		if m.setup == nil && m.call == nil && !m.settings.editing && !m.contactsDialog() {
+		if m.setup == nil && m.call == nil && !m.settings.editing && !m.contactsDialog() && !m.namingNumber() {
 			// Tab moves between screens even while the search field has
 			// the keyboard; letters and digits are text there.
 			switch {
@@ -331,8 +331,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // typing reports whether a text field has the keyboard, so that letters
 // are text, not commands.
 func (m Model) typing() bool {
-	return m.tab == tabContacts && m.contacts.filtering || m.settings.editing || m.contactsDialog()
+	return m.tab == tabContacts && m.contacts.filtering || m.settings.editing || m.contactsDialog() || m.namingNumber()
 }
+
+// namingNumber reports whether the Numbers screen's name field has the
+// keyboard.
+func (m Model) namingNumber() bool { return m.tab == tabNumbers && m.numbers.naming != nil }
 
 // contactsDialog reports whether a dialog of the contacts screen (the
 // contact form, a confirmation) has the keyboard: tab moves between its

@@ -66,3 +66,35 @@ func testNumbersAssign(t *testing.T, eng cmdEngine) {
 	ann.ok("agent", "use", "Ann Agent")
 	ann.fails(1, "only a supervisor may assign numbers; Ann Agent is an agent", "numbers", "assign", n.PhoneNumber, "Ann Agent")
 }
+
+// A number is named at the provider and in the inventory; the name shows
+// alone, without dialer's tag.
+func TestNumbersRename(t *testing.T) { forEngines(t, testNumbersRename) }
+
+func testNumbersRename(t *testing.T, eng cmdEngine) {
+	c := newDayCLIOn(t, eng)
+	c.envv["DIALER_SANDBOX_TIME_SCALE"] = "0.01"
+	var n numberJSON
+	c.json(&n, "numbers", "buy", "--area-code", "415", "--json")
+	if n.Name != "" || !strings.HasPrefix(n.FriendlyName, "dialer:") {
+		t.Fatalf("a number just bought: name %q, friendly name %q", n.Name, n.FriendlyName)
+	}
+	if out := c.ok("numbers", "rename", n.PhoneNumber, "Sales West"); out != n.PhoneNumber+" is named Sales West.\n" {
+		t.Errorf("numbers rename: %q", out)
+	}
+	var listed []numberJSON
+	c.json(&listed, "numbers", "list", "--json")
+	if len(listed) != 1 || listed[0].Name != "Sales West" || listed[0].FriendlyName != "Sales West "+n.FriendlyName {
+		t.Errorf("after rename: %+v", listed)
+	}
+	c.fails(1, `a number's name is at most 32 characters; "a name far too long for the provider to keep" has 44`,
+		"numbers", "rename", n.PhoneNumber, "a name far too long for the provider to keep")
+	if out := c.ok("numbers", "rename", n.PhoneNumber, ""); out != n.PhoneNumber+" has no name now.\n" {
+		t.Errorf("numbers rename to nothing: %q", out)
+	}
+	// Reconcile still knows it as this installation's.
+	c.ok("numbers", "rename", n.PhoneNumber, "Sales East")
+	if out := c.ok("numbers", "reconcile"); strings.Contains(out, "Left alone") || strings.Contains(out, "Released") || strings.Contains(out, "Marked") {
+		t.Errorf("reconcile after renames: %q", out)
+	}
+}

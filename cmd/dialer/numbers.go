@@ -22,7 +22,8 @@ type numberJSON struct {
 	Local          bool       `json:"local"`
 	Region         string     `json:"region"`
 	Locality       string     `json:"locality"`
-	FriendlyName   string     `json:"friendly_name"`
+	FriendlyName   string     `json:"friendly_name"` // as the provider has it: the name, then dialer's tag
+	Name           string     `json:"name"`          // the name people gave it
 	ProviderSID    string     `json:"provider_sid"`
 	MonthlyPrice   *string    `json:"monthly_price"`
 	PriceUnit      *string    `json:"price_unit"`
@@ -49,7 +50,7 @@ func toNumberJSON(n dialer.Number) numberJSON {
 	j := numberJSON{
 		ID: n.ID, PhoneNumber: n.PhoneNumber, Status: string(n.Status), Kind: string(n.Kind),
 		Country: n.Country, AreaCode: n.AreaCode, ServesAreaCode: n.ServesAreaCode, Local: n.Local(),
-		AgentID: n.AgentID, BillingEnd: utcOrNil(n.BillingPeriodEnd),
+		AgentID: n.AgentID, BillingEnd: utcOrNil(n.BillingPeriodEnd), Name: dialer.NumberName(n.FriendlyName),
 		Region: n.Region, Locality: n.Locality, FriendlyName: n.FriendlyName, ProviderSID: n.ProviderSID,
 		FailureReason: n.FailureReason,
 		CreatedAt:     utcOrNil(n.CreatedAt), ActivatedAt: utcOrNil(n.ActivatedAt),
@@ -69,6 +70,7 @@ func newNumbersCmd(e *env) *cobra.Command {
 		newNumbersReleaseCmd(e),
 		newNumbersCancelCmd(e),
 		newNumbersAssignCmd(e),
+		newNumbersRenameCmd(e),
 		newNumbersSweepCmd(e),
 		newNumbersReconcileCmd(e),
 	)

@@ -470,3 +470,50 @@ func completeAssign(e *env) cobra.CompletionFunc {
 		return agents(cmd, nil, toComplete)
 	}
 }
+
+func newNumbersRenameCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:               "rename NUMBER NAME",
+		Short:             `Name a number ("" takes its name away); the provider gets the name too.`,
+		Example:           `dialer numbers rename +14155550100 "Sales West"`,
+		ValidArgsFunction: completeLiveNumbers(e),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if len(args) != 2 {
+				return usageError{`numbers rename needs a number and a name, e.g. dialer numbers rename +14155550100 "Sales West"`}
+			}
+			ph, err := dialer.ParsePhone(args[0])
+			if err != nil {
+				return err
+			}
+			a, closeAll, err := openApp(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			live, err := a.db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: ph.E164, Statuses: dialer.LiveStatuses})
+			if err != nil {
+				return err
+			}
+			if len(live) == 0 {
+				return dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", ph.E164)
+			}
+			n, err := a.numbers.Rename(ctx, live[0].ID, args[1])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(e.stdout, toNumberJSON(n))
+			}
+			if name := dialer.NumberName(n.FriendlyName); name != "" {
+				_, err = fmt.Fprintf(e.stdout, "%s is named %s.\n", n.PhoneNumber, display.Line(name))
+			} else {
+				_, err = fmt.Fprintf(e.stdout, "%s has no name now.\n", n.PhoneNumber)
+			}
+			return err
+		},
+	}
+	jsonFlag(c, &asJSON)
+	return c
+}
