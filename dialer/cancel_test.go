@@ -114,3 +114,34 @@ func TestRenameKeepsTheTagReconcileKnows(t *testing.T) {
 		t.Errorf("NumberName of a bare tag %q, of a name without tag %q", dialer.NumberName(tag), dialer.NumberName("Old name"))
 	}
 }
+
+// pricing is a provider's pricing as a test sets it.
+type pricing struct{ balance, monthly dialer.Money }
+
+func (p pricing) Balance(context.Context) (dialer.Money, error) { return p.balance, nil }
+func (p pricing) NumberMonthlyPrice(context.Context, string) (dialer.Money, error) {
+	return p.monthly, nil
+}
+func (p pricing) VoiceRate(context.Context, string, string) (dialer.Money, error) {
+	return dialer.Money{}, nil
+}
+
+// A purchase's review says what it costs, and refuses a purchase the
+// balance cannot pay for, before anything is bought.
+func TestReviewSaysWhatItCostsAndRefusesAnEmptyBalance(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rv, err := e.res.Review(ctx, dialer.DedicatedRequest{AreaCode: "415"},
+		pricing{dialer.MustMoney("20.00", "USD"), dialer.MustMoney("1.15", "USD")})
+	if err != nil || rv.MonthlyPrice == nil || *rv.MonthlyPrice != dialer.MustMoney("1.15", "USD") || rv.Candidate == nil ||
+		rv.Live != 0 || rv.Max != 50 || rv.Where != "area code 415 (San Francisco, CA)" {
+		t.Fatalf("review %+v, %v", rv, err)
+	}
+	_, err = e.res.Review(ctx, dialer.DedicatedRequest{AreaCode: "415"}, pricing{dialer.MustMoney("0.00", "USD"), dialer.MustMoney("1.15", "USD")})
+	if dialer.ErrorKind(err) != dialer.EREFUSED || err.Error() != "the account balance is 0.00 USD: add funds before buying a number; nothing was bought" {
+		t.Errorf("with no balance: %v", err)
+	}
+	if e.prov.purchases() != 0 {
+		t.Errorf("a review bought %d numbers", e.prov.purchases())
+	}
+}

@@ -276,3 +276,98 @@ func numberLabel(n Number) string {
 	}
 	return fmt.Sprintf("number %d", n.ID)
 }
+
+// PurchaseReview is what a supervisor reads before a dedicated number is
+// bought: where, what it costs a month, the organization's count against
+// its maximum, and the balance.
+type PurchaseReview struct {
+	Request      DedicatedRequest // what to buy (BuyDedicated's request; an exact number in E.164)
+	Where        string           // "area code 415 (San Francisco, CA)"
+	Candidate    *AvailableNumber // a number the provider offers there (nil when not asked)
+	MonthlyPrice *Money           // nil when the provider did not say
+	Live, Max    int              // numbers in use, and the organization's maximum
+	Balance      *Money           // nil when the provider does not tell it
+}
+
+// Review checks a dedicated purchase before anything is bought, and says
+// why it cannot be when it cannot: over the organization's maximum
+// (ELIMIT), a balance that is not positive (EREFUSED), nothing to buy
+// there (ENOTAVAILABLE), an address the account must register first
+// (EADDRESS). pricing tells the monthly price and the balance.
+func (r *Reservations) Review(ctx context.Context, req DedicatedRequest, pricing PricingProvider) (PurchaseReview, error) {
+	rv := PurchaseReview{Request: req}
+	if (req.AreaCode == "") == (req.PhoneNumber == "") {
+		return rv, Errorf(EINVALID, "give an area code or an exact number to buy, not both")
+	}
+	if req.Country == "" {
+		req.Country = "US"
+	}
+	rv.Request = req // as BuyDedicated takes it
+	if req.PhoneNumber != "" {
+		p, err := ParsePhone(req.PhoneNumber)
+		if err != nil {
+			return rv, err
+		}
+		req.PhoneNumber, req.Country, req.AreaCode = p.E164, p.Country, p.AreaCode
+		rv.Request.PhoneNumber = p.E164
+	} else if err := CheckAreaCode(req.AreaCode); err != nil {
+		return rv, err
+	}
+	rv.Where = "area code " + req.AreaCode
+	if info, ok := nanp.Lookup(req.AreaCode); ok {
+		place := info.Region
+		if len(info.Localities) > 0 {
+			place = info.Localities[0] + ", " + place
+		}
+		rv.Where += " (" + place + ")"
+	}
+	if req.PhoneNumber != "" {
+		rv.Where = req.PhoneNumber + ", " + rv.Where
+	}
+	set, err := r.Store.Settings(ctx)
+	if err != nil {
+		return rv, err
+	}
+	live, err := r.Store.Numbers(ctx, NumberFilter{Statuses: LiveStatuses})
+	if err != nil {
+		return rv, err
+	}
+	rv.Live, rv.Max = len(live), set.MaxNumbers
+	if err := r.CheckMaximum(ctx, set, rv.Where); err != nil {
+		return rv, err
+	}
+	if pricing != nil {
+		if b, err := pricing.Balance(ctx); err == nil {
+			rv.Balance = &b
+			if b.Amount <= 0 {
+				return rv, Errorf(EREFUSED, "the account balance is %s: add funds before buying a number; nothing was bought", b)
+			}
+		} else if ErrorKind(err) != EBALANCEUNKNOWN {
+			return rv, err
+		}
+		if p, err := pricing.NumberMonthlyPrice(ctx, req.Country); err == nil {
+			rv.MonthlyPrice = &p
+		}
+	}
+	q := NumberQuery{Country: req.Country, AreaCode: req.AreaCode, Limit: 20}
+	cands, err := r.Provider.SearchNumbers(ctx, q)
+	if err != nil {
+		return rv, err
+	}
+	for i, c := range cands {
+		if req.PhoneNumber == "" || c.PhoneNumber == req.PhoneNumber {
+			rv.Candidate = &cands[i]
+			break
+		}
+	}
+	switch {
+	case rv.Candidate == nil && req.PhoneNumber != "":
+		return rv, Errorf(ENOTAVAILABLE, "%s is not offered for sale now (dialer numbers search lists what is); nothing was bought", req.PhoneNumber)
+	case rv.Candidate == nil:
+		return rv, Errorf(ENOTAVAILABLE, "No phone number is available in %s; nothing was bought", rv.Where)
+	case req.PhoneNumber != "" && rv.Candidate.AddressRequired != "" && rv.Candidate.AddressRequired != "none":
+		return rv, Errorf(EADDRESS, "%s needs an address registered with the provider (%s) before it can be bought; nothing was bought",
+			req.PhoneNumber, rv.Candidate.AddressRequired)
+	}
+	return rv, nil
+}

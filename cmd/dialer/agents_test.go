@@ -49,7 +49,7 @@ func testAgentsAndRoles(t *testing.T, eng cmdEngine) {
 		{"agents", "add", "--name", "Eve", "--phone", "+14155550103"},
 		{"agents", "edit", "Sam Super", "--role", "agent"},
 		{"agents", "rm", "Sam Super"},
-		{"numbers", "buy", "--area-code", "415"},
+		{"numbers", "buy", "--area-code", "415", "--yes"},
 		{"numbers", "release", "+14155550100", "--yes"},
 	} {
 		what := map[string]string{"add": "add agents", "edit": "edit agents", "rm": "remove agents", "buy": "buy a dedicated number", "release": "release a number"}[args[1]]

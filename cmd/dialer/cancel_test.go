@@ -14,7 +14,7 @@ func testNumbersCancel(t *testing.T, eng cmdEngine) {
 	c := newDayCLIOn(t, eng)
 	c.envv["DIALER_SANDBOX_TIME_SCALE"] = "0.01"
 	var bought numberJSON
-	c.json(&bought, "numbers", "buy", "--area-code", "415", "--json")
+	c.json(&bought, "numbers", "buy", "--area-code", "415", "--yes", "--json")
 	out := c.ok("numbers", "cancel", bought.PhoneNumber)
 	if !strings.HasPrefix(out, bought.PhoneNumber+" is canceling: it keeps working until ") || !strings.Contains(out, "--undo") {
 		t.Errorf("numbers cancel: %q", out)
@@ -48,7 +48,7 @@ func testNumbersAssign(t *testing.T, eng cmdEngine) {
 	c.ok("agent", "set", "--name", "Sam Super", "--phone", "+14155550100")
 	c.ok("agents", "add", "--name", "Ann Agent", "--phone", "+14155550101")
 	var n numberJSON
-	c.json(&n, "numbers", "buy", "--area-code", "415", "--json")
+	c.json(&n, "numbers", "buy", "--area-code", "415", "--yes", "--json")
 	if out := c.ok("numbers", "assign", n.PhoneNumber, "Ann Agent"); out != n.PhoneNumber+" is Ann Agent's primary number: their calls to area code 415 use it.\n" {
 		t.Errorf("numbers assign: %q", out)
 	}
@@ -75,7 +75,7 @@ func testNumbersRename(t *testing.T, eng cmdEngine) {
 	c := newDayCLIOn(t, eng)
 	c.envv["DIALER_SANDBOX_TIME_SCALE"] = "0.01"
 	var n numberJSON
-	c.json(&n, "numbers", "buy", "--area-code", "415", "--json")
+	c.json(&n, "numbers", "buy", "--area-code", "415", "--yes", "--json")
 	if n.Name != "" || !strings.HasPrefix(n.FriendlyName, "dialer:") {
 		t.Fatalf("a number just bought: name %q, friendly name %q", n.Name, n.FriendlyName)
 	}
@@ -96,5 +96,29 @@ func testNumbersRename(t *testing.T, eng cmdEngine) {
 	c.ok("numbers", "rename", n.PhoneNumber, "Sales East")
 	if out := c.ok("numbers", "reconcile"); strings.Contains(out, "Left alone") || strings.Contains(out, "Released") || strings.Contains(out, "Marked") {
 		t.Errorf("reconcile after renames: %q", out)
+	}
+}
+
+// numbers buy shows where, the monthly price, the count against the
+// maximum and the balance, and buys only on yes; over the maximum it says
+// so before anything is bought.
+func TestNumbersBuyReview(t *testing.T) {
+	c := newCallEnv(t)
+	code, out, errOut := c.run("no\n", "numbers", "buy", "--area-code", "415")
+	if code != 1 || out != "" || !strings.Contains(errOut, "Buy a dedicated number: area code 415 (") ||
+		!strings.Contains(errOut, "  price         ") || !strings.Contains(errOut, "  numbers       0 in use of the organization's 50") ||
+		!strings.Contains(errOut, "  balance       ") || !strings.Contains(errOut, "dialer: nothing was bought (answer yes, or pass --yes)") {
+		t.Fatalf("numbers buy, answered no: %d %q\n%s", code, out, errOut)
+	}
+	if code, out, _ := c.run("", "numbers", "list", "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("after no: %s", out)
+	}
+	if code, out, errOut := c.run("yes\n", "numbers", "buy", "--area-code", "415"); code != 0 || !strings.HasPrefix(out, "Bought +1415") {
+		t.Fatalf("numbers buy, answered yes: %d %q %s", code, out, errOut)
+	}
+	c.run("", "settings", "set", "max_numbers", "1")
+	code, _, errOut = c.run("yes\n", "numbers", "buy", "--area-code", "212")
+	if code != 1 || strings.Contains(errOut, "Buy it?") || !strings.Contains(errOut, "dialer: The organization already has 1 of its maximum 1 numbers") {
+		t.Errorf("over the maximum: %d\n%s", code, errOut)
 	}
 }

@@ -95,14 +95,16 @@ func newNumbersSearchCmd(e *env) *cobra.Command {
 func newNumbersBuyCmd(e *env) *cobra.Command {
 	var opts struct {
 		areaCode, number, country string
-		json                      bool
+		json, yes                 bool
 	}
 	c := &cobra.Command{
 		Use:   "buy",
-		Short: "Buy a dedicated number (kept until released).",
-		Long:  "Buy a dedicated number (kept until released): exactly one of --area-code N or --number E164.",
+		Short: "Buy a dedicated number (kept until released), after a review of what it costs (supervisors only).",
+		Long: "Buy a dedicated number (kept until released): exactly one of --area-code N or --number E164. " +
+			"It first shows where, the monthly price, the organization's count against its maximum and the balance, " +
+			"and asks; --yes buys without asking (and is needed when stdin is not a terminal).",
 		Example: `dialer numbers buy --area-code 415
-dialer numbers buy --number +14155550123 --json`,
+dialer numbers buy --number +14155550123 --yes --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if len(args) > 0 || (opts.areaCode == "") == (opts.number == "") {
@@ -119,8 +121,25 @@ dialer numbers buy --number +14155550123 --json`,
 			if me, err := whoAmI(ctx, e, a.db); err == nil {
 				a.numbers.Agent = me.ID
 			}
-			n, err := a.numbers.BuyDedicated(ctx, dialer.DedicatedRequest{
-				Country: strings.ToUpper(opts.country), AreaCode: opts.areaCode, PhoneNumber: opts.number})
+			req := dialer.DedicatedRequest{Country: strings.ToUpper(opts.country), AreaCode: opts.areaCode, PhoneNumber: opts.number}
+			if !opts.yes && !e.stdinIsTerminal() {
+				return usageError{"numbers buy shows what the number costs and asks before it buys: pass --yes to buy without asking"}
+			}
+			// The review: what, where, what it costs, against the maximum and
+			// the balance; refused here, before anything is bought.
+			rv, err := a.numbers.Review(ctx, req, a.back.provider)
+			if err != nil {
+				return err
+			}
+			if !opts.yes {
+				fmt.Fprint(e.stderr, reviewText(rv))
+				fmt.Fprint(e.stderr, "Buy it? Type yes to buy: ")
+				line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+				if strings.TrimSpace(strings.ToLower(line)) != "yes" {
+					return dialer.Errorf(dialer.ECANCELED, "nothing was bought (answer yes, or pass --yes)")
+				}
+			}
+			n, err := a.numbers.BuyDedicated(ctx, rv.Request)
 			if err != nil {
 				return err
 			}
@@ -138,6 +157,7 @@ dialer numbers buy --number +14155550123 --json`,
 	f.StringVar(&opts.areaCode, "area-code", "", "buy any number of this area code")
 	f.StringVar(&opts.number, "number", "", "buy this exact number (from numbers search)")
 	f.StringVar(&opts.country, "country", "US", "country of the area code: US or CA")
+	f.BoolVar(&opts.yes, "yes", false, "buy without asking")
 	jsonFlag(c, &opts.json)
 	c.RegisterFlagCompletionFunc("country", completeCountries)
 	return c
@@ -516,4 +536,25 @@ func newNumbersRenameCmd(e *env) *cobra.Command {
 	}
 	jsonFlag(c, &asJSON)
 	return c
+}
+
+// reviewText is a purchase's review, as numbers buy shows it.
+func reviewText(rv dialer.PurchaseReview) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Buy a dedicated number: %s\n", rv.Where)
+	if c := rv.Candidate; c != nil && rv.Request.PhoneNumber == "" {
+		fmt.Fprintf(&b, "  for example   %s %s\n", c.PhoneNumber, display.Line(strings.Trim(c.Locality+", "+c.Region, ", ")))
+	}
+	price := "not known (the provider did not say)"
+	if rv.MonthlyPrice != nil {
+		price = rv.MonthlyPrice.String() + " a month, until it is released"
+	}
+	fmt.Fprintf(&b, "  price         %s\n", price)
+	fmt.Fprintf(&b, "  numbers       %d in use of the organization's %d\n", rv.Live, rv.Max)
+	balance := "not known (the provider does not tell it)"
+	if rv.Balance != nil {
+		balance = rv.Balance.String()
+	}
+	fmt.Fprintf(&b, "  balance       %s\n", balance)
+	return b.String()
 }

@@ -32,7 +32,7 @@ func TestNumbersCommandsInSandbox(t *testing.T) {
 		}
 	}
 
-	code, out, errOut = runCLI(t, dir, "numbers", "buy", "--number", found[1].PhoneNumber, "--json")
+	code, out, errOut = runCLI(t, dir, "numbers", "buy", "--number", found[1].PhoneNumber, "--yes", "--json")
 	if code != 0 {
 		t.Fatalf("buy: exit %d %s", code, errOut)
 	}
@@ -41,7 +41,7 @@ func TestNumbersCommandsInSandbox(t *testing.T) {
 	if bought.PhoneNumber != found[1].PhoneNumber || bought.Kind != "dedicated" || bought.Status != "active" {
 		t.Errorf("bought %+v", bought)
 	}
-	if code, _, errOut := runCLI(t, dir, "numbers", "buy", "--area-code", "212"); code != 0 {
+	if code, _, errOut := runCLI(t, dir, "numbers", "buy", "--area-code", "212", "--yes"); code != 0 {
 		t.Fatalf("buy by area code: %s", errOut)
 	}
 
@@ -84,8 +84,9 @@ func TestNumbersCommandErrors(t *testing.T) {
 	}{
 		{[]string{"numbers", "buy"}, 2, "exactly one of"},
 		{[]string{"numbers", "buy", "--area-code", "415", "--number", "+14155550100"}, 2, "exactly one of"},
-		{[]string{"numbers", "buy", "--area-code", "4x5"}, 1, "three digits"},
-		{[]string{"numbers", "buy", "--area-code", "907"}, 1, "not available"},
+		{[]string{"numbers", "buy", "--area-code", "4x5", "--yes"}, 1, "three digits"},
+		{[]string{"numbers", "buy", "--area-code", "907", "--yes"}, 1, "No phone number is available in area code 907 (Anchorage, AK); nothing was bought"},
+		{[]string{"numbers", "buy", "--area-code", "415"}, 2, "pass --yes to buy without asking"},
 		{[]string{"numbers", "search", "--area-code", "41"}, 2, "three digits"},
 		{[]string{"numbers", "search", "--limit", "0"}, 2, "--limit"},
 		{[]string{"numbers", "release"}, 2, "needs one number"},
