@@ -145,3 +145,53 @@ func TestReviewSaysWhatItCostsAndRefusesAnEmptyBalance(t *testing.T) {
 		t.Errorf("a review bought %d numbers", e.prov.purchases())
 	}
 }
+
+func TestProratedRental(t *testing.T) {
+	monthly := dialer.MustMoney("1.15", "USD")
+	at := func(s string) time.Time {
+		v, _ := time.Parse("2006-01-02 15:04", s)
+		return v
+	}
+	for _, c := range []struct {
+		held, until, now string
+		want             string
+	}{
+		{"2026-11-21 09:00", "", "2026-11-30 18:00", "0.383333"},                // 10 days of a 30-day month
+		{"2026-09-02 09:00", "", "2026-11-30 18:00", "1.15"},                    // the whole month
+		{"2026-11-01 00:00", "2026-11-05 12:00", "2026-11-30 18:00", "0.191666"}, // released on the 5th: 5 days
+		{"2026-12-01 10:00", "", "2026-11-30 18:00", "0"},                        // not yet held
+	} {
+		var until time.Time
+		if c.until != "" {
+			until = at(c.until)
+		}
+		if got := dialer.ProratedRental(monthly, at(c.held), until, at(c.now)); got != dialer.MustMoney(c.want, "USD") {
+			t.Errorf("held %s-%s, now %s: %s, want %s", c.held, c.until, c.now, got, c.want)
+		}
+	}
+}
+
+func TestAtRisk(t *testing.T) {
+	set := dialer.DefaultSettings()
+	healthy := dialer.NumberUsage{Month: 40, Answered: 16, Short: 4, AreaCalls: 400, AreaAnswered: 160}
+	if why := healthy.AtRisk(set); len(why) != 0 {
+		t.Errorf("a number answered like its area code's: %v", why)
+	}
+	few := dialer.NumberUsage{Month: 10, Answered: 0, AreaCalls: 400, AreaAnswered: 200}
+	if why := few.AtRisk(set); len(why) != 0 {
+		t.Errorf("10 calls are too few to judge: %v", why)
+	}
+	ignored := dialer.NumberUsage{Month: 40, Answered: 6, Short: 1, AreaCalls: 400, AreaAnswered: 160}
+	if why := ignored.AtRisk(set); len(why) != 1 || why[0] != "answered 15% of its calls against 40% for the area code's numbers" {
+		t.Errorf("answered far less than its area code's numbers: %v", why)
+	}
+	short := dialer.NumberUsage{Month: 40, Answered: 20, Short: 15, AreaCalls: 400, AreaAnswered: 200}
+	if why := short.AtRisk(set); len(why) != 1 || why[0] != "75% of its answered calls lasted under 30 s" {
+		t.Errorf("mostly short calls: %v", why)
+	}
+	set.NumberDailyCap = 50
+	busy := dialer.NumberUsage{Today: 51, Month: 51, Answered: 20, AreaCalls: 51, AreaAnswered: 20}
+	if why := busy.AtRisk(set); len(why) != 1 || why[0] != "51 calls today, over the cap of 50 a number" {
+		t.Errorf("over the daily cap: %v", why)
+	}
+}

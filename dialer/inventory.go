@@ -371,3 +371,89 @@ func (r *Reservations) Review(ctx context.Context, req DedicatedRequest, pricing
 	}
 	return rv, nil
 }
+
+// NumberUsage is how a number's calls went (Numbers: details and health).
+type NumberUsage struct {
+	Today, Week, Month int           // calls placed from it today, in 7 days, in 30 days
+	Answered           int           // of the 30 days' calls, answered by the contact
+	Short              int           // of those answered, talk under 30 s
+	Talk               time.Duration // the answered calls' talk time, in all
+	LastUsed           time.Time
+	// AreaCalls and AreaAnswered are the 30 days' calls from every number
+	// of the same area code (the organization's average to compare with).
+	AreaCalls, AreaAnswered int
+}
+
+// AnswerRate is the share of calls answered (0 with no calls).
+func (u NumberUsage) AnswerRate() float64 { return ratio(u.Answered, u.Month) }
+
+// ShortShare is the share of answered calls under 30 s.
+func (u NumberUsage) ShortShare() float64 { return ratio(u.Short, u.Answered) }
+
+// AverageTalk is the answered calls' mean talk time.
+func (u NumberUsage) AverageTalk() time.Duration {
+	if u.Answered == 0 {
+		return 0
+	}
+	return (u.Talk / time.Duration(u.Answered)).Round(time.Second)
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// Health thresholds: a number is judged on at least healthMinCalls calls
+// in 30 days.
+const (
+	healthMinCalls   = 20
+	healthShortShare = 0.5 // more than half of the answered calls under 30 s
+)
+
+// AtRisk says whether a number's calls suggest carriers flag it (the
+// sentences say why; none: it is healthy, or has too few calls to tell):
+// an answer rate under half the organization's for the same area code, a
+// high share of short calls, or more calls today than the daily cap per
+// number (settings).
+func (u NumberUsage) AtRisk(set Settings) []string {
+	var why []string
+	if set.NumberDailyCap > 0 && u.Today > set.NumberDailyCap {
+		why = append(why, fmt.Sprintf("%d calls today, over the cap of %d a number", u.Today, set.NumberDailyCap))
+	}
+	if u.Month < healthMinCalls {
+		return why
+	}
+	others := ratio(u.AreaAnswered, u.AreaCalls)
+	if rate := u.AnswerRate(); others > 0 && rate < others/2 {
+		why = append(why, fmt.Sprintf("answered %.0f%% of its calls against %.0f%% for the area code's numbers", 100*rate, 100*others))
+	}
+	if s := u.ShortShare(); u.Answered >= healthMinCalls/2 && s > healthShortShare {
+		why = append(why, fmt.Sprintf("%.0f%% of its answered calls lasted under 30 s", 100*s))
+	}
+	return why
+}
+
+// ProratedRental is a monthly price for the part of month (the calendar
+// month holding now, UTC) a number held from held (its purchase) to until
+// (its release; zero: still held), by days, rounded down to the millionth.
+func ProratedRental(monthly Money, held, until, now time.Time) Money {
+	now = now.UTC()
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	end := start.AddDate(0, 1, 0)
+	from, to := held.UTC(), until.UTC()
+	if until.IsZero() || to.After(now) {
+		to = now
+	}
+	if from.Before(start) {
+		from = start
+	}
+	if !to.After(from) {
+		return Money{Currency: monthly.Currency}
+	}
+	days := int64(to.Sub(from).Hours()/24) + 1 // a day begun is a day held
+	inMonth := int64(end.Sub(start).Hours() / 24)
+	days = min(days, inMonth)
+	return Money{Amount: Amount(int64(monthly.Amount) * days / inMonth), Currency: monthly.Currency}
+}

@@ -34,6 +34,10 @@ type Settings struct {
 	// AttemptLimit is the most calls a power-dial session places to one
 	// contact, counting every call ever placed to it (0: no limit).
 	AttemptLimit int
+	// NumberDailyCap is the most calls one number should place in a day
+	// (0: no cap); a number past it is marked at risk (its reputation with
+	// the carriers' spam filters suffers).
+	NumberDailyCap int
 }
 
 // CallingHours is a daily window in the callee's local time, in minutes
@@ -125,6 +129,8 @@ func (s Settings) Validate() error {
 		return Errorf(EINVALID, "daily call cap %d is negative", s.DailyCallCap)
 	case s.BalanceGrace < 0:
 		return Errorf(EINVALID, "balance grace %s is negative", s.BalanceGrace)
+	case s.NumberDailyCap < 0:
+		return Errorf(EINVALID, "number daily cap %d is negative; 0 means no cap", s.NumberDailyCap)
 	case s.AttemptLimit < 0:
 		return Errorf(EINVALID, "attempt limit %d is negative; 0 means no limit", s.AttemptLimit)
 	}
@@ -246,6 +252,17 @@ var SettingFields = []SettingField{
 		Get:  func(s Settings) string { return strconv.Itoa(s.AttemptLimit) },
 		set: func(s *Settings, v string) (err error) {
 			s.AttemptLimit, err = strconv.Atoi(v)
+			return err
+		},
+	},
+	{
+		// A database saved before the setting existed reads as the default.
+		Key:  "number_daily_cap",
+		want: "a whole number",
+		Help: "the most calls one number should place a day before it is marked at risk (0: no cap)",
+		Get:  func(s Settings) string { return strconv.Itoa(s.NumberDailyCap) },
+		set: func(s *Settings, v string) (err error) {
+			s.NumberDailyCap, err = strconv.Atoi(v)
 			return err
 		},
 	},

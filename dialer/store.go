@@ -138,6 +138,10 @@ type NumberStore interface {
 	// one is reserved until at least reserveUntil. ECONFLICT if it is not
 	// canceling.
 	UncancelNumber(ctx context.Context, id int64, reserveUntil time.Time) (Number, error)
+	// NumberUsage is how a number's calls went over the 30 days before
+	// now (dayStart: the start of today, local), beside the organization's
+	// answer rate for calls from numbers of the same area code.
+	NumberUsage(ctx context.Context, id int64, dayStart, now time.Time) (NumberUsage, error)
 	// RenameNumber records a number's friendly name (as the provider has it).
 	RenameNumber(ctx context.Context, id int64, friendly string) error
 	// SetMonthlyPrice records the provider's monthly price of a number.

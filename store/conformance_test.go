@@ -50,6 +50,7 @@ var conformance = []struct {
 	{"TeamStatesAndFigures", testTeamStatesAndFigures},
 	{"CancelAndTakeBack", testCancelAndTakeBack},
 	{"AssignedNumbersArePrimary", testAssignedNumbersArePrimary},
+	{"NumberUsage", testNumberUsage},
 }
 
 // engine is one engine as the suite sees it: target gives a new, empty

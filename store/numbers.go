@@ -493,3 +493,45 @@ func (s *DB) RenameNumber(ctx context.Context, id int64, friendly string) error 
 	return s.updateOne(ctx, dialer.Errorf(dialer.ENOTFOUND, "no number with id %d", id),
 		"UPDATE numbers SET friendly_name = ? WHERE id = ?", friendly, id)
 }
+
+// NumberUsage counts a number's calls of the last 30 days, and its area
+// code's.
+func (s *DB) NumberUsage(ctx context.Context, id int64, dayStart, now time.Time) (dialer.NumberUsage, error) {
+	var (
+		u     dialer.NumberUsage
+		talk  int64
+		last  sql.NullString
+		area  string
+		since = fmtTime(now.Add(-30 * 24 * time.Hour))
+	)
+	n, err := s.Number(ctx, id)
+	if err != nil {
+		return u, err
+	}
+	area = n.AreaCode
+	answered := string(dialer.OutcomeAnswered)
+	contactMS := "(SELECT duration_ms FROM legs WHERE call_id = calls.id AND role = 'contact')"
+	err = s.db.QueryRowContext(ctx, `SELECT
+		coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0),
+		count(*),
+		coalesce(sum(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN outcome = ? AND `+contactMS+` < 30000 THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN outcome = ? THEN `+contactMS+` END), 0),
+		max(started_at)
+		FROM calls WHERE number_id = ? AND started_at >= ?`,
+		fmtTime(dayStart), fmtTime(now.Add(-7*24*time.Hour)), answered, answered, answered, id, since).
+		Scan(&u.Today, &u.Week, &u.Month, &u.Answered, &u.Short, &talk, &last)
+	if err != nil {
+		return u, storeErr(err)
+	}
+	u.Talk = time.Duration(talk) * time.Millisecond
+	if u.LastUsed, err = parseTime(last); err != nil {
+		return u, err
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(CASE WHEN c.outcome = ? THEN 1 ELSE 0 END), 0)
+		FROM calls c JOIN numbers n ON n.id = c.number_id
+		WHERE n.country = ? AND n.area_code = ? AND c.started_at >= ?`, answered, n.Country, area, since).
+		Scan(&u.AreaCalls, &u.AreaAnswered)
+	return u, storeErr(err)
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -75,5 +76,43 @@ func testCancelAndTakeBack(t *testing.T, e engine) {
 	}
 	if _, err := db.CancelNumber(ctx, 999, end); dialer.ErrorKind(err) != dialer.ENOTFOUND {
 		t.Errorf("canceling no number: %v", err)
+	}
+}
+
+// A number's usage: calls today, in 7 and 30 days, answered, short, talk,
+// last used; and its area code's calls to compare with.
+func testNumberUsage(t *testing.T, e engine) {
+	db, ctx := e.open(t), context.Background()
+	now := t0.Add(40 * 24 * time.Hour)
+	day := now.Add(-2 * time.Hour)
+	cl := claim(t, db, "415", 10)
+	mine, _ := activate(t, db, cl.Number.ID, "+14155550100", "PNu1")
+	c := mustContact(t, db, "Walter", "+12125550143")
+	place := func(numberID int64, at time.Time, outcome dialer.Outcome, talk time.Duration) {
+		t.Helper()
+		call, err := db.StartCall(ctx, dialer.Call{ContactID: c.ID, NumberID: numberID, AgentName: "A", AgentPhone: "+14155550199",
+			CallerID: "+14155550100", Confirm: dialer.ConfirmAuto, StartedAt: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if outcome == dialer.OutcomeAnswered {
+			db.SaveLeg(ctx, call.ID, dialer.Leg{Role: dialer.ContactLeg, SID: fmt.Sprint("CAu", call.ID), To: c.Phone, Status: dialer.CallCompleted, Duration: talk})
+		}
+		db.FinishCall(ctx, call.ID, outcome, "", at.Add(time.Minute))
+	}
+	place(mine.ID, now.Add(-time.Hour), dialer.OutcomeAnswered, 20*time.Second)   // today, short
+	place(mine.ID, now.Add(-3*24*time.Hour), dialer.OutcomeAnswered, 2*time.Minute) // this week
+	place(mine.ID, now.Add(-20*24*time.Hour), dialer.OutcomeNoAnswer, 0)            // this month
+	place(mine.ID, now.Add(-35*24*time.Hour), dialer.OutcomeAnswered, time.Minute)  // too old
+	u, err := db.NumberUsage(ctx, mine.ID, day, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Today != 1 || u.Week != 2 || u.Month != 3 || u.Answered != 2 || u.Short != 1 || u.Talk != 140*time.Second ||
+		!u.LastUsed.Equal(now.Add(-time.Hour)) || u.AreaCalls != 3 || u.AreaAnswered != 2 {
+		t.Errorf("usage %+v", u)
+	}
+	if u.AverageTalk() != 70*time.Second || u.AnswerRate() < 0.66 || u.AnswerRate() > 0.67 || u.ShortShare() != 0.5 {
+		t.Errorf("average %s, answer rate %.2f, short share %.2f", u.AverageTalk(), u.AnswerRate(), u.ShortShare())
 	}
 }

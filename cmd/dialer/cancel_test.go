@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -120,5 +121,37 @@ func TestNumbersBuyReview(t *testing.T) {
 	code, _, errOut = c.run("yes\n", "numbers", "buy", "--area-code", "212")
 	if code != 1 || strings.Contains(errOut, "Buy it?") || !strings.Contains(errOut, "dialer: The organization already has 1 of its maximum 1 numbers") {
 		t.Errorf("over the maximum: %d\n%s", code, errOut)
+	}
+}
+
+// numbers show: a number's details, costs and how its calls went; its
+// health says when there are too few calls to tell.
+func TestNumbersShow(t *testing.T) {
+	c := newCallEnv(t)
+	c.run("", "agent", "set", "--name", "Fox Mulder", "--phone", "+12025550199")
+	if code, out, errOut := c.run("", "call", "--to", "+14155550143", "--confirm", "auto", "--hangup-after", "1s", "--override-hours", "test"); code != 0 {
+		t.Fatalf("call: %d %s %s", code, out, errOut)
+	}
+	_, list, _ := c.run("", "numbers", "list", "--json")
+	var ns []numberJSON
+	if err := json.Unmarshal([]byte(list), &ns); err != nil || len(ns) != 1 {
+		t.Fatalf("numbers: %s", list)
+	}
+	c.run("", "numbers", "rename", ns[0].PhoneNumber, "Bay Area")
+	code, out, errOut := c.run("", "numbers", "show", ns[0].PhoneNumber)
+	for _, want := range []string{"name               Bay Area", "kind, status       on-demand, active", "purchase fee       1.00 USD",
+		"calls              1 today, 1 in 7 days, 1 in 30 days", "health             too few calls to tell"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("numbers show lacks %q: %d\n%s%s", want, code, out, errOut)
+		}
+	}
+	var d numberDetailJSON
+	_, js, _ := c.run("", "numbers", "show", ns[0].PhoneNumber, "--json")
+	if err := json.Unmarshal([]byte(js), &d); err != nil || d.Calls30Days != 1 || d.Name != "Bay Area" || d.Fee == nil || *d.Fee != "1.00 USD" ||
+		d.AtRisk == nil || len(d.AtRisk) != 0 {
+		t.Errorf("numbers show --json: %v\n%s", err, js)
+	}
+	if code, _, errOut := c.run("", "numbers", "show", "+14155559999"); code != 1 || !strings.Contains(errOut, "is not in the inventory") {
+		t.Errorf("an unknown number: %d %s", code, errOut)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -557,4 +558,132 @@ func reviewText(rv dialer.PurchaseReview) string {
 	}
 	fmt.Fprintf(&b, "  balance       %s\n", balance)
 	return b.String()
+}
+
+// numberDetailJSON is numbers show --json: the number, who has it, what it
+// cost, and how its calls went.
+type numberDetailJSON struct {
+	numberJSON
+	Agent           string   `json:"agent,omitempty"`
+	Fee             *string  `json:"fee"`    // its purchase fee, null if none
+	RentalThisMonth *string  `json:"rental"` // the monthly price prorated to this month's days held, null when unknown
+	CallsToday      int      `json:"calls_today"`
+	Calls7Days      int      `json:"calls_7_days"`
+	Calls30Days     int      `json:"calls_30_days"`
+	AnswerRate      float64  `json:"answer_rate"`
+	ShortCallShare  float64  `json:"short_call_share"`
+	AverageTalkSecs int64    `json:"average_talk_seconds"`
+	AtRisk          []string `json:"at_risk"` // why, when its calls suggest carriers flag it
+}
+
+func newNumbersShowCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:               "show NUMBER",
+		Short:             "A number's details: location, status, agent, costs, and how its calls went (health).",
+		Example:           "dialer numbers show +14155550100 --json",
+		ValidArgsFunction: completeLiveNumbers(e),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if len(args) != 1 {
+				return usageError{"numbers show needs one number, e.g. dialer numbers show +14155550100"}
+			}
+			ph, err := dialer.ParsePhone(args[0])
+			if err != nil {
+				return err
+			}
+			db, _, closeAll, err := openStore(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			all, err := db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: ph.E164})
+			if err != nil {
+				return err
+			}
+			if len(all) == 0 {
+				return dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", ph.E164)
+			}
+			n := all[0] // the newest: the one in service, if any
+			set, err := db.Settings(ctx)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			dayStart := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local)
+			u, err := db.NumberUsage(ctx, n.ID, dayStart, now)
+			if err != nil {
+				return err
+			}
+			d := numberDetailJSON{numberJSON: toNumberJSON(n), CallsToday: u.Today, Calls7Days: u.Week, Calls30Days: u.Month,
+				AnswerRate: u.AnswerRate(), ShortCallShare: u.ShortShare(), AverageTalkSecs: int64(u.AverageTalk() / time.Second),
+				AtRisk: u.AtRisk(set)}
+			if d.AtRisk == nil {
+				d.AtRisk = []string{}
+			}
+			if n.AgentID != 0 {
+				if a, err := db.Agent(ctx, n.AgentID); err == nil {
+					d.Agent = a.Name
+				}
+			}
+			if fees, err := db.Charges(ctx, dialer.ChargeFilter{NumberID: n.ID}); err == nil && len(fees) > 0 {
+				f := fees[0].Amount.String()
+				d.Fee = &f
+			}
+			if n.MonthlyPrice != nil && !n.ActivatedAt.IsZero() {
+				r := dialer.ProratedRental(*n.MonthlyPrice, n.ActivatedAt, n.ReleasedAt, now).String()
+				d.RentalThisMonth = &r
+			}
+			if asJSON {
+				return writeJSON(e.stdout, d)
+			}
+			var tw table
+			or := func(p *string, none string) string {
+				if p == nil {
+					return none
+				}
+				return *p
+			}
+			name := d.Name
+			if name == "" {
+				name = "-"
+			}
+			agent := d.Agent
+			if agent == "" {
+				agent = "no one's (on demand)"
+			}
+			where := strings.Trim(n.Locality+", "+n.Region, ", ")
+			tw.row("number", n.PhoneNumber)
+			tw.row("name", name)
+			tw.row("location", strings.TrimSpace("area code "+n.AreaCode+" "+where))
+			tw.row("kind, status", kindLabel(n.Kind)+", "+string(n.Status))
+			tw.row("bought", localTime(n.ActivatedAt))
+			if !n.ReservedUntil.IsZero() && n.Kind == dialer.OnDemand {
+				tw.row("reserved until", localTime(n.ReservedUntil))
+			}
+			if !n.BillingPeriodEnd.IsZero() {
+				tw.row("released on", localTime(n.BillingPeriodEnd))
+			}
+			tw.row("agent", agent)
+			tw.row("purchase fee", or(d.Fee, "none"))
+			tw.row("monthly price", n.MonthlyPrice.StringOr("not known yet"))
+			tw.row("rental this month", or(d.RentalThisMonth, "not known yet"))
+			tw.row("calls", fmt.Sprintf("%d today, %d in 7 days, %d in 30 days", u.Today, u.Week, u.Month))
+			tw.row("answered", fmt.Sprintf("%.0f%% (the area code's numbers: %.0f%%)", 100*u.AnswerRate(), 100*float64(u.AreaAnswered)/float64(max(u.AreaCalls, 1))))
+			tw.row("short calls", fmt.Sprintf("%.0f%% of those answered (under 30 s)", 100*u.ShortShare()))
+			tw.row("average talk", u.AverageTalk().String())
+			tw.row("last used", localTime(u.LastUsed))
+			health := "healthy"
+			if u.Month < 20 && len(d.AtRisk) == 0 {
+				health = "too few calls to tell (20 in 30 days)"
+			}
+			if len(d.AtRisk) > 0 {
+				health = "AT RISK: " + strings.Join(d.AtRisk, "; ")
+			}
+			tw.row("health", health)
+			return tw.flush(e.stdout)
+		},
+	}
+	jsonFlag(c, &asJSON)
+	return c
 }

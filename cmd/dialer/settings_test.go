@@ -22,7 +22,7 @@ func testSettingsCommands(t *testing.T, eng cmdEngine) {
 		}
 	}
 	if got := strings.Join(keys, " "); got != "reservation_fee=1.00 reservation_fee_currency=USD reservation_days=14 max_numbers=50 "+
-		"region_fallback=true calling_hours=08:00-21:00 confirm=terminal daily_call_cap=300 balance_grace=30s attempt_limit=5" {
+		"region_fallback=true calling_hours=08:00-21:00 confirm=terminal daily_call_cap=300 balance_grace=30s attempt_limit=5 number_daily_cap=0" {
 		t.Errorf("settings list: %s", got)
 	}
 	for _, set := range [][3]string{
@@ -46,7 +46,7 @@ func testSettingsCommands(t *testing.T, eng cmdEngine) {
 		{"confirm", "shout", `confirmation mode "shout": want terminal, auto or keypad`},
 		{"reservation_days", "400", "reservation days 400: want 1 to 365"},
 		{"region_fallback", "maybe", `region_fallback "maybe": want true or false`},
-		{"colour", "blue", `there is no setting "colour"; the settings are reservation_fee, reservation_fee_currency, reservation_days, max_numbers, region_fallback, calling_hours, confirm, daily_call_cap, balance_grace, attempt_limit`},
+		{"colour", "blue", `there is no setting "colour"; the settings are reservation_fee, reservation_fee_currency, reservation_days, max_numbers, region_fallback, calling_hours, confirm, daily_call_cap, balance_grace, attempt_limit, number_daily_cap`},
 	} {
 		c.fails(1, bad[2], "settings", "set", bad[0], bad[1])
 	}
