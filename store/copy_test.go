@@ -264,7 +264,7 @@ func counts(r CopyResult) string {
 }
 
 const soloCounts = "meta 1/0/0 agents 2/0/0 numbers 5/0/0 charges 2/0/0 contacts 5/0/0 lists 3/0/0 list_members 4/0/0 " +
-	"calls 2/0/0 legs 3/0/0 rates 2/0/0 settings 10/0/0 dnc 1/0/0 dnc_events 3/0/0 callbacks 2/0/0"
+	"calls 2/0/0 legs 3/0/0 rates 2/0/0 settings 11/0/0 dnc 1/0/0 dnc_events 3/0/0 callbacks 2/0/0"
 
 // A solo install copied into a new team database reads the same there,
 // with the solo install's identity; copying again changes nothing; a row
@@ -296,7 +296,7 @@ func TestCopySoloIntoTeamDatabase(t *testing.T) {
 	revBefore, _ := team.ContactRevision(ctx)
 	res = mustCopy(t, solo, team)
 	wantThere := strings.NewReplacer("1/0/0", "0/1/0", "5/0/0", "0/5/0", "2/0/0", "0/2/0", "3/0/0", "0/3/0", "4/0/0", "0/4/0",
-		"10/0/0", "0/10/0").Replace(soloCounts)
+		"11/0/0", "0/11/0").Replace(soloCounts)
 	if got := counts(res); got != wantThere || res.Adopted {
 		t.Errorf("second copy (adopted %v):\n got %s\nwant %s", res.Adopted, got, wantThere)
 	}
@@ -690,7 +690,7 @@ func TestCopyIntoNewSQLiteFile(t *testing.T) {
 	if counts(res) != soloCounts {
 		t.Errorf("copy into a new SQLite file: %s", counts(res))
 	}
-	if !slices.Contains(calls, "contacts 5") || !slices.Contains(calls, "settings 10") {
+	if !slices.Contains(calls, "contacts 5") || !slices.Contains(calls, "settings 11") {
 		t.Errorf("progress: %v", calls)
 	}
 	sameReads(t, "SQLite copied from SQLite", readAll(t, solo), readAll(t, dst))

@@ -100,7 +100,7 @@ func testNumberUsage(t *testing.T, e engine) {
 		}
 		db.FinishCall(ctx, call.ID, outcome, "", at.Add(time.Minute))
 	}
-	place(mine.ID, now.Add(-time.Hour), dialer.OutcomeAnswered, 20*time.Second)   // today, short
+	place(mine.ID, now.Add(-time.Hour), dialer.OutcomeAnswered, 20*time.Second)     // today, short
 	place(mine.ID, now.Add(-3*24*time.Hour), dialer.OutcomeAnswered, 2*time.Minute) // this week
 	place(mine.ID, now.Add(-20*24*time.Hour), dialer.OutcomeNoAnswer, 0)            // this month
 	place(mine.ID, now.Add(-35*24*time.Hour), dialer.OutcomeAnswered, time.Minute)  // too old

@@ -642,7 +642,7 @@ func testSettingsStoredStrings(t *testing.T, e engine) {
 	}
 	rows.Close()
 	want := []string{"attempt_limit=0", "balance_grace=45s", "calling_hours=" + set.CallingHours.String(), "confirm=keypad", "daily_call_cap=40",
-		"max_numbers=3", "region_fallback=true", "reservation_days=30", "reservation_fee=" + set.ReservationFee.Amount.String(),
+		"max_numbers=3", "number_daily_cap=0", "region_fallback=true", "reservation_days=30", "reservation_fee=" + set.ReservationFee.Amount.String(),
 		"reservation_fee_currency=USD"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stored\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
