@@ -264,7 +264,7 @@ func TestReadOnlyCommands(t *testing.T) {
 	slices.Sort(got)
 	want := []string{"dialer agents list", "dialer callbacks list", "dialer calls export", "dialer calls list", "dialer calls show", "dialer charges list",
 		"dialer contacts export", "dialer contacts list", "dialer contacts show", "dialer dnc list", "dialer numbers list",
-		"dialer settings get", "dialer settings list", "dialer stats"}
+		"dialer numbers show", "dialer settings get", "dialer settings list", "dialer stats"}
 	if !slices.Equal(got, want) {
 		t.Errorf("read-only commands %q, want %q", got, want)
 	}

@@ -132,7 +132,7 @@ func TestSandboxEmulatorIsSharedBetweenProcesses(t *testing.T) {
 		t.Fatalf("emulator.json: %s %v", info, err)
 	}
 	// A second "process" (another command while the first runs).
-	code, out, errOut := runCLI(t, dir, "numbers", "buy", "--area-code", "303", "--json")
+	code, out, errOut := runCLI(t, dir, "numbers", "buy", "--area-code", "303", "--yes", "--json")
 	if code != 0 {
 		t.Fatalf("second process: %s", errOut)
 	}
