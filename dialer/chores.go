@@ -32,9 +32,11 @@ type Chores struct {
 	// over from a holder that died. Zero: 60 s. The lease is renewed (and,
 	// by others, tried) every TTL/3.
 	TTL time.Duration
-	// SweepEvery and BackfillEvery space the holder's sweeps and backfills.
-	// Zero: an hour and a minute.
-	SweepEvery, BackfillEvery time.Duration
+	// SweepEvery and BackfillEvery space the holder's sweeps and backfills
+	// (zero: an hour and a minute); BalanceEvery its balance checks (zero:
+	// a minute): numbers in service go past due while the balance is not
+	// positive, and back to active once it is.
+	SweepEvery, BackfillEvery, BalanceEvery time.Duration
 	// Report, if set, hears of each chore done and its error.
 	Report func(chore string, err error)
 
@@ -119,6 +121,7 @@ var holderSeq atomic.Int64
 func (c *Chores) Run(ctx context.Context) {
 	ttl := durOr(c.TTL, time.Minute)
 	sweepEvery, backfillEvery := durOr(c.SweepEvery, time.Hour), durOr(c.BackfillEvery, time.Minute)
+	balanceEvery := durOr(c.BalanceEvery, time.Minute)
 	log := logOr(c.Logger)
 	report := func(chore string, err error) {
 		if err != nil && ctx.Err() == nil {
@@ -140,7 +143,7 @@ func (c *Chores) Run(ctx context.Context) {
 			c.held.Store(false)
 		}
 	}()
-	var lastSweep, lastBackfill time.Time
+	var lastSweep, lastBackfill, lastBalance time.Time
 	tick := time.NewTicker(ttl / 3)
 	defer tick.Stop()
 	for {
@@ -156,7 +159,7 @@ func (c *Chores) Run(ctx context.Context) {
 			// holder's first round does everything.
 			c.held.Store(true)
 			log.Info("doing the team's housekeeping", "lease_until", l.Expires)
-			lastSweep, lastBackfill = time.Time{}, time.Time{}
+			lastSweep, lastBackfill, lastBalance = time.Time{}, time.Time{}, time.Time{}
 			_, err := c.Numbers.Reconcile(ctx)
 			report("reconcile", err)
 			if c.Pricing != nil {
@@ -173,6 +176,10 @@ func (c *Chores) Run(ctx context.Context) {
 				report("sweep", err)
 				lastSweep = now
 			}
+			if c.Pricing != nil && now.Sub(lastBalance) >= balanceEvery {
+				report("balance", c.checkBalance(ctx, log))
+				lastBalance = now
+			}
 			if c.Calls != nil && now.Sub(lastBackfill) >= backfillEvery {
 				_, err := c.Calls.Repair(ctx)
 				report("repair", err)
@@ -187,4 +194,27 @@ func (c *Chores) Run(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// checkBalance moves the numbers in service to past due while the account's
+// balance is not positive, and back to active once it is (a balance the
+// provider does not tell changes nothing).
+func (c *Chores) checkBalance(ctx context.Context, log *slog.Logger) error {
+	b, err := c.Pricing.Balance(ctx)
+	if ErrorKind(err) == EBALANCEUNKNOWN {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	pastDue := b.Amount <= 0
+	n, err := c.Numbers.Store.SetPastDue(ctx, pastDue)
+	if err == nil && n > 0 {
+		if pastDue {
+			log.Warn("numbers past due: the balance is not positive", "numbers", n, "balance", b.String())
+		} else {
+			log.Info("numbers active again: the balance is positive", "numbers", n, "balance", b.String())
+		}
+	}
+	return err
 }

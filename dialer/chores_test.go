@@ -112,3 +112,59 @@ func TestChoresRunInOneProcessAtATime(t *testing.T) {
 			second, done["sweep"], done["reconcile"])
 	}
 }
+
+// The housekeeping's balance check: numbers in service go past due while
+// the balance is not positive (claims then reuse none of them) and come
+// back once it is.
+func TestChoresPutNumbersPastDueWhileTheBalanceIsNotPositive(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	n, err := e.res.BuyDedicated(ctx, dialer.DedicatedRequest{Country: "US", AreaCode: "415"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bal := &balanceSwitch{b: dialer.MustMoney("-0.50", "USD")}
+	run := func() {
+		t.Helper()
+		ctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		var once sync.Once
+		c := &dialer.Chores{Store: e.db, Numbers: e.res, Pricing: bal, Holder: dialer.NewHolder("t"), TTL: time.Hour,
+			Report: func(chore string, err error) {
+				if chore == "balance" {
+					if err != nil {
+						t.Error(err)
+					}
+					once.Do(func() { close(done) })
+				}
+			}}
+		ended := make(chan struct{})
+		go func() { c.Run(ctx); close(ended) }()
+		<-done
+		stop()
+		<-ended // its lease given up: the next run takes it at once
+	}
+	run()
+	if got, _ := e.db.Number(ctx, n.ID); got.Status != dialer.StatusPastDue {
+		t.Fatalf("with a negative balance: %s", got.Status)
+	}
+	if st, _ := e.db.Stats(ctx, time.Time{}, "USD"); st.PastDue != 1 {
+		t.Errorf("the day's figures count %d numbers past due", st.PastDue)
+	}
+	bal.b = dialer.MustMoney("5.00", "USD")
+	run()
+	if got, _ := e.db.Number(ctx, n.ID); got.Status != dialer.StatusActive {
+		t.Fatalf("with a positive balance again: %s", got.Status)
+	}
+}
+
+// balanceSwitch is an account's pricing whose balance a test sets.
+type balanceSwitch struct{ b dialer.Money }
+
+func (s *balanceSwitch) Balance(context.Context) (dialer.Money, error) { return s.b, nil }
+func (s *balanceSwitch) NumberMonthlyPrice(context.Context, string) (dialer.Money, error) {
+	return dialer.MustMoney("1.15", "USD"), nil
+}
+func (s *balanceSwitch) VoiceRate(context.Context, string, string) (dialer.Money, error) {
+	return dialer.Money{}, nil
+}

@@ -209,6 +209,7 @@ type DayStats struct {
 	NumberFees Money         // reservation fees charged
 	CallSpend  Money         // priced legs (unpriced legs are not counted)
 	Unpriced   int           // legs not priced yet
+	PastDue    int           // numbers past due now (the balance is not positive): they place no calls
 }
 
 // ConnectRate is connects per call placed, 0 with no calls.

@@ -142,6 +142,9 @@ type NumberStore interface {
 	// now (dayStart: the start of today, local), beside the organization's
 	// answer rate for calls from numbers of the same area code.
 	NumberUsage(ctx context.Context, id int64, dayStart, now time.Time) (NumberUsage, error)
+	// SetPastDue moves every active number to past_due (pastDue) or every
+	// past-due number back to active, and returns how many changed.
+	SetPastDue(ctx context.Context, pastDue bool) (int, error)
 	// RenameNumber records a number's friendly name (as the provider has it).
 	RenameNumber(ctx context.Context, id int64, friendly string) error
 	// SetMonthlyPrice records the provider's monthly price of a number.

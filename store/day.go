@@ -416,5 +416,8 @@ func (s *DB) Stats(ctx context.Context, since time.Time, currency string) (diale
 	}
 	d.NumberFees.Amount = dialer.Amount(fees)
 	d.CallSpend.Amount = dialer.Amount(spend)
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM numbers WHERE status = 'past_due'").Scan(&d.PastDue); err != nil {
+		return d, storeErr(err)
+	}
 	return d, nil
 }

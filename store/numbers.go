@@ -535,3 +535,21 @@ func (s *DB) NumberUsage(ctx context.Context, id int64, dayStart, now time.Time)
 		Scan(&u.AreaCalls, &u.AreaAnswered)
 	return u, storeErr(err)
 }
+
+// SetPastDue moves active numbers to past_due, or past-due ones back.
+func (s *DB) SetPastDue(ctx context.Context, pastDue bool) (int, error) {
+	from, to := "active", "past_due"
+	if !pastDue {
+		from, to = to, from
+	}
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE numbers SET status = ? WHERE status = ?", to, from)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

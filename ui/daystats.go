@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/dialer/day"
+	"github.com/dialer-dev/dialer/dialer/display"
 )
 
 // dayEvery is how often the header's figures and the callbacks due are
@@ -41,6 +43,11 @@ func (m Model) figures() string {
 		return m.st.Muted.Render(sessionLine(m.session.s.Summary(), m.w))
 	case !m.day.loaded:
 		return ""
+	}
+	if n := m.day.stats.PastDue; n > 0 {
+		// Why no call goes out: said before anything else.
+		what := display.Plural(n, "number places", "numbers place")
+		return m.st.Warn.Render(truncate(fmt.Sprintf("PAST DUE: the balance is not positive; %s no calls until it is", what), m.w))
 	}
 	line := dayLine(m.day.stats, m.day.due, m.w)
 	if m.day.due > 0 { // the count stands out

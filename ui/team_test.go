@@ -237,3 +237,17 @@ func TestNumbersScreenNames(t *testing.T) {
 		t.Errorf("the NAME column shows %q:\n%s", "Quiet 2", s)
 	}
 }
+
+// The header says why no call goes out while numbers are past due.
+func TestHeaderSaysPastDue(t *testing.T) {
+	d := testDeps(t, agent)
+	ctx := context.Background()
+	if _, err := d.Numbers.BuyDedicated(ctx, dialer.DedicatedRequest{Country: "US", AreaCode: "415"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.Store.SetPastDue(ctx, true); err != nil || n != 1 {
+		t.Fatalf("past due: %d, %v", n, err)
+	}
+	dr := newDriver(t, New(d), 80, 24)
+	dr.until("PAST DUE: the balance is not positive; 1 number places no calls until it is")
+}
