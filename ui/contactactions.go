@@ -77,12 +77,18 @@ func (m contactsModel) openForm(d Deps, edit bool) (contactsModel, tea.Cmd) {
 type editContactMsg struct{ contact dialer.Contact }
 
 func (m contactsModel) openDelete() contactsModel {
-	if m.detail == nil {
-		return m // the detail pane says what is deleted: wait for it
+	id, ok := m.selected()
+	if !ok {
+		return m
 	}
-	if id, ok := m.selected(); ok && id == m.detail.contact.ID {
-		m.del = &deleteAsk{contact: m.detail.contact, calls: len(m.detail.calls)}
+	if m.detail == nil || id != m.detail.contact.ID {
+		// The detail pane says what is deleted: ask once it is read (a
+		// refresh may be re-reading it just now).
+		m.deleteWhenRead = id
+		return m
 	}
+	m.deleteWhenRead = 0
+	m.del = &deleteAsk{contact: m.detail.contact, calls: len(m.detail.calls)}
 	return m
 }
 

@@ -26,15 +26,18 @@ const resultLimit = 200
 type contactsModel struct {
 	input     textinput.Model
 	filtering bool
-	ready     bool // the index holds every contact
-	searcher  *search.Searcher
-	dir       *search.Directory
-	gen       uint64        // newest search asked for
-	raw       search.Result // the newest search's result
-	res       search.Result // raw, with callbacks due first when the query is empty
-	cursor    int
-	offset    int // the first row shown
-	rows      int // rows of contacts on screen (listRowsFor the body)
+	// deleteWhenRead is the contact whose delete was asked for while its
+	// detail pane was being read: the question comes once it is.
+	deleteWhenRead int64
+	ready          bool // the index holds every contact
+	searcher       *search.Searcher
+	dir            *search.Directory
+	gen            uint64        // newest search asked for
+	raw            search.Result // the newest search's result
+	res            search.Result // raw, with callbacks due first when the query is empty
+	cursor         int
+	offset         int // the first row shown
+	rows           int // rows of contacts on screen (listRowsFor the body)
 
 	cache    map[int64]dialer.Contact // contacts of rows shown, for badges and details
 	phones   phoneCache               // formatted phone numbers: libphonenumber is slow per frame
@@ -320,6 +323,9 @@ func (m contactsModel) screenUpdate(msg tea.Msg, d Deps, k KeyMap, front bool) (
 			if id, ok := m.selected(); ok && id == msg.detail.contact.ID {
 				m.detail = &msg.detail
 				m.cache[id] = msg.detail.contact
+				if m.deleteWhenRead == id {
+					m = m.openDelete()
+				}
 			}
 		}
 		return m, nil
@@ -341,6 +347,7 @@ func (m contactsModel) screenUpdate(msg tea.Msg, d Deps, k KeyMap, front bool) (
 // (type to filter; arrows move; Enter calls); Esc clears it, a second Esc
 // leaves it for browsing with vi keys, and / or any other letter returns.
 func (m contactsModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (contactsModel, tea.Cmd) {
+	m.deleteWhenRead = 0 // a delete asked for waits only until the next key
 	n := len(m.res.Matches)
 	move := func(to int) (contactsModel, tea.Cmd) {
 		to = max(0, min(to, n-1))

@@ -251,3 +251,18 @@ func TestHeaderSaysPastDue(t *testing.T) {
 	dr := newDriver(t, New(d), 80, 24)
 	dr.until("PAST DUE: the balance is not positive; 1 number places no calls until it is")
 }
+
+// d pressed while the selected contact's detail pane is being read asks
+// once it is read, instead of doing nothing.
+func TestDeleteAskedWhileTheDetailIsRead(t *testing.T) {
+	noPoll(t)
+	d := newDriver(t, New(testDeps(t, agent)), 100, 30)
+	d.until("Walter Skinner")
+	d.keys("esc")
+	m := d.m.(Model)
+	m.contacts.detail = nil // as a refresh leaves it while it re-reads the pane
+	d.m = m
+	d.send(keyMsg("d"))
+	d.run(m.contacts.loadDetail(m.d))
+	d.until("Delete Walter Skinner?")
+}
