@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -54,16 +55,31 @@ func openSQLite(ctx context.Context, path string, o Options) (*DB, error) {
 }
 
 func openReadWrite(ctx context.Context, abs string, q *QueryCounter) (*DB, error) {
-	db, err := openSQLiteDB(dsn(abs, ""), q)
-	if err != nil {
-		return nil, openErr(abs, err)
-	}
-	s := &DB{db: db, engine: SQLite, path: abs}
-	if err := s.initSQLite(ctx); err != nil {
+	// Processes opening a new file at once race to switch it to WAL, and
+	// SQLite answers the losers SQLITE_BUSY at once, without its busy
+	// wait: they try again, for as long as the busy timeout.
+	deadline := time.Now().Add(10 * time.Second)
+	for attempt := 1; ; attempt++ {
+		db, err := openSQLiteDB(dsn(abs, ""), q)
+		if err != nil {
+			return nil, openErr(abs, err)
+		}
+		s := &DB{db: db, engine: SQLite, path: abs}
+		err = s.initSQLite(ctx)
+		if err == nil {
+			return s, nil
+		}
 		db.Close()
-		return nil, openErr(abs, err)
+		var se *sqlite.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return nil, openErr(abs, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(min(attempt, 10)) * 10 * time.Millisecond):
+		}
 	}
-	return s, nil
 }
 
 // openReadOnly opens abs for reading. In a directory it cannot write,
@@ -187,10 +203,12 @@ func dsn(path, params string) string {
 	if params != "" {
 		return "file:" + esc + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" + params
 	}
+	// busy_timeout first: the pragmas run in order, and switching a new
+	// file to WAL takes a lock that processes opening it at once wait for.
 	return "file:" + esc +
-		"?_pragma=foreign_keys(1)" +
+		"?_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(1)" +
 		"&_pragma=journal_mode(WAL)" +
-		"&_pragma=busy_timeout(10000)" +
 		"&_pragma=synchronous(NORMAL)" +
 		"&_txlock=immediate"
 }
