@@ -158,7 +158,7 @@ func dialCard(t *testing.T, d *driver, name string, answered bool, down int) {
 	d.until("Confirm to dial")
 	d.keys("enter")
 	if answered {
-		d.until("Contact ")
+		d.until("Contact in-progress") // answered: hanging up earlier cancels the contact's leg
 		d.keys("h")
 	}
 	d.until("How did it go?")
