@@ -188,15 +188,10 @@ func newNumbersReleaseCmd(e *env) *cobra.Command {
 			if err := requireSupervisor(ctx, e, a.db, "release a number"); err != nil {
 				return err
 			}
-			live, err := a.db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: ph.E164,
-				Statuses: []dialer.NumberStatus{dialer.StatusActive, dialer.StatusPastDue, dialer.StatusCanceling}})
+			n, err := inventoryNumber(ctx, a.db, ph.E164, dialer.StatusActive, dialer.StatusPastDue, dialer.StatusCanceling)
 			if err != nil {
 				return err
 			}
-			if len(live) == 0 {
-				return dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", ph.E164)
-			}
-			n := live[0]
 			if !yes {
 				fmt.Fprintf(e.stderr, "Release %s (%s, area code %s)? Calls can no longer use it and it may not be had back. Type yes to release: ",
 					n.PhoneNumber, kindLabel(n.Kind), n.AreaCode)
@@ -394,19 +389,16 @@ func newNumbersCancelCmd(e *env) *cobra.Command {
 			if err := requireSupervisor(ctx, e, a.db, what); err != nil {
 				return err
 			}
-			live, err := a.db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: ph.E164, Statuses: dialer.LiveStatuses})
+			live, err := inventoryNumber(ctx, a.db, ph.E164, dialer.LiveStatuses...)
 			if err != nil {
 				return err
-			}
-			if len(live) == 0 {
-				return dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", ph.E164)
 			}
 			res := &dialer.Reservations{Store: a.db, Logger: a.log}
 			var n dialer.Number
 			if undo {
-				n, err = res.Uncancel(ctx, live[0].ID)
+				n, err = res.Uncancel(ctx, live.ID)
 			} else {
-				n, err = res.Cancel(ctx, live[0].ID)
+				n, err = res.Cancel(ctx, live.ID)
 			}
 			if err != nil {
 				return err
@@ -446,12 +438,9 @@ func newNumbersAssignCmd(e *env) *cobra.Command {
 				return err
 			}
 			return withSupervisor(cmd, e, "assign numbers", func(ctx context.Context, db *store.DB) error {
-				live, err := db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: ph.E164, Statuses: dialer.LiveStatuses})
+				live, err := inventoryNumber(ctx, db, ph.E164, dialer.LiveStatuses...)
 				if err != nil {
 					return err
-				}
-				if len(live) == 0 {
-					return dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", ph.E164)
 				}
 				var who dialer.Agent
 				if !none {
@@ -459,7 +448,7 @@ func newNumbersAssignCmd(e *env) *cobra.Command {
 						return err
 					}
 				}
-				n, err := db.AssignNumber(ctx, live[0].ID, who.ID)
+				n, err := db.AssignNumber(ctx, live.ID, who.ID)
 				if err != nil {
 					return err
 				}
@@ -513,14 +502,11 @@ func newNumbersRenameCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer closeAll()
-			live, err := a.db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: ph.E164, Statuses: dialer.LiveStatuses})
+			live, err := inventoryNumber(ctx, a.db, ph.E164, dialer.LiveStatuses...)
 			if err != nil {
 				return err
 			}
-			if len(live) == 0 {
-				return dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", ph.E164)
-			}
-			n, err := a.numbers.Rename(ctx, live[0].ID, args[1])
+			n, err := a.numbers.Rename(ctx, live.ID, args[1])
 			if err != nil {
 				return err
 			}
@@ -597,14 +583,10 @@ func newNumbersShowCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer closeAll()
-			all, err := db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: ph.E164})
+			n, err := inventoryNumber(ctx, db, ph.E164) // the newest: the one in service, if any
 			if err != nil {
 				return err
 			}
-			if len(all) == 0 {
-				return dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", ph.E164)
-			}
-			n := all[0] // the newest: the one in service, if any
 			set, err := db.Settings(ctx)
 			if err != nil {
 				return err
@@ -686,4 +668,18 @@ func newNumbersShowCmd(e *env) *cobra.Command {
 	}
 	jsonFlag(c, &asJSON)
 	return c
+}
+
+// inventoryNumber is the newest number of the inventory with phone e164 in
+// one of statuses (any status when none); ENOTFOUND, naming it, if there is
+// none.
+func inventoryNumber(ctx context.Context, db dialer.NumberStore, e164 string, statuses ...dialer.NumberStatus) (dialer.Number, error) {
+	ns, err := db.Numbers(ctx, dialer.NumberFilter{PhoneNumber: e164, Statuses: statuses})
+	if err != nil {
+		return dialer.Number{}, err
+	}
+	if len(ns) == 0 {
+		return dialer.Number{}, dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", e164)
+	}
+	return ns[0], nil
 }
