@@ -464,6 +464,9 @@ func (s *Server) dial(ctx context.Context, c *call, v node, docURL string) (*pro
 	dialStatus := stFailed
 	_, toOK := phoneCountry(to)
 	_, owned := s.byPhone[callerID]
+	// Forwarding an inbound call, Twilio lets the caller's own number be
+	// the caller ID.
+	owned = owned || (c.Direction == dirInbound && callerID == c.From)
 	if toOK && (owned || callerID == MagicValid) {
 		var cb *callbackSpec
 		if u := noun.attr("statusCallback"); u != "" {

@@ -15,6 +15,9 @@ type controlRequest struct {
 	LatencyMS int64  `json:"latency_ms"`
 	Latency   string `json:"latency"` // Go duration, e.g. "250ms"; wins over latency_ms
 	On        bool   `json:"on"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Hold      string `json:"hold"` // Go duration of emulated time, e.g. "45s"
 }
 
 // controlRoutes serves the fault controls for standalone use. See the
@@ -81,6 +84,26 @@ func (s *Server) controlRoutes() http.Handler {
 			s.SetNullBalance(req.On)
 			ok(w)
 		}
+	})
+	mux.HandleFunc("POST /_emulator/inbound", func(w http.ResponseWriter, r *http.Request) {
+		req, good := body(w, r)
+		if !good {
+			return
+		}
+		in := Inbound{From: req.From, To: req.To}
+		if req.Hold != "" {
+			var err error
+			if in.Hold, err = time.ParseDuration(req.Hold); err != nil {
+				writeErrorStatus(w, http.StatusBadRequest, 20001, "hold: "+err.Error())
+				return
+			}
+		}
+		sid, err := s.PlaceInbound(in)
+		if err != nil {
+			writeErrorStatus(w, http.StatusBadRequest, 21210, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"sid": sid})
 	})
 	mux.HandleFunc("GET /_emulator/requests", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"requests": s.Requests()})

@@ -201,7 +201,13 @@
 // happens, then the connection closes unanswered), SetNullBalance(on)
 // (until cleared, the Balance resource answers "balance": null, as Twilio
 // does for subaccounts; the balance still changes underneath), Requests()
-// and ResetRequests(). Faults hit API requests in this order: drop, 5xx,
+// and ResetRequests(). PlaceInbound(Inbound{From, To, Hold}) rings an
+// owned number from outside: the call (direction "inbound", priced at
+// 0.0085 USD a minute) fetches the number's VoiceUrl, signed, with
+// CallStatus "ringing", is in progress from then on, and follows the
+// TwiML; a <Dial> in it may use the caller's number as callerId, as
+// Twilio allows when forwarding. The caller hangs up after Hold (TalkTime
+// by default). Faults hit API requests in this order: drop, 5xx,
 // rate limit; latency applies to each. FailNextPurchase answers the code's HTTP
 // status: 401 for 20003, 403 for 10002, 429 for 20429, 400 otherwise.
 //
@@ -215,6 +221,7 @@
 //	POST /_emulator/drop-next-connection
 //	POST /_emulator/purchase-after-drop
 //	POST /_emulator/null-balance          {"on": true}; {"on": false} (or {}) clears it
+//	POST /_emulator/inbound               {"from": "+14155550123", "to": "+1415...", "hold": "45s"}: {"sid": "CA..."}
 //	GET  /_emulator/requests              {"requests": [{"method", "path", "params", "status"}]}
 //	POST /_emulator/reset-requests
 //	POST /_emulator/save                  writes the state file (no-op without StatePath)
@@ -231,7 +238,8 @@
 // # Deviations from Twilio
 //
 // Beyond those named above: no queueing at one call per second (queue_time
-// is "0"); no recordings, conferences, SIP, clients or inbound calls; the
+// is "0"); no recordings, conferences, SIP or clients; inbound calls only
+// through PlaceInbound; the
 // status callback for "initiated" is sent when the call is created; errors
 // in fetched TwiML hang up silently instead of playing Twilio's
 // application-error message; the API's request parameters are not
