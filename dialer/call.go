@@ -27,6 +27,9 @@ type Calls struct {
 	// for keypad confirmation; keypad mode is refused without them.
 	KeypadActionURL   string
 	StatusCallbackURL string
+	// RemoteKeypad: another process answers the keypad webhook (`dialer
+	// serve`): a call in keypad mode looks for its contact's leg itself.
+	RemoteKeypad bool
 
 	// PollInterval is the first delay between polls of a live call (1 s);
 	// it backs off to MaxPollInterval (4 s) while nothing changes.
@@ -373,6 +376,52 @@ func (c *Calls) KeypadDigits(agentSID, digits string) (Dial, bool) {
 		return Dial{}, false
 	}
 	return s.keypad()
+}
+
+// KeypadFromRecord answers the keypad confirmation of a call another
+// process placed (`dialer serve` does this for the team): the call is
+// found by its agent leg agentSID in the database (waiting, within ctx, for
+// the placing process to record it), and must be open, in keypad mode, and
+// not have dialed its contact yet. It returns whom to dial.
+func (c *Calls) KeypadFromRecord(ctx context.Context, agentSID string) (Dial, error) {
+	var call Call
+	for {
+		var err error
+		call, err = c.Store.CallByLeg(ctx, agentSID)
+		if err == nil {
+			break
+		}
+		if ErrorKind(err) != ENOTFOUND {
+			return Dial{}, err
+		}
+		select {
+		case <-ctx.Done():
+			return Dial{}, Errorf(ENOTFOUND, "no call of ours has the leg %s", agentSID)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if l, _ := call.Leg(AgentLeg); l.SID != agentSID {
+		return Dial{}, Errorf(EINVALID, "call %d: %s is not its agent's leg", call.ID, agentSID)
+	}
+	switch {
+	case call.Inbound() || call.Confirm != ConfirmKeypad:
+		return Dial{}, Errorf(EINVALID, "call %d does not wait for a key", call.ID)
+	case !call.EndedAt.IsZero():
+		return Dial{}, Errorf(ECALLENDED, "call %d has ended", call.ID)
+	}
+	if _, dialed := call.Leg(ContactLeg); dialed {
+		return Dial{}, Errorf(ECONFLICT, "call %d has dialed its contact already", call.ID)
+	}
+	ct, err := c.Store.Contact(ctx, call.ContactID)
+	if err != nil {
+		return Dial{}, err
+	}
+	p, err := ParsePhone(ct.Phone)
+	if err != nil {
+		return Dial{}, err
+	}
+	return Dial{To: p.E164, CallerID: call.CallerID, RingTimeout: durOr(c.RingTimeout, 30*time.Second),
+		StatusCallback: c.StatusCallbackURL, MachineDetection: true}, nil
 }
 
 // StatusPushed tells the session of call sid (either leg) that the
@@ -849,11 +898,14 @@ func (s *Session) follow(ctx context.Context, call Call, agentInfo CallInfo) (Ca
 				dialed = true
 			}
 		}
-		if dialed && err == nil {
+		// In keypad mode another process (`dialer serve`) may dial the
+		// contact: the contact's leg is looked for once the agent answers.
+		if (dialed || (c.RemoteKeypad && o.Confirm == ConfirmKeypad && answered)) && err == nil {
 			kctx, cancel := bounded(reqTimeout)
 			kids, err := c.Provider.ChildCalls(kctx, agent.SID)
 			cancel()
 			if err == nil && len(kids) > 0 {
+				dialed = true
 				if contact == nil {
 					contact = &Leg{Role: ContactLeg, SID: kids[0].SID, To: s.area.E164}
 					rctx, cancel := bounded(3 * time.Second)
@@ -1167,6 +1219,20 @@ func (c *Calls) RepairCall(ctx context.Context, id int64) (bool, error) {
 const lostAfter = 10 * time.Minute
 
 func (c *Calls) repairOpen(ctx context.Context, call Call) (bool, error) {
+	if call.Inbound() {
+		// The caller's leg says how it went, as `dialer serve` would have
+		// recorded it.
+		l, ok := call.Leg(ContactLeg)
+		if !ok || l.SID == "" {
+			return false, nil
+		}
+		b := &Switchboard{Store: c.Store, Provider: c.Provider, Pricing: c.Provider, Clock: c.Clock, Logger: c.Logger, Account: c.Account}
+		if err := b.Ended(ctx, l.SID); err != nil {
+			return false, err
+		}
+		got, err := c.Store.Call(ctx, call.ID)
+		return err == nil && !got.EndedAt.IsZero(), err
+	}
 	agent, ok := call.Leg(AgentLeg)
 	if !ok || agent.SID == "" {
 		if c.now().Sub(call.StartedAt) < lostAfter {

@@ -165,6 +165,7 @@ type Callback struct {
 	Due       time.Time // UTC
 	Note      string
 	CreatedBy string
+	AgentID   int64 // the agent it is for (0: whoever calls next); a missed inbound call's agent
 	CreatedAt time.Time
 	DoneAt    time.Time // zero while open
 	DoneCall  int64     // the call that fulfilled it
@@ -180,7 +181,8 @@ type CallbackFilter struct {
 
 // CallbackStore keeps callbacks. A contact has at most one open callback:
 // scheduling another replaces it. StartCall completes the contact's open
-// callback (a callback is done when the contact is called again).
+// callback (a callback is done when the contact is called again), as
+// CompleteCallback does when the contact calls in and is answered.
 type CallbackStore interface {
 	ScheduleCallback(ctx context.Context, cb Callback) (Callback, error)
 	// CancelCallback removes the contact's open callback, if any.
@@ -190,6 +192,9 @@ type CallbackStore interface {
 	Callbacks(ctx context.Context, f CallbackFilter) ([]Callback, error)
 	// CountDueCallbacks counts open callbacks due at or before t.
 	CountDueCallbacks(ctx context.Context, t time.Time) (int, error)
+	// CompleteCallback marks the contact's open callback, if any, done by
+	// call callID at at.
+	CompleteCallback(ctx context.Context, contactID, callID int64, at time.Time) error
 }
 
 // ContactHistory is what a power-dial session needs to know of a contact's

@@ -53,7 +53,7 @@ func (r *Reservations) BuyDedicated(ctx context.Context, req DedicatedRequest) (
 	if err := r.markAsked(ctx, bctx, p); err != nil {
 		return Number{}, err
 	}
-	buy := BuyRequest{Country: req.Country, FriendlyName: Tag(r.Store.InstanceID(), p.ID)}
+	buy := withWebhooks(BuyRequest{Country: req.Country, FriendlyName: Tag(r.Store.InstanceID(), p.ID)}, set)
 	if req.PhoneNumber != "" {
 		buy.PhoneNumber = req.PhoneNumber
 	} else {

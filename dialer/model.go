@@ -108,6 +108,12 @@ func (s NumberStatus) Valid() bool {
 	return false
 }
 
+// Held reports whether the provider holds the number for us now: it
+// receives calls (a canceling or past-due number too).
+func (s NumberStatus) Held() bool {
+	return s == StatusActive || s == StatusPastDue || s == StatusCanceling
+}
+
 // Number is one phone number of the inventory.
 type Number struct {
 	ID          int64
@@ -186,6 +192,20 @@ var EndedCallStatuses = []CallStatus{CallCompleted, CallBusy, CallFailed, CallNo
 // EndedCallStatuses.
 func (s CallStatus) Ended() bool { return slices.Contains(EndedCallStatuses, s) }
 
+// Direction says who placed a call: we did (outbound) or the contact
+// called one of our numbers (inbound). On an inbound call the contact leg
+// is the call the contact placed, the agent leg the one dialed to the
+// agent's phone, and CallerID the number the contact called.
+type Direction string
+
+const (
+	Outbound Direction = "outbound"
+	Inbound  Direction = "inbound"
+)
+
+// Inbound reports whether the contact placed the call.
+func (c Call) Inbound() bool { return c.Direction == Inbound }
+
 // LegRole says which side of a bridged call a leg is.
 type LegRole string
 
@@ -211,6 +231,7 @@ type Leg struct {
 // Call is one bridged call, recorded on the contact.
 type Call struct {
 	ID             int64
+	Direction      Direction // outbound (zero value reads as outbound) or inbound
 	ContactID      int64
 	AgentID        int64 // the agent's record (0 on calls placed before agents were records)
 	AgentName      string

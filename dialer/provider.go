@@ -87,13 +87,17 @@ type BuyRequest struct {
 	AreaCode     string
 	PhoneNumber  string // E.164
 	FriendlyName string
-	VoiceURL     string
+	// VoiceURL answers calls to the number; StatusCallback hears how
+	// they end.
+	VoiceURL       string
+	StatusCallback string
 }
 
 // NumberUpdate changes an owned number. Nil fields are left alone.
 type NumberUpdate struct {
-	FriendlyName *string
-	VoiceURL     *string
+	FriendlyName   *string
+	VoiceURL       *string
+	StatusCallback *string
 }
 
 // OwnedNumber is a number the account owns at the provider.

@@ -201,8 +201,10 @@ func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settin
 	if err := r.markAsked(ctx, bctx, p); err != nil {
 		return Reservation{}, err
 	}
-	tag := Tag(r.Store.InstanceID(), p.ID)
-	owned, err := r.Provider.BuyNumber(bctx, BuyRequest{Country: area.Country, AreaCode: area.AreaCode, FriendlyName: tag})
+	tmpl := withWebhooks(BuyRequest{Country: area.Country, FriendlyName: Tag(r.Store.InstanceID(), p.ID)}, set)
+	req := tmpl
+	req.AreaCode = area.AreaCode
+	owned, err := r.Provider.BuyNumber(bctx, req)
 	local := true
 	var region nanp.AreaCode
 	if ErrorKind(err) == ENOTAVAILABLE {
@@ -214,7 +216,7 @@ func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settin
 			err = Wrap(ENOTAVAILABLE, err, fmt.Sprintf("No phone number is available in area code %s", area.AreaCode))
 		default:
 			local, region = false, info
-			owned, err = r.buyInRegion(bctx, area, info, tag)
+			owned, err = r.buyInRegion(bctx, area, info, tmpl)
 		}
 	}
 	if err != nil {
@@ -283,13 +285,15 @@ func areaCodeOrUnknown(ac string) string {
 }
 
 // buyInRegion buys a number elsewhere in the area code's state or province.
-func (r *Reservations) buyInRegion(ctx context.Context, area Phone, info nanp.AreaCode, tag string) (OwnedNumber, error) {
+func (r *Reservations) buyInRegion(ctx context.Context, area Phone, info nanp.AreaCode, tmpl BuyRequest) (OwnedNumber, error) {
 	cands, err := r.Provider.SearchNumbers(ctx, NumberQuery{Country: area.Country, Region: info.Region, Limit: fallbackCandidates})
 	if err != nil {
 		return OwnedNumber{}, err
 	}
 	for _, c := range cands {
-		owned, err := r.Provider.BuyNumber(ctx, BuyRequest{Country: area.Country, PhoneNumber: c.PhoneNumber, FriendlyName: tag})
+		req := tmpl
+		req.PhoneNumber = c.PhoneNumber
+		owned, err := r.Provider.BuyNumber(ctx, req)
 		if ErrorKind(err) == ENOTAVAILABLE {
 			continue // taken since the search; try the next
 		}

@@ -1,7 +1,9 @@
 package dialer
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -38,7 +40,21 @@ type Settings struct {
 	// (0: no cap); a number past it is marked at risk (its reputation with
 	// the carriers' spam filters suffers).
 	NumberDailyCap int
+
+	// InboundFallback is the phone (E.164) an inbound call rings when no
+	// agent is known for it: a supervisor's. Empty: InboundMessage is
+	// spoken and the call hangs up.
+	InboundFallback string
+	// InboundMessage is spoken to a caller nobody answers.
+	InboundMessage string
+	// WebhookURL is the public base URL of the team's `dialer serve`
+	// (empty: none). Numbers point their voice URL there, and keypad
+	// confirmation uses it.
+	WebhookURL string
 }
+
+// DefaultInboundMessage is spoken to a caller nobody answers.
+const DefaultInboundMessage = "Thank you for calling. Nobody can take your call right now; we will call you back."
 
 // CallingHours is a daily window in the callee's local time, in minutes
 // after midnight: [Start, End).
@@ -104,6 +120,7 @@ func DefaultSettings() Settings {
 		DailyCallCap:    300,
 		BalanceGrace:    30 * time.Second,
 		AttemptLimit:    5,
+		InboundMessage:  DefaultInboundMessage,
 	}
 }
 
@@ -133,6 +150,20 @@ func (s Settings) Validate() error {
 		return Errorf(EINVALID, "number daily cap %d is negative; 0 means no cap", s.NumberDailyCap)
 	case s.AttemptLimit < 0:
 		return Errorf(EINVALID, "attempt limit %d is negative; 0 means no limit", s.AttemptLimit)
+	case strings.TrimSpace(s.InboundMessage) == "":
+		return Errorf(EINVALID, "the inbound message is empty: callers nobody answers would hear nothing")
+	case len([]rune(s.InboundMessage)) > MaxInboundMessage:
+		return Errorf(EINVALID, "the inbound message is %d characters; at most %d", len([]rune(s.InboundMessage)), MaxInboundMessage)
+	}
+	if s.InboundFallback != "" {
+		if _, err := ParsePhone(s.InboundFallback); err != nil {
+			return Errorf(EINVALID, "inbound fallback %q is not a phone number: %s", s.InboundFallback, ErrorMessage(err))
+		}
+	}
+	if s.WebhookURL != "" {
+		if err := CheckWebhookURL(s.WebhookURL); err != nil {
+			return err
+		}
 	}
 	if _, err := ParseConfirmMode(string(s.Confirm)); err != nil {
 		return err
@@ -266,6 +297,77 @@ var SettingFields = []SettingField{
 			return err
 		},
 	},
+	{
+		Key:  "inbound_fallback",
+		want: `a phone number, or "message"`,
+		Help: `who an inbound call rings when no agent is known for it: a phone number (a supervisor's), or "message" to say the inbound message and hang up`,
+		Get: func(s Settings) string {
+			if s.InboundFallback == "" {
+				return "message"
+			}
+			return s.InboundFallback
+		},
+		set: func(s *Settings, v string) error {
+			if v == "" || strings.EqualFold(v, "message") {
+				s.InboundFallback = ""
+				return nil
+			}
+			p, err := ParsePhone(v)
+			if err != nil {
+				return errors.New("not a phone number") // said as the field's want
+			}
+			s.InboundFallback = p.E164
+			return nil
+		},
+	},
+	{
+		Key:  "inbound_message",
+		want: "a sentence",
+		Help: "what a caller nobody answers hears before the call hangs up",
+		Get:  func(s Settings) string { return s.InboundMessage },
+		set: func(s *Settings, v string) error {
+			s.InboundMessage = v
+			return nil
+		},
+	},
+	{
+		Key:  "webhook_url",
+		want: "an https:// URL, or none",
+		Help: "the public URL of the team's `dialer serve` (set by it): numbers send their calls there",
+		Get:  func(s Settings) string { return s.WebhookURL },
+		set: func(s *Settings, v string) error {
+			if strings.EqualFold(v, "none") {
+				v = ""
+			}
+			if v != "" {
+				if err := CheckWebhookURL(v); err != nil {
+					return err
+				}
+			}
+			s.WebhookURL = strings.TrimRight(v, "/")
+			return nil
+		},
+	},
+}
+
+// MaxInboundMessage is the longest inbound message, in characters.
+const MaxInboundMessage = 300
+
+// CheckWebhookURL says what is wrong with a public webhook base URL: it
+// must be absolute http or https, without credentials, query or fragment.
+func CheckWebhookURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return Errorf(EINVALID, "webhook URL %q cannot be read: %s", raw, err)
+	case u.Scheme != "https" && u.Scheme != "http", u.Host == "":
+		return Errorf(EINVALID, "webhook URL %q: want an absolute https:// URL", raw)
+	case u.User != nil:
+		return Errorf(EINVALID, "webhook URL must not hold a user name or password")
+	case u.RawQuery != "" || u.Fragment != "":
+		return Errorf(EINVALID, "webhook URL %q: want no query or fragment", raw)
+	}
+	return nil
 }
 
 // Get is the setting key's value as a string; ENOTFOUND for a key there is

@@ -254,6 +254,12 @@ type CallStore interface {
 	Call(ctx context.Context, id int64) (Call, error)
 	// Calls lists calls with their legs, newest first.
 	Calls(ctx context.Context, f CallFilter) ([]Call, error)
+	// CallByLeg returns the call one of whose legs is provider call sid;
+	// ENOTFOUND when none is.
+	CallByLeg(ctx context.Context, sid string) (Call, error)
+	// LastCallTo returns the newest outbound call placed from our number
+	// callerID whose contact leg rang phone; ok false when there is none.
+	LastCallTo(ctx context.Context, callerID, phone string) (c Call, ok bool, err error)
 	// LastOutcomes maps each given contact that has calls to its newest
 	// call's outcome.
 	LastOutcomes(ctx context.Context, contactIDs []int64) (map[int64]Outcome, error)

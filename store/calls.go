@@ -10,7 +10,7 @@ import (
 )
 
 const callCols = `id, contact_id, coalesce(agent_id, 0), agent_name, agent_phone, caller_id, number_id, new_number, fee_charge_id,
-	confirm_mode, outcome, end_reason, override_reason, started_at, ended_at, disposition, account`
+	confirm_mode, outcome, end_reason, override_reason, started_at, ended_at, disposition, account, direction`
 
 func scanCall(row scanner) (dialer.Call, error) {
 	var (
@@ -20,7 +20,7 @@ func scanCall(row scanner) (dialer.Call, error) {
 		started, ended sql.NullString
 	)
 	err := row.Scan(&c.ID, &c.ContactID, &c.AgentID, &c.AgentName, &c.AgentPhone, &c.CallerID, &number, &newNumber, &fee,
-		&c.Confirm, &c.Outcome, &c.EndReason, &c.OverrideReason, &started, &ended, &c.Disposition, &c.Account)
+		&c.Confirm, &c.Outcome, &c.EndReason, &c.OverrideReason, &started, &ended, &c.Disposition, &c.Account, &c.Direction)
 	if err != nil {
 		return c, err
 	}
@@ -80,14 +80,18 @@ func moneyCols(m *dialer.Money) (any, any) {
 // StartCall records a call being placed.
 func (s *DB) StartCall(ctx context.Context, c dialer.Call) (dialer.Call, error) {
 	var out dialer.Call
+	if c.Direction == "" {
+		c.Direction = dialer.Outbound
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		out, err = scanCall(tx.QueryRowContext(ctx, `INSERT INTO calls (contact_id, agent_id, agent_name, agent_phone, caller_id, number_id,
-			new_number, fee_charge_id, confirm_mode, override_reason, started_at, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			new_number, fee_charge_id, confirm_mode, override_reason, started_at, account, direction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING `+callCols,
 			c.ContactID, nullInt(c.AgentID), c.AgentName, c.AgentPhone, c.CallerID, nullInt(c.NumberID), boolInt(c.NewNumber),
-			nullInt(c.FeeChargeID), string(c.Confirm), c.OverrideReason, fmtTime(c.StartedAt), c.Account))
-		if err != nil {
+			nullInt(c.FeeChargeID), string(c.Confirm), c.OverrideReason, fmtTime(c.StartedAt), c.Account, string(c.Direction)))
+		if err != nil || c.Direction == dialer.Inbound {
+			// An inbound call completes a callback only once answered.
 			return err
 		}
 		// A callback is done when the contact is called again.
@@ -221,6 +225,30 @@ func (s *DB) calls(ctx context.Context, tail string, args []any) ([]dialer.Call,
 		}
 	}
 	return out, nil
+}
+
+// CallByLeg returns the call one of whose legs is provider call sid.
+func (s *DB) CallByLeg(ctx context.Context, sid string) (dialer.Call, error) {
+	cs, err := s.calls(ctx, " WHERE id = (SELECT call_id FROM legs WHERE sid = ?)", []any{sid})
+	if err != nil {
+		return dialer.Call{}, err
+	}
+	if len(cs) == 0 {
+		return dialer.Call{}, dialer.Errorf(dialer.ENOTFOUND, "no call has a leg %s", sid)
+	}
+	return cs[0], nil
+}
+
+// LastCallTo returns the newest outbound call from callerID whose contact
+// leg rang phone.
+func (s *DB) LastCallTo(ctx context.Context, callerID, phone string) (dialer.Call, bool, error) {
+	cs, err := s.calls(ctx, ` WHERE caller_id = ? AND direction = 'outbound'
+		AND id IN (SELECT call_id FROM legs WHERE role = 'contact' AND to_number = ?)
+		ORDER BY started_at DESC, id DESC LIMIT 1`, []any{callerID, phone})
+	if err != nil || len(cs) == 0 {
+		return dialer.Call{}, false, err
+	}
+	return cs[0], true, nil
 }
 
 // CountCalls counts calls placed at or after since.

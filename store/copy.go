@@ -157,7 +157,7 @@ var copyTables = []copySpec{
 		times: []string{"added_at"}},
 	{name: "calls", key: []string{"id"}, identity: true, data: true,
 		cols: []string{"id", "contact_id", "agent_name", "agent_phone", "caller_id", "number_id", "new_number", "fee_charge_id",
-			"confirm_mode", "outcome", "end_reason", "override_reason", "started_at", "ended_at", "disposition", "account", "agent_id"},
+			"confirm_mode", "outcome", "end_reason", "override_reason", "started_at", "ended_at", "disposition", "account", "agent_id", "direction"},
 		times: []string{"started_at", "ended_at"}},
 	{name: "legs", key: []string{"call_id", "role"}, data: true,
 		cols: []string{"call_id", "role", "sid", "to_number", "status", "answered_by", "started_at", "ended_at", "duration_ms",
@@ -175,7 +175,7 @@ var copyTables = []copySpec{
 		cols:  []string{"id", "phone", "action", "reason", "by", "at"},
 		times: []string{"at"}},
 	{name: "callbacks", key: []string{"id"}, identity: true, data: true,
-		cols:  []string{"id", "contact_id", "due_at", "note", "created_by", "created_at", "done_at", "done_call"},
+		cols:  []string{"id", "contact_id", "due_at", "note", "created_by", "created_at", "done_at", "done_call", "agent_id"},
 		times: []string{"due_at", "created_at", "done_at"}},
 }
 

@@ -265,14 +265,14 @@ func (s *DB) DNCEvents(ctx context.Context, phone string) ([]dialer.DNCEvent, er
 	return out, storeErr(err)
 }
 
-const callbackCols = "id, contact_id, due_at, note, created_by, created_at, done_at, coalesce(done_call, 0)"
+const callbackCols = "id, contact_id, due_at, note, created_by, created_at, done_at, coalesce(done_call, 0), coalesce(agent_id, 0)"
 
 func scanCallback(r scanner) (dialer.Callback, error) {
 	var (
 		cb                 dialer.Callback
 		due, created, done sql.NullString
 	)
-	if err := r.Scan(&cb.ID, &cb.ContactID, &due, &cb.Note, &cb.CreatedBy, &created, &done, &cb.DoneCall); err != nil {
+	if err := r.Scan(&cb.ID, &cb.ContactID, &due, &cb.Note, &cb.CreatedBy, &created, &done, &cb.DoneCall, &cb.AgentID); err != nil {
 		return cb, err
 	}
 	var err error
@@ -304,8 +304,8 @@ func (s *DB) ScheduleCallback(ctx context.Context, cb dialer.Callback) (dialer.C
 			return err
 		}
 		var err error
-		out, err = scanCallback(tx.QueryRowContext(ctx, `INSERT INTO callbacks (contact_id, due_at, note, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING `+callbackCols, cb.ContactID, fmtTime(cb.Due), cb.Note, cb.CreatedBy, fmtTime(cb.CreatedAt)))
+		out, err = scanCallback(tx.QueryRowContext(ctx, `INSERT INTO callbacks (contact_id, due_at, note, created_by, created_at, agent_id)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING `+callbackCols, cb.ContactID, fmtTime(cb.Due), cb.Note, cb.CreatedBy, fmtTime(cb.CreatedAt), nullInt(cb.AgentID)))
 		return err
 	})
 	return out, err
@@ -315,6 +315,15 @@ func (s *DB) ScheduleCallback(ctx context.Context, cb dialer.Callback) (dialer.C
 func (s *DB) CancelCallback(ctx context.Context, contactID int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, "DELETE FROM callbacks WHERE contact_id = ? AND done_at IS NULL", contactID)
+		return err
+	})
+}
+
+// CompleteCallback marks the contact's open callback done by call callID.
+func (s *DB) CompleteCallback(ctx context.Context, contactID, callID int64, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE callbacks SET done_at = ?, done_call = ? WHERE contact_id = ? AND done_at IS NULL",
+			fmtTime(at), callID, contactID)
 		return err
 	})
 }

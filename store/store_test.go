@@ -118,7 +118,8 @@ func testSettingsRoundTripAndValidation(t *testing.T, e engine) {
 		t.Errorf("new database settings %+v, want defaults", got)
 	}
 	want := dialer.Settings{ReservationFee: dialer.MustMoney("2.50", "USD"), ReservationDays: 30, MaxNumbers: 3, RegionFallback: false,
-		CallingHours: dialer.CallingHours{Start: 9*60 + 30, End: 17 * 60}, Confirm: dialer.ConfirmKeypad, DailyCallCap: 40, BalanceGrace: 45 * time.Second}
+		CallingHours: dialer.CallingHours{Start: 9*60 + 30, End: 17 * 60}, Confirm: dialer.ConfirmKeypad, DailyCallCap: 40, BalanceGrace: 45 * time.Second,
+		InboundMessage: "Call back later.", InboundFallback: "+14155550100", WebhookURL: "https://dialer.example.com/hooks"}
 	if err := db.SaveSettings(ctx, want); err != nil {
 		t.Fatal(err)
 	}
@@ -626,7 +627,8 @@ func testSettingsStoredStrings(t *testing.T, e engine) {
 	db := e.open(t)
 	ctx := context.Background()
 	set := dialer.Settings{ReservationFee: dialer.MustMoney("2.50", "USD"), ReservationDays: 30, MaxNumbers: 3, RegionFallback: true,
-		CallingHours: dialer.CallingHours{Start: 9*60 + 30, End: 17 * 60}, Confirm: dialer.ConfirmKeypad, DailyCallCap: 40, BalanceGrace: 45 * time.Second}
+		CallingHours: dialer.CallingHours{Start: 9*60 + 30, End: 17 * 60}, Confirm: dialer.ConfirmKeypad, DailyCallCap: 40, BalanceGrace: 45 * time.Second,
+		InboundMessage: "Call back later.", InboundFallback: "+14155550100", WebhookURL: "https://dialer.example.com/hooks"}
 	if err := db.SaveSettings(ctx, set); err != nil {
 		t.Fatal(err)
 	}
@@ -642,8 +644,9 @@ func testSettingsStoredStrings(t *testing.T, e engine) {
 	}
 	rows.Close()
 	want := []string{"attempt_limit=0", "balance_grace=45s", "calling_hours=" + set.CallingHours.String(), "confirm=keypad", "daily_call_cap=40",
+		"inbound_fallback=+14155550100", "inbound_message=Call back later.",
 		"max_numbers=3", "number_daily_cap=0", "region_fallback=true", "reservation_days=30", "reservation_fee=" + set.ReservationFee.Amount.String(),
-		"reservation_fee_currency=USD"}
+		"reservation_fee_currency=USD", "webhook_url=https://dialer.example.com/hooks"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stored\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

@@ -633,7 +633,7 @@ func (m contactsModel) detailView(st Styles, w, h int) string {
 		lines = append(lines, st.Muted.Render("No calls yet."))
 	}
 	for _, call := range m.detail.calls {
-		line := localTime(call.StartedAt) + "  " + call.Outcome.Phrase()
+		line := localTime(call.StartedAt) + "  " + callOutcome(call)
 		if call.Disposition != "" {
 			line += " (" + display.Line(call.Disposition) + ")"
 		}

@@ -167,7 +167,7 @@ func (m historyModel) view(st Styles, w, h int) string {
 	for i := offset; i < len(m.calls) && i < offset+rows; i++ {
 		c := m.calls[i]
 		tot := totals[i-offset]
-		line := pad(localTime(c.StartedAt), 12) + " " + agentCol(display.Line(c.AgentName)) + pad(m.names[c.ContactID], cols.contact) + " " + pad(c.Outcome.Phrase(), cols.outcome) + " " +
+		line := pad(localTime(c.StartedAt), 12) + " " + agentCol(display.Line(c.AgentName)) + pad(m.names[c.ContactID], cols.contact) + " " + pad(callOutcome(c), cols.outcome) + " " +
 			pad(legText(c, dialer.AgentLeg, cols.rates), legW) + " " + pad(legText(c, dialer.ContactLeg, cols.rates), legW) + " " + tot
 		if i == m.cursor {
 			b.WriteString(st.Selected.Render(pad(line, w)) + "\n")
@@ -235,4 +235,12 @@ func zeroMoney(m dialer.Money) string {
 		return "0.00"
 	}
 	return m.String()
+}
+
+// callOutcome is how a call went, marked "in:" when the contact called us.
+func callOutcome(c dialer.Call) string {
+	if c.Inbound() {
+		return "in: " + c.Outcome.Phrase()
+	}
+	return c.Outcome.Phrase()
 }

@@ -164,7 +164,7 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 				n, to := *m.assigning, choices[m.pick]
 				m.assigning = nil
 				return m, func() tea.Msg {
-					got, err := d.Store.AssignNumber(d.Context, n.ID, to.ID)
+					got, err := d.Numbers.Assign(d.Context, n.ID, to.ID)
 					return numberChangedMsg{n: got, err: err, assigned: true}
 				}
 			case msg.String() == "esc":

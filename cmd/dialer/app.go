@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/provider/twilio"
 	"github.com/dialer-dev/dialer/store"
 )
 
@@ -60,6 +61,18 @@ func openStoreApp(ctx context.Context, e *env) (*app, func(), error) {
 }
 
 // calls is the bridge-call service over the app's store and provider.
+// viaServe makes keypad confirmation go through the team's `dialer serve`
+// when one is recorded (the webhook_url setting) and this process serves
+// no webhooks of its own.
+func viaServe(calls *dialer.Calls, set dialer.Settings) {
+	if set.WebhookURL == "" || calls.KeypadActionURL != "" {
+		return
+	}
+	calls.KeypadActionURL = twilio.GatherURL(set.WebhookURL)
+	calls.StatusCallbackURL = twilio.StatusURL(set.WebhookURL)
+	calls.RemoteKeypad = true
+}
+
 func (a *app) calls() *dialer.Calls {
 	scaled := func(d time.Duration) time.Duration {
 		return max(time.Duration(float64(d)*a.back.timeScale), 5*time.Millisecond)

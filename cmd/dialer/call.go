@@ -112,7 +112,13 @@ func runCall(ctx context.Context, e *env, opts callOpts, args []string) error {
 		return usageError{"terminal confirmation needs a terminal on stdin; from a script use --confirm auto"}
 	}
 	if mode == dialer.ConfirmKeypad && opts.listen == "" {
-		return usageError{"keypad confirmation needs --webhook-url URL and --listen ADDRESS"}
+		set, err := a.db.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		if viaServe(calls, set); !calls.RemoteKeypad {
+			return usageError{"keypad confirmation needs the team's `dialer serve` (the webhook_url setting), or --webhook-url URL and --listen ADDRESS"}
+		}
 	}
 	who, err := findContact(ctx, a, calls, dialer.CallOptions{Agent: agent, Confirm: mode, OverrideReason: opts.override},
 		opts.to, opts.name, opts.contact)

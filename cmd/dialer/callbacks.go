@@ -96,11 +96,12 @@ type callbackJSON struct {
 	TheirTime string    `json:"their_time"`
 	Note      string    `json:"note"`
 	CreatedBy string    `json:"created_by"`
+	AgentID   int64     `json:"agent_id,omitempty"` // the agent it is for (a missed inbound call's)
 	CreatedAt time.Time `json:"created_at"`
 }
 
 func toCallbackJSON(cb dialer.Callback, c dialer.Contact, now time.Time) callbackJSON {
-	return callbackJSON{ID: cb.ID, ContactID: cb.ContactID, Contact: c.Name, Phone: c.Phone, Due: cb.Due.UTC(),
+	return callbackJSON{ID: cb.ID, ContactID: cb.ContactID, AgentID: cb.AgentID, Contact: c.Name, Phone: c.Phone, Due: cb.Due.UTC(),
 		DueNow: !cb.Due.After(now), TheirTime: theirTime(cb.Due, c), Note: cb.Note, CreatedBy: cb.CreatedBy, CreatedAt: cb.CreatedAt.UTC()}
 }
 

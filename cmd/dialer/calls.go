@@ -35,6 +35,7 @@ type legJSON struct {
 
 type callJSON struct {
 	ID             int64       `json:"id"`
+	Direction      string      `json:"direction"` // outbound, or inbound: the contact called us
 	Contact        contactJSON `json:"contact"`
 	AgentID        int64       `json:"agent_id,omitempty"` // the agent's record; absent on calls from before agents were records
 	AgentName      string      `json:"agent_name"`
@@ -82,7 +83,11 @@ func feesByID(charges []dialer.Charge) feeIndex {
 }
 
 func toCallJSON(c dialer.Call, who dialer.Contact, fees feeIndex) callJSON {
-	j := callJSON{ID: c.ID, Contact: contactJSON{who.ID, who.Name, who.Phone}, AgentID: c.AgentID, AgentName: c.AgentName,
+	dir := c.Direction
+	if dir == "" {
+		dir = dialer.Outbound
+	}
+	j := callJSON{ID: c.ID, Direction: string(dir), Contact: contactJSON{who.ID, who.Name, who.Phone}, AgentID: c.AgentID, AgentName: c.AgentName,
 		AgentPhone: c.AgentPhone, CallerID: c.CallerID, Confirm: string(c.Confirm), Outcome: string(c.Outcome),
 		Disposition: c.Disposition, EndReason: c.EndReason, OverrideReason: c.OverrideReason,
 		StartedAt: utcOrNil(c.StartedAt), EndedAt: utcOrNil(c.EndedAt), Legs: []legJSON{}}
@@ -203,7 +208,11 @@ func newCallsListCmd(e *env) *cobra.Command {
 			var tw table
 			tw.row("ID", "WHEN", "AGENT", "CONTACT", "OUTCOME", "DISPOSITION", "AGENT LEG", "CONTACT LEG", "TOTAL")
 			for _, c := range cs {
-				tw.row(strconv.FormatInt(c.ID, 10), localTime(c.StartedAt), c.AgentName, contacts[c.ContactID].Label(), c.Outcome.Phrase(),
+				outcome := c.Outcome.Phrase()
+				if c.Inbound() {
+					outcome = "called in: " + outcome
+				}
+				tw.row(strconv.FormatInt(c.ID, 10), localTime(c.StartedAt), c.AgentName, contacts[c.ContactID].Label(), outcome,
 					dispositionText(c), legSummary(c, dialer.AgentLeg), legSummary(c, dialer.ContactLeg), totalText(c))
 			}
 			return tw.flush(e.stdout)

@@ -71,6 +71,7 @@ func newNumbersCmd(e *env) *cobra.Command {
 		newNumbersCancelCmd(e),
 		newNumbersAssignCmd(e),
 		newNumbersRenameCmd(e),
+		newNumbersSyncCmd(e),
 		readOnly(newNumbersShowCmd(e)),
 		newNumbersSweepCmd(e),
 		newNumbersReconcileCmd(e),

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -448,7 +449,7 @@ func newNumbersAssignCmd(e *env) *cobra.Command {
 						return err
 					}
 				}
-				n, err := db.AssignNumber(ctx, live.ID, who.ID)
+				n, err := assignNumber(ctx, e, db, live.ID, who.ID)
 				if err != nil {
 					return err
 				}
@@ -682,4 +683,23 @@ func inventoryNumber(ctx context.Context, db dialer.NumberStore, e164 string, st
 		return dialer.Number{}, dialer.Errorf(dialer.ENOTFOUND, "%s is not in the inventory (see dialer numbers list)", e164)
 	}
 	return ns[0], nil
+}
+
+// assignNumber assigns a number and, when the team runs `dialer serve`,
+// points it there (which needs the provider).
+func assignNumber(ctx context.Context, e *env, db *store.DB, id, agent int64) (dialer.Number, error) {
+	set, err := db.Settings(ctx)
+	if err != nil {
+		return dialer.Number{}, err
+	}
+	if set.WebhookURL == "" {
+		return db.AssignNumber(ctx, id, agent)
+	}
+	p, _ := resolvePaths(e)
+	back, err := openBackend(ctx, e, p, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return dialer.Number{}, err
+	}
+	defer back.close()
+	return (&dialer.Reservations{Store: db, Provider: back.provider}).Assign(ctx, id, agent)
 }

@@ -195,6 +195,7 @@ func runSession(ctx context.Context, e *env, opts sessionOpts) error {
 	}
 	r := &sessionRun{e: e, a: a, calls: a.calls(), agent: agent, opts: opts, sess: day.NewSession(q, set, nil),
 		currency: set.ReservationFee.Currency}
+	viaServe(r.calls, set)
 	if !opts.json {
 		what := "every contact"
 		if opts.list != "" {

@@ -96,6 +96,9 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 	a.index = openIndex(ctx, a.db, a.db.InstanceID(), a.paths.indexBase(a.db), count, a.log)
 	ix, dir, ready := a.index.ix, a.index.dir, a.index.ready
 	calls := a.calls()
+	if set, err := a.db.Settings(ctx); err == nil {
+		viaServe(calls, set)
+	}
 	go housekeeping(ctx, a, calls, agent.Name)
 	go dialer.HoldPresence(ctx, a.db, agent, dialer.NewHolder("presence"))
 	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready, IndexRev: a.index.rev.Load,

@@ -250,6 +250,11 @@ func (p *Provider) BuyNumber(ctx context.Context, req dialer.BuyRequest) (dialer
 	}
 	if req.VoiceURL != "" {
 		params.SetVoiceUrl(req.VoiceURL)
+		params.SetVoiceMethod("POST")
+	}
+	if req.StatusCallback != "" {
+		params.SetStatusCallback(req.StatusCallback)
+		params.SetStatusCallbackMethod("POST")
 	}
 	o := op{what: "buy a number", thing: "number", acts: true,
 		unknown: "Twilio did not confirm whether the number was bought; the inventory will be checked before buying again"}
@@ -257,7 +262,8 @@ func (p *Provider) BuyNumber(ctx context.Context, req dialer.BuyRequest) (dialer
 	return answer(o, n, err, ownedNumber)
 }
 
-// UpdateNumber changes a number's friendly name and/or voice URL.
+// UpdateNumber changes a number's friendly name, voice URL or status
+// callback.
 func (p *Provider) UpdateNumber(ctx context.Context, sid string, u dialer.NumberUpdate) (dialer.OwnedNumber, error) {
 	if err := checkSID(numberSIDRe, "phone number", sid); err != nil {
 		return dialer.OwnedNumber{}, err
@@ -268,6 +274,11 @@ func (p *Provider) UpdateNumber(ctx context.Context, sid string, u dialer.Number
 	}
 	if u.VoiceURL != nil {
 		params.SetVoiceUrl(*u.VoiceURL)
+		params.SetVoiceMethod("POST")
+	}
+	if u.StatusCallback != nil {
+		params.SetStatusCallback(*u.StatusCallback)
+		params.SetStatusCallbackMethod("POST")
 	}
 	o := op{what: "update number " + sid, thing: "number"}
 	n, err := p.session(ctx).api.UpdateIncomingPhoneNumber(sid, params)

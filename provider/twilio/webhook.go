@@ -29,12 +29,25 @@ type WebhookHooks struct {
 	// dialer.CallInfo (filled from what the form has; see
 	// NewWebhookHandler).
 	Status func(info dialer.CallInfo)
+	// Inbound is called when someone calls one of the account's numbers
+	// (its voice URL is VoiceURL). It says whom to ring, showing the
+	// caller's number, or what to say before hanging up. Nil: the caller
+	// hears that nobody can take the call.
+	Inbound func(in dialer.InboundCall) dialer.Route
+	// Unanswered is called when the phone rung for inbound call callSID
+	// did not answer (or was busy): it returns what to say before hanging
+	// up.
+	Unanswered func(callSID string) string
 }
 
 // Webhook paths, relative to the public base URL.
 const (
-	GatherPath = "/twilio/gather"
-	StatusPath = "/twilio/status"
+	GatherPath = dialer.WebhookGatherPath
+	StatusPath = dialer.WebhookStatusPath
+	// VoicePath answers calls to our numbers (their VoiceUrl);
+	// VoiceDialedPath is the action of the <Dial> it answers with.
+	VoicePath       = dialer.WebhookVoicePath
+	VoiceDialedPath = dialer.WebhookVoicePath + "/dialed"
 )
 
 // maxWebhookBody bounds a webhook request body. Twilio's voice webhooks
@@ -57,6 +70,9 @@ func GatherURL(publicBaseURL string) string { return joinURL(publicBaseURL, Gath
 // StatusURL is the status callback URL under publicBaseURL.
 func StatusURL(publicBaseURL string) string { return joinURL(publicBaseURL, StatusPath) }
 
+// VoiceURL is the voice URL of our numbers under publicBaseURL.
+func VoiceURL(publicBaseURL string) string { return joinURL(publicBaseURL, VoicePath) }
+
 func joinURL(base, path string) string { return strings.TrimRight(base, "/") + path }
 
 // webhookHandler serves Twilio's webhooks. It holds no mutable state.
@@ -68,10 +84,13 @@ type webhookHandler struct {
 	hooks     WebhookHooks
 	log       *slog.Logger
 
-	goodbye, failed, empty []byte // fixed TwiML answers
+	goodbye, failed, empty, hangup []byte // fixed TwiML answers
 }
 
-// NewWebhookHandler serves GatherPath and StatusPath. publicBaseURL is
+// NewWebhookHandler serves GatherPath, StatusPath, VoicePath (calls to
+// our numbers: hooks.Inbound says whom to ring, showing the caller's
+// number) and VoiceDialedPath (after that ring: hang up once answered,
+// else say hooks.Unanswered's message). publicBaseURL is
 // the URL Twilio calls (e.g. https://dialer.example.com/hooks or, in
 // tests, http://127.0.0.1:PORT); signatures are checked against
 // publicBaseURL + path (+ the query string as received), NOT the local
@@ -125,6 +144,7 @@ func NewWebhookHandler(authToken, publicBaseURL string, hooks WebhookHooks, log 
 		{&h.goodbye, []twiml.Element{twiml.VoiceSay{Message: goodbyeText}, twiml.VoiceHangup{}}},
 		{&h.failed, []twiml.Element{twiml.VoiceSay{Message: failedText}, twiml.VoiceHangup{}}},
 		{&h.empty, nil},
+		{&h.hangup, []twiml.Element{twiml.VoiceHangup{}}},
 	} {
 		s, err := render(a.verbs)
 		if err != nil {
@@ -144,7 +164,7 @@ func (h *webhookHandler) route(path string) string {
 		}
 	}
 	switch path {
-	case GatherPath, StatusPath:
+	case GatherPath, StatusPath, VoicePath, VoiceDialedPath:
 		return path
 	}
 	return ""
@@ -217,9 +237,14 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, http.StatusBadRequest, "CallSid is not a call SID")
 		return
 	}
-	if path == GatherPath {
+	switch path {
+	case GatherPath:
 		h.gather(w, r, callSID, params)
-	} else {
+	case VoicePath:
+		h.voice(w, callSID, params)
+	case VoiceDialedPath:
+		h.dialed(w, callSID, params)
+	default:
 		h.status(w, r, callSID, params)
 	}
 }
@@ -280,6 +305,67 @@ func (h *webhookHandler) status(w http.ResponseWriter, r *http.Request, callSID 
 		h.hooks.Status(info)
 	}
 	h.writeTwiML(w, h.empty)
+}
+
+// voice answers a call to one of our numbers: ring whoever the hook
+// names, showing the caller's number when it is one, or say the message.
+func (h *webhookHandler) voice(w http.ResponseWriter, callSID string, params map[string]string) {
+	in := dialer.InboundCall{SID: callSID, From: params["From"], To: params["To"]}
+	r := dialer.Route{Message: dialer.DefaultInboundMessage}
+	if h.hooks.Inbound != nil {
+		r = h.hooks.Inbound(in)
+	}
+	if r.Message == "" {
+		r.Message = dialer.DefaultInboundMessage
+	}
+	var verbs []twiml.Element
+	if r.Ring != "" {
+		callerID := ""
+		if checkE164("", in.From) == nil {
+			callerID = in.From // Twilio lets a forwarded call show its caller
+		}
+		d := dialer.Dial{To: r.Ring, CallerID: callerID, RingTimeout: r.Timeout, StatusCallback: h.statusURL}
+		el, err := dialVerb(d)
+		if err == nil {
+			dial := el.(twiml.VoiceDial)
+			dial.Action, dial.Method = h.base+VoiceDialedPath, "POST"
+			verbs = []twiml.Element{dial}
+		} else {
+			h.log.Error("twilio voice: cannot ring", "call", callSID, "err", err)
+		}
+	}
+	if verbs == nil {
+		verbs = []twiml.Element{twiml.VoiceSay{Message: r.Message}, twiml.VoiceHangup{}}
+	}
+	doc, err := render(verbs)
+	if err != nil {
+		h.log.Error("twilio voice: cannot answer", "call", callSID, "err", err)
+		h.writeTwiML(w, h.failed)
+		return
+	}
+	h.log.Info("twilio voice: inbound call", "call", callSID, "ringing", r.Ring != "")
+	h.writeTwiML(w, []byte(doc))
+}
+
+// dialed follows the <Dial> of an inbound call: once the agent has
+// talked to the caller, hang up; else say the message.
+func (h *webhookHandler) dialed(w http.ResponseWriter, callSID string, params map[string]string) {
+	if params["DialCallStatus"] == string(dialer.CallCompleted) {
+		h.writeTwiML(w, h.hangup)
+		return
+	}
+	msg := dialer.DefaultInboundMessage
+	if h.hooks.Unanswered != nil {
+		if m := h.hooks.Unanswered(callSID); m != "" {
+			msg = m
+		}
+	}
+	doc, err := render([]twiml.Element{twiml.VoiceSay{Message: msg}, twiml.VoiceHangup{}})
+	if err != nil {
+		h.writeTwiML(w, h.failed)
+		return
+	}
+	h.writeTwiML(w, []byte(doc))
 }
 
 // statusInfo reads a status callback's form, or says what is wrong with
