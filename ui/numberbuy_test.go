@@ -3,11 +3,15 @@ package ui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dialer-dev/dialer/dialer"
+	"github.com/dialer-dev/dialer/provider/twilio"
+	"github.com/dialer-dev/dialer/provider/twilioemu"
+	"github.com/dialer-dev/dialer/store"
 )
 
 // The goldens show times (a number's purchase, its last call) in the local
@@ -285,4 +289,41 @@ func rowOf(s, text string) string {
 		}
 	}
 	return ""
+}
+
+// esc while the provider is searched stops the search: the form is back at
+// once, and the late answer does not open a list.
+func TestBuyDialogSearchStops(t *testing.T) {
+	noPoll(t)
+	emu, err := twilioemu.New(twilioemu.Config{AccountSID: testSID, AuthToken: testToken, TimeScale: 0.005})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := emu.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	prov, err := twilio.New(twilio.Config{AccountSID: testSID, AuthToken: testToken, BaseURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "dialer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	dr := newDriver(t, New(testDepsOn(t, agent, db, prov)), 80, 24)
+	browse(t, dr)
+	dr.keys("2", "b")
+	emu.SetLatency(500 * time.Millisecond)
+	dr.typeText("415")
+	dr.keys("enter")
+	dr.until("Searching numbers for sale, US area code 415")
+	dr.keys("esc")
+	dr.until("Digits in it")
+	dr.settle(time.Second, 3*time.Second) // the late answer (had it not been stopped) comes, and is dropped
+	if s := dr.screen(); strings.Contains(s, "Numbers for sale") || !strings.Contains(s, "Area code") {
+		t.Errorf("after esc, the late search:\n%s", s)
+	}
 }
