@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialer-dev/dialer/dialer"
@@ -284,9 +285,16 @@ func (b buyModel) key(msg tea.KeyPressMsg, d Deps, k KeyMap) (buyModel, tea.Cmd,
 			if b.refuse != nil {
 				return b, nil, false
 			}
-			req := b.review.Request
+			req, price := b.review.Request, b.review.MonthlyPrice
 			return b, tea.Batch(func() tea.Msg { return statusMsg("Buying " + req.PhoneNumber + "…") }, func() tea.Msg {
 				n, err := d.Numbers.BuyDedicated(d.Context, req)
+				if err == nil && price != nil && n.MonthlyPrice == nil {
+					// the price the review showed, on the list at once (the
+					// housekeeping would fill it in within minutes)
+					if err := d.Store.SetMonthlyPrice(d.Context, n.ID, *price); err == nil {
+						n.MonthlyPrice = price
+					}
+				}
 				return boughtMsg{n: n, err: err}
 			}), true
 		}
@@ -340,7 +348,9 @@ func (b buyModel) view(st Styles, phones phoneCache, w, h int) string {
 			} else {
 				label = "  " + st.Muted.Render(label)
 			}
-			s.WriteString(label + in.View() + st.Muted.Render(" "+buyHints[i]) + "\n")
+			v := in.View() // the hints line up whatever each field's width
+			v += strings.Repeat(" ", max(0, 12-lipgloss.Width(v)))
+			s.WriteString(label + v + st.Muted.Render(buyHints[i]) + "\n")
 		}
 		s.WriteString("\n")
 		if b.err != "" {

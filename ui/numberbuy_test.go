@@ -106,7 +106,8 @@ func TestBuyDialogReviewsThenBuys(t *testing.T) {
 			dr.until("Bought " + picked)
 			dr.until("1 of 50 numbers in use")
 			ns := live(t, d)
-			if len(ns) != 1 || ns[0].PhoneNumber != picked || ns[0].Kind != dialer.Dedicated || ns[0].Status != dialer.StatusActive {
+			if len(ns) != 1 || ns[0].PhoneNumber != picked || ns[0].Kind != dialer.Dedicated || ns[0].Status != dialer.StatusActive ||
+				ns[0].MonthlyPrice.StringOr("") != "1.15 USD" {
 				t.Fatalf("after y: %+v", ns)
 			}
 			if s := dr.screen(); !strings.Contains(s, "dedicated") || !strings.Contains(s, "active") {

@@ -547,15 +547,15 @@ func (m numbersModel) detailView(st Styles, w int) []string {
 	if d.Fee != nil {
 		fee = "purchase fee " + d.Fee.String()
 	}
-	rental := "this month not known yet"
-	if d.Rental != nil {
-		rental = "this month " + d.Rental.String()
-	}
-	monthly := "monthly price not known yet"
+	costs := "monthly price not known yet · " + fee
 	if n.MonthlyPrice != nil {
-		monthly = n.MonthlyPrice.String() + " a month"
+		costs = n.MonthlyPrice.String() + " a month"
+		if d.Rental != nil {
+			costs += " · this month " + d.Rental.String()
+		}
+		costs += " · " + fee
 	}
-	lines = append(lines, row("costs", monthly+" · "+rental+" · "+fee))
+	lines = append(lines, row("costs", costs))
 	lines = append(lines, row("calls", u.CallsText()+" · last used "+localTime(u.LastUsed)))
 	lines = append(lines, row("answered", u.AnsweredText()+" · average talk "+clock(u.AverageTalk())))
 	lines = append(lines, row("short calls", u.ShortText()))
