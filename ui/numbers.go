@@ -214,7 +214,7 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 		case msg.renamed:
 			text = msg.n.PhoneNumber + " is named " + display.Line(dialer.NumberName(msg.n.FriendlyName)) + "."
 		case msg.assigned && msg.n.AgentID == 0:
-			text = msg.n.PhoneNumber + " is no one's: calls to its area code use it on demand."
+			text = msg.n.PhoneNumber + " is no one's: " + unassigned(msg.n) + "."
 		case msg.assigned:
 			text = msg.n.PhoneNumber + " is " + m.agentName(msg.n.AgentID) + "'s primary number."
 		case msg.n.Status == dialer.StatusCanceling:
@@ -523,7 +523,7 @@ func (m numbersModel) detailView(st Styles, w int) []string {
 	}
 	head += st.Muted.Render(" · " + n.Kind.Label() + ", " + string(n.Status))
 	lines := []string{rule, head, row("location", display.Line(n.Location()))}
-	agent := "no one's (calls to its area code use it on demand)"
+	agent := "no one's: " + unassigned(n)
 	if d.Agent != "" {
 		agent = display.Line(d.Agent)
 	} else if n.AgentID != 0 {
@@ -573,6 +573,16 @@ func (m numbersModel) detailView(st Styles, w int) []string {
 		}
 	}
 	return lines
+}
+
+// unassigned says what becomes of a number no agent has: an on-demand one
+// serves any agent's calls to its area code; a dedicated one (a
+// supervisor's, kept for an agent) serves no call until it is assigned.
+func unassigned(n dialer.Number) string {
+	if n.Kind == dialer.OnDemand {
+		return "calls to its area code use it on demand"
+	}
+	return "no call uses it until it is assigned (a)"
 }
 
 // friendlyName is a number's name as people gave it, inert: "—" when it has
