@@ -29,18 +29,18 @@ const (
 	buyReview                    // the review, y to buy (when it may be bought)
 )
 
-// The search form's fields.
+// The search form's fields, the most used first.
 const (
-	buyCountry = iota
-	buyRegion
-	buyAreaCode
+	buyAreaCode = iota
 	buyContains
+	buyRegion
+	buyCountry
 	buyFields
 )
 
 var (
-	buyLabels = [buyFields]string{"Country", "State/region", "Area code", "Digits in it"}
-	buyHints  = [buyFields]string{"US or CA", "two letters, such as CA or NY", "three digits, such as 415", "such as 55, or 2*7"}
+	buyLabels = [buyFields]string{"Area code", "Digits in it", "State/region", "Country"}
+	buyHints  = [buyFields]string{"three digits, such as 415", "such as 55, or 2*7", "two letters, such as CA or NY", "US or CA"}
 )
 
 type buyModel struct {
@@ -83,7 +83,7 @@ type (
 
 func newBuy() buyModel {
 	b := buyModel{spin: spinner.New(spinner.WithSpinner(spinner.Dot))}
-	limits := [buyFields]int{2, 2, 3, 10}
+	limits := [buyFields]int{3, 10, 2, 2}
 	for i := range b.inputs {
 		in := textinput.New()
 		in.Prompt = ""
