@@ -26,6 +26,9 @@ type Deps struct {
 	Store   dialer.Store
 	Calls   *dialer.Calls
 	Numbers *dialer.Reservations
+	// Pricing tells a number's monthly price and the balance (the buy
+	// dialog's review). nil: they show as not known.
+	Pricing dialer.PricingProvider
 	Index   *search.Index
 	// Directory holds every contact's display text for the rows on screen.
 	Directory *search.Directory
@@ -254,7 +257,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m.sessionKey(k)
 			}
 		}
-		if m.setup == nil && m.call == nil && !m.settings.editing && !m.contactsDialog() && !m.namingNumber() {
+		if m.setup == nil && m.call == nil && !m.settings.editing && !m.contactsDialog() && !m.numbersDialog() {
 			// Tab moves between screens even while the search field has
 			// the keyboard; letters and digits are text there.
 			switch {
@@ -331,12 +334,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // typing reports whether a text field has the keyboard, so that letters
 // are text, not commands.
 func (m Model) typing() bool {
-	return m.tab == tabContacts && m.contacts.filtering || m.settings.editing || m.contactsDialog() || m.namingNumber()
+	return m.tab == tabContacts && m.contacts.filtering || m.settings.editing || m.contactsDialog() || m.numbersDialog()
 }
 
-// namingNumber reports whether the Numbers screen's name field has the
-// keyboard.
-func (m Model) namingNumber() bool { return m.tab == tabNumbers && m.numbers.naming != nil }
+// numbersDialog reports whether a dialog of the Numbers screen (the name
+// field, the buy dialog) has the keyboard: letters are text or its keys
+// there, and tab moves between its fields.
+func (m Model) numbersDialog() bool {
+	return m.tab == tabNumbers && (m.numbers.naming != nil || m.numbers.buy != nil)
+}
 
 // contactsDialog reports whether a dialog of the contacts screen (the
 // contact form, a confirmation) has the keyboard: tab moves between its

@@ -100,7 +100,7 @@ func testDepsOn(t *testing.T, agent dialer.Agent, db *store.DB, prov *twilio.Pro
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	return Deps{Store: db, Calls: calls, Numbers: res, Index: ix, Directory: dir, IndexRev: func() int64 { return rev }, Sandbox: true, Agent: agent,
+	return Deps{Store: db, Calls: calls, Numbers: res, Pricing: prov, Index: ix, Directory: dir, IndexRev: func() int64 { return rev }, Sandbox: true, Agent: agent,
 		Clock: clk, Context: context.Background(),
 		SaveAgent: func(a dialer.Agent) (dialer.Agent, error) {
 			mu.Lock()

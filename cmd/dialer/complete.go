@@ -226,7 +226,7 @@ func completeLiveNumbers(e *env) cobra.CompletionFunc {
 				if n.PhoneNumber == "" || !strings.HasPrefix(n.PhoneNumber, toComplete) {
 					continue
 				}
-				desc := kindLabel(n.Kind) + ", area code " + n.AreaCode
+				desc := n.Kind.Label() + ", area code " + n.AreaCode
 				if n.Status != dialer.StatusActive {
 					desc += ", " + string(n.Status)
 				}

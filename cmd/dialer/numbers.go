@@ -143,17 +143,10 @@ func printNumbers(w io.Writer, ns []dialer.Number) error {
 		} else if area == "" {
 			area = n.ServesAreaCode
 		}
-		tw.row(phone, string(n.Status), kindLabel(n.Kind), area, n.Region,
+		tw.row(phone, string(n.Status), n.Kind.Label(), area, n.Region,
 			localTime(n.ReservedUntil), localTime(n.LastUsedAt))
 	}
 	return tw.flush(w)
-}
-
-func kindLabel(k dialer.NumberKind) string {
-	if k == dialer.OnDemand {
-		return "on-demand"
-	}
-	return string(k)
 }
 
 // localTime shows a stored UTC time in the user's time zone.

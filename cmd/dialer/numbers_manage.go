@@ -195,7 +195,7 @@ func newNumbersReleaseCmd(e *env) *cobra.Command {
 			}
 			if !yes {
 				fmt.Fprintf(e.stderr, "Release %s (%s, area code %s)? Calls can no longer use it and it may not be had back. Type yes to release: ",
-					n.PhoneNumber, kindLabel(n.Kind), n.AreaCode)
+					n.PhoneNumber, n.Kind.Label(), n.AreaCode)
 				line, _ := bufio.NewReader(e.stdin).ReadString('\n')
 				if strings.TrimSpace(strings.ToLower(line)) != "yes" {
 					return dialer.Errorf(dialer.ECANCELED, "%s was not released (answer yes, or pass --yes)", n.PhoneNumber)
@@ -243,7 +243,7 @@ func newNumbersSweepCmd(e *env) *cobra.Command {
 				return writeJSON(e.stdout, out)
 			}
 			for _, n := range res.Released {
-				fmt.Fprintf(e.stdout, "Released %s (%s, area code %s).\n", n.PhoneNumber, kindLabel(n.Kind), n.AreaCode)
+				fmt.Fprintf(e.stdout, "Released %s (%s, area code %s).\n", n.PhoneNumber, n.Kind.Label(), n.AreaCode)
 			}
 			for _, err := range res.Errors {
 				fmt.Fprintf(e.stderr, "Not released now, tried again next sweep: %s\n", dialer.ErrorMessage(err))
@@ -588,33 +588,23 @@ func newNumbersShowCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			set, err := db.Settings(ctx)
+			det, err := dialer.ReadNumberDetail(ctx, db, n, time.Now())
 			if err != nil {
 				return err
 			}
-			now := time.Now()
-			dayStart := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local)
-			u, err := db.NumberUsage(ctx, n.ID, dayStart, now)
-			if err != nil {
-				return err
-			}
-			d := numberDetailJSON{numberJSON: toNumberJSON(n), CallsToday: u.Today, Calls7Days: u.Week, Calls30Days: u.Month,
+			u := det.Usage
+			d := numberDetailJSON{numberJSON: toNumberJSON(n), Agent: det.Agent, CallsToday: u.Today, Calls7Days: u.Week, Calls30Days: u.Month,
 				AnswerRate: u.AnswerRate(), ShortCallShare: u.ShortShare(), AverageTalkSecs: int64(u.AverageTalk() / time.Second),
-				AtRisk: u.AtRisk(set)}
+				AtRisk: det.AtRisk}
 			if d.AtRisk == nil {
 				d.AtRisk = []string{}
 			}
-			if n.AgentID != 0 {
-				if a, err := db.Agent(ctx, n.AgentID); err == nil {
-					d.Agent = a.Name
-				}
-			}
-			if fees, err := db.Charges(ctx, dialer.ChargeFilter{NumberID: n.ID}); err == nil && len(fees) > 0 {
-				f := fees[0].Amount.String()
+			if det.Fee != nil {
+				f := det.Fee.String()
 				d.Fee = &f
 			}
-			if n.MonthlyPrice != nil && !n.ActivatedAt.IsZero() {
-				r := dialer.ProratedRental(*n.MonthlyPrice, n.ActivatedAt, n.ReleasedAt, now).String()
+			if det.Rental != nil {
+				r := det.Rental.String()
 				d.RentalThisMonth = &r
 			}
 			if asJSON {
@@ -635,11 +625,10 @@ func newNumbersShowCmd(e *env) *cobra.Command {
 			if agent == "" {
 				agent = "no one's (on demand)"
 			}
-			where := strings.Trim(n.Locality+", "+n.Region, ", ")
 			tw.row("number", n.PhoneNumber)
 			tw.row("name", name)
-			tw.row("location", strings.TrimSpace("area code "+n.AreaCode+" "+where))
-			tw.row("kind, status", kindLabel(n.Kind)+", "+string(n.Status))
+			tw.row("location", n.Location())
+			tw.row("kind, status", n.Kind.Label()+", "+string(n.Status))
 			tw.row("bought", localTime(n.ActivatedAt))
 			if !n.ReservedUntil.IsZero() && n.Kind == dialer.OnDemand {
 				tw.row("reserved until", localTime(n.ReservedUntil))
@@ -651,15 +640,12 @@ func newNumbersShowCmd(e *env) *cobra.Command {
 			tw.row("purchase fee", or(d.Fee, "none"))
 			tw.row("monthly price", n.MonthlyPrice.StringOr("not known yet"))
 			tw.row("rental this month", or(d.RentalThisMonth, "not known yet"))
-			tw.row("calls", fmt.Sprintf("%d today, %d in 7 days, %d in 30 days", u.Today, u.Week, u.Month))
-			tw.row("answered", fmt.Sprintf("%.0f%% (the area code's numbers: %.0f%%)", 100*u.AnswerRate(), 100*float64(u.AreaAnswered)/float64(max(u.AreaCalls, 1))))
-			tw.row("short calls", fmt.Sprintf("%.0f%% of those answered (under 30 s)", 100*u.ShortShare()))
+			tw.row("calls", u.CallsText())
+			tw.row("answered", u.AnsweredText())
+			tw.row("short calls", u.ShortText())
 			tw.row("average talk", u.AverageTalk().String())
 			tw.row("last used", localTime(u.LastUsed))
-			health := "healthy"
-			if u.Month < 20 && len(d.AtRisk) == 0 {
-				health = "too few calls to tell (20 in 30 days)"
-			}
+			health := det.Health()
 			if len(d.AtRisk) > 0 {
 				health = "AT RISK: " + strings.Join(d.AtRisk, "; ")
 			}

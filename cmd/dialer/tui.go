@@ -101,7 +101,7 @@ func startUI(ctx context.Context, e *env, a *app) (ui.Model, <-chan struct{}, er
 	}
 	go housekeeping(ctx, a, calls, agent.Name)
 	go dialer.HoldPresence(ctx, a.db, agent, dialer.NewHolder("presence"))
-	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Index: ix, Directory: dir, IndexReady: ready, IndexRev: a.index.rev.Load,
+	m := ui.New(ui.Deps{Store: a.db, Calls: calls, Numbers: a.numbers, Pricing: a.back.provider, Index: ix, Directory: dir, IndexReady: ready, IndexRev: a.index.rev.Load,
 		Sandbox: a.back.sandbox, Agent: agent, TeamAgents: team, Context: ctx, Changes: a.db.Watch(ctx, 2*time.Second),
 		SaveAgent: func(ag dialer.Agent) (dialer.Agent, error) {
 			me, err := setAgent(ctx, e, a.db, ag.Name, ag.Phone)
