@@ -114,6 +114,16 @@ func (s NumberStatus) Held() bool {
 	return s == StatusActive || s == StatusPastDue || s == StatusCanceling
 }
 
+// Unassigned says what becomes of the number while no agent has it: an
+// on-demand one serves any agent's calls to its area code; a dedicated one
+// (a supervisor's, kept for an agent) serves no call until it is assigned.
+func (n Number) Unassigned() string {
+	if n.Kind == OnDemand {
+		return "calls to its area code use it on demand"
+	}
+	return "no call uses it until it is assigned"
+}
+
 // Number is one phone number of the inventory.
 type Number struct {
 	ID          int64

@@ -580,9 +580,9 @@ func (m numbersModel) detailView(st Styles, w int) []string {
 // supervisor's, kept for an agent) serves no call until it is assigned.
 func unassigned(n dialer.Number) string {
 	if n.Kind == dialer.OnDemand {
-		return "calls to its area code use it on demand"
+		return n.Unassigned()
 	}
-	return "no call uses it until it is assigned (a)"
+	return n.Unassigned() + " (a)"
 }
 
 // friendlyName is a number's name as people gave it, inert: "—" when it has

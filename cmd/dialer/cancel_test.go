@@ -58,7 +58,7 @@ func testNumbersAssign(t *testing.T, eng cmdEngine) {
 	if len(listed) != 1 || listed[0].AgentID != 2 {
 		t.Errorf("after assign: %+v", listed)
 	}
-	if out := c.ok("numbers", "assign", n.PhoneNumber, "--none"); out != n.PhoneNumber+" is no one's: calls to area code 415 use it on demand.\n" {
+	if out := c.ok("numbers", "assign", n.PhoneNumber, "--none"); out != n.PhoneNumber+" is no one's: no call uses it until it is assigned.\n" {
 		t.Errorf("numbers assign --none: %q", out)
 	}
 	c.fails(1, `no agent "Nobody" (see dialer agents list)`, "numbers", "assign", n.PhoneNumber, "Nobody")

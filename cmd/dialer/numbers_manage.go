@@ -457,7 +457,7 @@ func newNumbersAssignCmd(e *env) *cobra.Command {
 					return writeJSON(e.stdout, toNumberJSON(n))
 				}
 				if none {
-					_, err = fmt.Fprintf(e.stdout, "%s is no one's: calls to area code %s use it on demand.\n", n.PhoneNumber, n.AreaCode)
+					_, err = fmt.Fprintf(e.stdout, "%s is no one's: %s.\n", n.PhoneNumber, n.Unassigned())
 					return err
 				}
 				_, err = fmt.Fprintf(e.stdout, "%s is %s's primary number: their calls to area code %s use it.\n",
