@@ -229,6 +229,22 @@ func (r *Reservations) rotate(ctx context.Context, area Phone, cl Claim, set Set
 	return res, nil
 }
 
+// Rotation says why the next call in number n's area code would replace
+// it (the rotate_at_risk setting): n is an active on-demand number no
+// agent has, and its usage puts it at risk. nil: it would be used. It
+// only reads: a call's preview asks it.
+func (r *Reservations) Rotation(ctx context.Context, n Number, set Settings) ([]string, error) {
+	if !set.RotateAtRisk || n.Kind != OnDemand || n.AgentID != 0 || n.Status != StatusActive {
+		return nil, nil
+	}
+	now := r.now()
+	u, err := r.Store.NumberUsage(ctx, n.ID, dayStart(now), now)
+	if err != nil {
+		return nil, err
+	}
+	return u.AtRisk(set), nil
+}
+
 // rotationMayFallBack reports whether a rotation's purchase failed with
 // nothing bought, so that the call may use the worn number after all. A
 // purchase whose outcome is unknown stays pending: the next claim waits.
