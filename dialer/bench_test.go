@@ -95,8 +95,9 @@ func BenchmarkAcquireReuse(b *testing.B) {
 // queries/op is the statements the store sent per decision (Options.Queries:
 // on PostgreSQL each is a network round trip). op=AcquireArea is the Call
 // key's path (settings already loaded for the guards); op=Acquire reads
-// the settings too. op=select is one "SELECT $1 + 0" through database/sql
-// and the same driver: the floor of one statement on that engine, for
+// the settings too; op=AcquireAreaRotateAtRisk is the Call key's path with
+// the rotate_at_risk setting on. op=select is one "SELECT $1 + 0" through
+// database/sql and the same driver: the floor of one statement on that engine, for
 // reading the others against.
 func BenchmarkCallerIDDecision(b *testing.B) {
 	const size = 1_000
@@ -123,6 +124,8 @@ func BenchmarkCallerIDDecision(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			rotating := set
+			rotating.RotateAtRisk = true
 			// Warm up first (statement caches and plans, SQLite's WAL file
 			// grown to its working size): without it the first op measured
 			// ran up to twice as slow as the second.
@@ -137,6 +140,9 @@ func BenchmarkCallerIDDecision(b *testing.B) {
 			}{
 				{"AcquireArea", func() (dialer.Reservation, error) { return e.res.AcquireArea(ctx, area, set, nil) }},
 				{"Acquire", func() (dialer.Reservation, error) { return e.res.Acquire(ctx, c, nil) }},
+				// rotate_at_risk on: the number is judged (its usage read)
+				// before it is reused.
+				{"AcquireAreaRotateAtRisk", func() (dialer.Reservation, error) { return e.res.AcquireArea(ctx, area, rotating, nil) }},
 			} {
 				b.Run("op="+op.name, func(b *testing.B) {
 					b.ReportAllocs()

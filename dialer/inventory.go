@@ -60,7 +60,7 @@ func (r *Reservations) BuyDedicated(ctx context.Context, req DedicatedRequest) (
 		buy.AreaCode = req.AreaCode
 	}
 	owned, err := r.Provider.BuyNumber(bctx, buy)
-	res, err := r.settle(ctx, p, owned, err, set)
+	res, err := r.settle(ctx, p, owned, err, set, nil)
 	if err == nil && req.PhoneNumber == "" {
 		if w := misplaced(res.Number, req.AreaCode, nanp.AreaCode{}); w != "" {
 			r.log().Warn("number bought is not where it was asked for", "number_id", res.Number.ID,

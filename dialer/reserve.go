@@ -45,6 +45,9 @@ type Reservation struct {
 	// asked for: not in the area code (or, bought elsewhere in the region,
 	// not in the state or province).
 	Warning string
+	// Rotated is the at-risk number this purchase replaced (the
+	// rotate_at_risk setting), now canceling; nil when none was.
+	Rotated *Number
 }
 
 // Pending is what Acquire reports while a caller ID is being bought: this
@@ -121,9 +124,10 @@ func (r *Reservations) Acquire(ctx context.Context, c Contact, onPending func(Pe
 func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings, onPending func(Pending)) (Reservation, error) {
 	wait := waitMin
 	told := false
+	rotate := set.RotateAtRisk
 	for {
 		now := r.now()
-		cl, err := r.Store.ClaimNumber(ctx, ClaimRequest{
+		req := ClaimRequest{
 			Country:      area.Country,
 			AreaCode:     area.AreaCode,
 			Now:          now,
@@ -131,18 +135,39 @@ func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings
 			MaxNumbers:   set.MaxNumbers,
 			Owner:        Self(),
 			Agent:        r.Agent,
-		})
+		}
+		if rotate {
+			req.Health = func(u NumberUsage) []string { return u.AtRisk(set) }
+			req.DayStart = dayStart(now)
+		}
+		cl, err := r.Store.ClaimNumber(ctx, req)
 		if err != nil {
 			return Reservation{}, err
 		}
 		switch cl.Action {
 		case ClaimReused:
+			if len(cl.AtRisk) > 0 {
+				r.log().Warn("at-risk number kept in use", "number_id", cl.Number.ID, "phone", cl.Number.PhoneNumber,
+					"area_code", area.AreaCode, "why", strings.Join(cl.AtRisk, "; "), "kept", cl.Kept)
+			}
 			return Reservation{Number: cl.Number, Local: cl.Number.AreaCode == area.AreaCode}, nil
 		case ClaimBuy:
+			if cl.Replaces != nil {
+				res, err := r.rotate(ctx, area, cl, set, onPending)
+				if err != nil && rotationMayFallBack(err) {
+					// Nothing was bought: this call keeps the worn number
+					// (the next one tries again).
+					r.log().Warn("at-risk number not rotated: no new number could be bought; it stays in use",
+						"number_id", cl.Replaces.ID, "phone", cl.Replaces.PhoneNumber, "area_code", area.AreaCode, "err", err)
+					rotate = false
+					continue
+				}
+				return res, err
+			}
 			if onPending != nil {
 				onPending(Pending{Number: cl.Number, Message: "Getting a local number for area code " + area.AreaCode + "…"})
 			}
-			return r.buy(ctx, area, cl.Number, set, onPending)
+			return r.buy(ctx, area, cl.Number, set, onPending, nil)
 		case ClaimWait:
 			if gone, why := cl.Number.Owner.Gone(); gone {
 				// Its process died mid-purchase: settle it now, then claim
@@ -176,6 +201,74 @@ func (r *Reservations) AcquireArea(ctx context.Context, area Phone, set Settings
 	}
 }
 
+// rotate buys the number of pending record cl.Number to replace the
+// at-risk number cl.Replaces, which goes canceling (until its billing
+// period ends) as the new one is recorded.
+func (r *Reservations) rotate(ctx context.Context, area Phone, cl Claim, set Settings, onPending func(Pending)) (Reservation, error) {
+	worn := *cl.Replaces
+	r.log().Info("rotating at-risk number", "number_id", worn.ID, "phone", worn.PhoneNumber,
+		"area_code", area.AreaCode, "why", strings.Join(cl.AtRisk, "; "), "pending_id", cl.Number.ID)
+	if onPending != nil {
+		onPending(Pending{Number: cl.Number, Message: fmt.Sprintf("%s is at risk (%s): getting a new number for area code %s…",
+			worn.PhoneNumber, strings.Join(cl.AtRisk, "; "), area.AreaCode)})
+	}
+	bought := worn.ActivatedAt
+	if bought.IsZero() {
+		bought = worn.CreatedAt
+	}
+	res, err := r.buy(ctx, area, cl.Number, set, onPending, &retirement{id: worn.ID, until: BillingPeriodEnd(bought, r.now())})
+	if err != nil {
+		return res, err
+	}
+	if cur, gerr := r.Store.Number(ctx, worn.ID); gerr == nil {
+		worn = cur
+	}
+	res.Rotated = &worn
+	r.log().Info("at-risk number rotated", "number_id", worn.ID, "phone", worn.PhoneNumber, "status", worn.Status,
+		"until", worn.BillingPeriodEnd, "new_number_id", res.Number.ID, "new_phone", res.Number.PhoneNumber)
+	return res, nil
+}
+
+// Rotation says why the next call in number n's area code would replace
+// it (the rotate_at_risk setting): n is an active on-demand number no
+// agent has, and its usage puts it at risk. nil: it would be used. It
+// only reads: a call's preview asks it.
+func (r *Reservations) Rotation(ctx context.Context, n Number, set Settings) ([]string, error) {
+	if !set.RotateAtRisk || n.Kind != OnDemand || n.AgentID != 0 || n.Status != StatusActive {
+		return nil, nil
+	}
+	now := r.now()
+	u, err := r.Store.NumberUsage(ctx, n.ID, dayStart(now), now)
+	if err != nil {
+		return nil, err
+	}
+	return u.AtRisk(set), nil
+}
+
+// rotationMayFallBack reports whether a rotation's purchase failed with
+// nothing bought, so that the call may use the worn number after all. A
+// purchase whose outcome is unknown stays pending: the next claim waits.
+func rotationMayFallBack(err error) bool {
+	switch ErrorKind(err) {
+	case EPURCHASEUNKNOWN, ECANCELED:
+		return false
+	}
+	return true
+}
+
+// retirement is the number a purchase replaces, canceled until until.
+type retirement struct {
+	id    int64
+	until time.Time
+}
+
+// dayStart is the start of now's day, local time (as the Numbers details
+// count calls today).
+func dayStart(now time.Time) time.Time {
+	l := now.In(time.Local)
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.Local)
+}
+
 // waitMessage says what a caller waits for, and for how long at most: the
 // purchase's own bound, after which it is given up on.
 func (r *Reservations) waitMessage(p Number, areaCode string, now time.Time) string {
@@ -195,7 +288,7 @@ func (r *Reservations) waitMessage(p Number, areaCode string, now time.Time) str
 }
 
 // buy buys the number of the pending record p and activates it.
-func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settings, onPending func(Pending)) (Reservation, error) {
+func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settings, onPending func(Pending), retire *retirement) (Reservation, error) {
 	bctx, cancel := context.WithTimeout(ctx, r.purchaseTimeout())
 	defer cancel()
 	if err := r.markAsked(ctx, bctx, p); err != nil {
@@ -220,9 +313,9 @@ func (r *Reservations) buy(ctx context.Context, area Phone, p Number, set Settin
 		}
 	}
 	if err != nil {
-		return r.settle(ctx, p, OwnedNumber{}, err, set)
+		return r.settle(ctx, p, OwnedNumber{}, err, set, retire)
 	}
-	res, err := r.settle(ctx, p, owned, nil, set)
+	res, err := r.settle(ctx, p, owned, nil, set, retire)
 	if err != nil {
 		return Reservation{}, err
 	}
@@ -306,19 +399,19 @@ func (r *Reservations) buyInRegion(ctx context.Context, area Phone, info nanp.Ar
 // bought (owned), or the purchase's error. It runs under a context the
 // caller's cancellation cannot cut short: a number may have been bought,
 // and it must not be forgotten.
-func (r *Reservations) settle(ctx context.Context, p Number, owned OwnedNumber, err error, set Settings) (Reservation, error) {
+func (r *Reservations) settle(ctx context.Context, p Number, owned OwnedNumber, err error, set Settings, retire *retirement) (Reservation, error) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.purchaseTimeout())
 	defer cancel()
 	if err != nil {
-		return r.purchaseFailed(sctx, p, err, set)
+		return r.purchaseFailed(sctx, p, err, set, retire)
 	}
-	return r.activate(sctx, p, owned, set)
+	return r.activateRetiring(sctx, p, owned, set, retire)
 }
 
 // purchaseFailed settles a pending number whose purchase returned err. When
 // the provider's answer leaves it unknown whether the number was bought, it
 // looks before deciding: a bought number is adopted, never forgotten.
-func (r *Reservations) purchaseFailed(ctx context.Context, p Number, cause error, set Settings) (Reservation, error) {
+func (r *Reservations) purchaseFailed(ctx context.Context, p Number, cause error, set Settings, retire *retirement) (Reservation, error) {
 	switch ErrorKind(cause) {
 	case EUNAVAILABLE, ECANCELED, EINTERNAL:
 		owned, found, err := r.findTagged(ctx, p.ID)
@@ -327,7 +420,7 @@ func (r *Reservations) purchaseFailed(ctx context.Context, p Number, cause error
 			return Reservation{}, &Error{Kind: EPURCHASEUNKNOWN, Message: "The provider did not confirm the purchase and could not be asked again; nothing is charged until it is checked", Err: cause}
 		}
 		if found {
-			return r.activate(ctx, p, owned, set)
+			return r.activateRetiring(ctx, p, owned, set, retire)
 		}
 	}
 	if err := r.Store.FailNumber(ctx, p.ID, ErrorMessage(cause)); err != nil {
@@ -358,6 +451,12 @@ func (r *Reservations) findTagged(ctx context.Context, id int64) (OwnedNumber, b
 
 // activate records the purchase of pending number p and its fee.
 func (r *Reservations) activate(ctx context.Context, p Number, o OwnedNumber, set Settings) (Reservation, error) {
+	return r.activateRetiring(ctx, p, o, set, nil)
+}
+
+// activateRetiring is activate that also moves the number p replaces
+// (retire, when not nil) to canceling, in the same transaction.
+func (r *Reservations) activateRetiring(ctx context.Context, p Number, o OwnedNumber, set Settings, retire *retirement) (Reservation, error) {
 	area, err := areaCodeOf(o.PhoneNumber)
 	if err != nil {
 		// Still record it: it is bought. The inventory shows no area code.
@@ -382,6 +481,9 @@ func (r *Reservations) activate(ctx context.Context, p Number, o OwnedNumber, se
 			fee := set.ReservationFee
 			a.Fee = &fee
 		}
+	}
+	if retire != nil {
+		a.Retire, a.RetireUntil = retire.id, retire.until
 	}
 	n, ch, err := r.Store.ActivateNumber(ctx, p.ID, a)
 	if err != nil {

@@ -51,6 +51,11 @@ type Settings struct {
 	// (empty: none). Numbers point their voice URL there, and keypad
 	// confirmation uses it.
 	WebhookURL string
+	// RotateAtRisk replaces an at-risk on-demand number (NumberUsage.AtRisk)
+	// when the next call in its area code would use it: a fresh number is
+	// bought for the area code (its reservation fee charged once) and the
+	// worn one goes canceling. Assigned numbers are never rotated.
+	RotateAtRisk bool
 }
 
 // DefaultInboundMessage is spoken to a caller nobody answers.
@@ -348,6 +353,21 @@ var SettingFields = []SettingField{
 			return nil
 		},
 	},
+	{
+		// A database saved before the setting existed reads as off.
+		Key:  "rotate_at_risk",
+		want: "on or off",
+		Help: "replace an at-risk on-demand number on the next call in its area code: buy a fresh one (its fee), cancel the worn one (on/off)",
+		Get:  func(s Settings) string { return OnOff(s.RotateAtRisk) },
+		set: func(s *Settings, v string) error {
+			on, ok := parseOnOff(v)
+			if !ok {
+				return strconv.ErrSyntax // Set says what was wrong
+			}
+			s.RotateAtRisk = on
+			return nil
+		},
+	},
 }
 
 // MaxInboundMessage is the longest inbound message, in characters.
@@ -368,6 +388,26 @@ func CheckWebhookURL(raw string) error {
 		return Errorf(EINVALID, "webhook URL %q: want no query or fragment", raw)
 	}
 	return nil
+}
+
+// OnOff is a switch setting's value as `dialer settings` shows it.
+func OnOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// parseOnOff reads a switch setting: on or off (also true/false, yes/no,
+// 1/0, in any case).
+func parseOnOff(v string) (on, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on", "true", "yes", "1":
+		return true, true
+	case "off", "false", "no", "0":
+		return false, true
+	}
+	return false, false
 }
 
 // Get is the setting key's value as a string; ENOTFOUND for a key there is

@@ -172,6 +172,15 @@ type ClaimRequest struct {
 	MaxNumbers   int
 	Owner        Owner // the process that will buy, should ClaimNumber say ClaimBuy
 	Agent        int64 // the agent whose call it is: its fee names them
+	// Health, when not nil (the rotate_at_risk setting), judges the number
+	// the claim would reuse by its usage (read in the claim: one statement
+	// more; DayStart, the start of today, local, bounds its calls today):
+	// sentences mean it is at risk. An at-risk on-demand number no agent
+	// has is rotated: the claim waits for the area code's purchase under
+	// way, or starts one (ClaimBuy with Replaces); an assigned number is
+	// reused (ClaimReused with AtRisk and Kept).
+	Health   func(NumberUsage) []string
+	DayStart time.Time
 }
 
 // ClaimAction is what ClaimNumber decided.
@@ -187,6 +196,14 @@ const (
 type Claim struct {
 	Action ClaimAction
 	Number Number
+	// Replaces is, for a ClaimBuy that rotates, the at-risk number the new
+	// one replaces: it goes canceling when the new one is recorded.
+	Replaces *Number
+	// AtRisk says why the number judged (Replaces, or the number reused) is
+	// at risk; Kept, for a number reused all the same, why it was not
+	// rotated.
+	AtRisk []string
+	Kept   string
 }
 
 // PurchaseRequest starts a dedicated purchase.
@@ -212,6 +229,11 @@ type Activation struct {
 	ReservedUntil time.Time
 	Fee           *Money // nil or zero: no charge
 	FeeKey        string // idempotency key of the fee
+	// Retire, when not zero, is the number the purchase replaces (a
+	// rotation): in the same transaction it goes canceling until
+	// RetireUntil, if it is still active.
+	Retire      int64
+	RetireUntil time.Time
 }
 
 // NumberFilter narrows Numbers. Zero fields do not filter.

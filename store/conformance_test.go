@@ -51,6 +51,9 @@ var conformance = []struct {
 	{"CancelAndTakeBack", testCancelAndTakeBack},
 	{"AssignedNumbersArePrimary", testAssignedNumbersArePrimary},
 	{"NumberUsage", testNumberUsage},
+	{"ClaimRotatesAtRiskNumbers", testClaimRotatesAtRiskNumbers},
+	{"ClaimKeepsAssignedAtRiskNumbers", testClaimKeepsAssignedAtRiskNumbers},
+	{"RacingRotationsBuyOnce", testRacingRotationsBuyOnce},
 }
 
 // engine is one engine as the suite sees it: target gives a new, empty

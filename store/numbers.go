@@ -98,6 +98,21 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 				WHERE country = ? AND serves_area_code = ? AND status = 'active' AND kind = 'on_demand' AND agent_id IS NULL
 				ORDER BY reserved_until DESC, id LIMIT 1`, req.Country, req.AreaCode))
 		}
+		if err == nil && req.Health != nil {
+			// rotate_at_risk: judge the number before reusing it.
+			u, uerr := numberUsage(ctx, tx, n, req.DayStart, req.Now)
+			if uerr != nil {
+				return uerr
+			}
+			if why := req.Health(u); len(why) > 0 {
+				rotated, done, rerr := s.rotateClaim(ctx, tx, req, n, why)
+				if rerr != nil || done {
+					cl = rotated
+					return rerr
+				}
+				cl = rotated // reused all the same: AtRisk and Kept say why
+			}
+		}
 		switch {
 		case err == nil:
 			until := req.ReserveUntil
@@ -120,34 +135,78 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 				return errRetry
 			}
 			n.LastUsedAt, n.ReservedUntil = req.Now.UTC(), until
-			cl = dialer.Claim{Action: dialer.ClaimReused, Number: n}
+			cl = dialer.Claim{Action: dialer.ClaimReused, Number: n, AtRisk: cl.AtRisk, Kept: cl.Kept}
 			return nil
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
 
-		n, err = scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
-			WHERE country = ? AND serves_area_code = ? AND status = 'pending' AND kind = 'on_demand'`,
-			req.Country, req.AreaCode))
-		switch {
-		case err == nil:
-			cl = dialer.Claim{Action: dialer.ClaimWait, Number: n}
-			return nil
-		case !errors.Is(err, sql.ErrNoRows):
+		if w, ok, err := s.pendingClaim(ctx, tx, req); ok || err != nil {
+			cl = w
 			return err
 		}
-
 		if err := s.underMaximum(ctx, tx, req.MaxNumbers, "area code "+req.AreaCode); err != nil {
 			return err
 		}
-		n, err = scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at,
-			owner_machine, owner_pid, owner_start, bought_by)
-			VALUES ('on_demand', 'pending', ?, ?, ?, ?, ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now),
-			req.Owner.Machine, req.Owner.PID, req.Owner.Start, nullInt(req.Agent)))
-		cl = dialer.Claim{Action: dialer.ClaimBuy, Number: n}
+		cl, err = s.startClaimPurchase(ctx, tx, req)
 		return err
 	})
 	return cl, err
+}
+
+// pendingClaim finds the area code's on-demand purchase under way: a
+// ClaimWait for it, and true; false if there is none.
+func (s *DB) pendingClaim(ctx context.Context, tx *sql.Tx, req dialer.ClaimRequest) (dialer.Claim, bool, error) {
+	n, err := scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
+		WHERE country = ? AND serves_area_code = ? AND status = 'pending' AND kind = 'on_demand'`,
+		req.Country, req.AreaCode))
+	switch {
+	case err == nil:
+		return dialer.Claim{Action: dialer.ClaimWait, Number: n}, true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return dialer.Claim{}, false, nil
+	}
+	return dialer.Claim{}, false, err
+}
+
+// startClaimPurchase records a pending on-demand purchase for the claim's
+// area code (the maximum already checked): a ClaimBuy.
+func (s *DB) startClaimPurchase(ctx context.Context, tx *sql.Tx, req dialer.ClaimRequest) (dialer.Claim, error) {
+	n, err := scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at,
+		owner_machine, owner_pid, owner_start, bought_by)
+		VALUES ('on_demand', 'pending', ?, ?, ?, ?, ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now),
+		req.Owner.Machine, req.Owner.PID, req.Owner.Start, nullInt(req.Agent)))
+	return dialer.Claim{Action: dialer.ClaimBuy, Number: n}, err
+}
+
+// rotateClaim decides, under the area code's claim lock, what a claim
+// does instead of reusing at-risk number worn (why: the reasons): wait for
+// the area code's purchase under way, or start one that replaces worn
+// (done true). An assigned number, or a purchase the organization maximum
+// refuses, keeps worn in use: done false, with the claim's AtRisk and
+// Kept saying so.
+func (s *DB) rotateClaim(ctx context.Context, tx *sql.Tx, req dialer.ClaimRequest, worn dialer.Number, why []string) (dialer.Claim, bool, error) {
+	kept := dialer.Claim{AtRisk: why}
+	if worn.Kind != dialer.OnDemand || worn.AgentID != 0 {
+		kept.Kept = "it is assigned to an agent: assigned numbers are not rotated"
+		return kept, false, nil
+	}
+	// One purchase per area code, whether it rotates or not: a claim that
+	// finds one under way waits for it rather than use the worn number.
+	if w, ok, err := s.pendingClaim(ctx, tx, req); ok || err != nil {
+		w.AtRisk = why
+		return w, true, err
+	}
+	if err := s.underMaximum(ctx, tx, req.MaxNumbers, "area code "+req.AreaCode); err != nil {
+		if dialer.ErrorKind(err) != dialer.ELIMIT {
+			return kept, false, err
+		}
+		kept.Kept = dialer.ErrorMessage(err)
+		return kept, false, nil
+	}
+	cl, err := s.startClaimPurchase(ctx, tx, req)
+	cl.Replaces, cl.AtRisk = &worn, why
+	return cl, true, err
 }
 
 // claimKey is the lock of the claims for an area code.
@@ -243,6 +302,14 @@ func (s *DB) ActivateNumber(ctx context.Context, id int64, a dialer.Activation) 
 				a.SID, a.PhoneNumber, a.FriendlyName, a.AreaCode, a.Region, a.Locality,
 				fmtTime(a.At), used, fmtTime(a.ReservedUntil), id); err != nil {
 				return err
+			}
+			if a.Retire != 0 {
+				// A rotation: the worn number it replaces goes canceling
+				// with the purchase, unless it left service meanwhile.
+				if _, err := tx.ExecContext(ctx, `UPDATE numbers SET status = 'canceling', billing_period_end = ?
+					WHERE id = ? AND status = 'active'`, fmtTime(a.RetireUntil), a.Retire); err != nil {
+					return err
+				}
 			}
 		case cur.ProviderSID == a.SID && cur.Status != dialer.StatusReleased:
 			// Already recorded (by a reconcile pass, say): nothing to change.
@@ -497,43 +564,49 @@ func (s *DB) RenameNumber(ctx context.Context, id int64, friendly string) error 
 // NumberUsage counts a number's calls of the last 30 days, and its area
 // code's.
 func (s *DB) NumberUsage(ctx context.Context, id int64, dayStart, now time.Time) (dialer.NumberUsage, error) {
+	n, err := s.Number(ctx, id)
+	if err != nil {
+		return dialer.NumberUsage{}, err
+	}
+	return numberUsage(ctx, s.db, n, dayStart, now)
+}
+
+// numberUsage reads number n's usage in one statement: its own calls, and
+// its area code's (every number's calls from the area code, n's too).
+func numberUsage(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, n dialer.Number, dayStart, now time.Time) (dialer.NumberUsage, error) {
 	var (
 		u     dialer.NumberUsage
 		talk  int64
 		last  sql.NullString
-		area  string
 		since = fmtTime(now.Add(-30 * 24 * time.Hour))
 	)
-	n, err := s.Number(ctx, id)
-	if err != nil {
-		return u, err
-	}
-	area = n.AreaCode
 	answered := string(dialer.OutcomeAnswered)
 	contactMS := "(SELECT duration_ms FROM legs WHERE call_id = calls.id AND role = 'contact')"
-	err = s.db.QueryRowContext(ctx, `SELECT
-		coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0),
-		coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0),
-		count(*),
-		coalesce(sum(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0),
-		coalesce(sum(CASE WHEN outcome = ? AND `+contactMS+` < 30000 THEN 1 ELSE 0 END), 0),
-		coalesce(sum(CASE WHEN outcome = ? THEN `+contactMS+` END), 0),
-		max(started_at)
-		FROM calls WHERE number_id = ? AND started_at >= ?`,
-		fmtTime(dayStart), fmtTime(now.Add(-7*24*time.Hour)), answered, answered, answered, id, since).
-		Scan(&u.Today, &u.Week, &u.Month, &u.Answered, &u.Short, &talk, &last)
+	err := q.QueryRowContext(ctx, `SELECT own.today, own.week, own.month, own.answered, own.short, own.talk, own.last,
+		area.calls, area.answered FROM
+		(SELECT
+			coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0) AS today,
+			coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0) AS week,
+			count(*) AS month,
+			coalesce(sum(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0) AS answered,
+			coalesce(sum(CASE WHEN outcome = ? AND `+contactMS+` < 30000 THEN 1 ELSE 0 END), 0) AS short,
+			coalesce(sum(CASE WHEN outcome = ? THEN `+contactMS+` END), 0) AS talk,
+			max(started_at) AS last
+			FROM calls WHERE number_id = ? AND started_at >= ?) own,
+		(SELECT count(*) AS calls, coalesce(sum(CASE WHEN c.outcome = ? THEN 1 ELSE 0 END), 0) AS answered
+			FROM calls c JOIN numbers n ON n.id = c.number_id
+			WHERE n.country = ? AND n.area_code = ? AND c.started_at >= ?) area`,
+		fmtTime(dayStart), fmtTime(now.Add(-7*24*time.Hour)), answered, answered, answered, n.ID, since,
+		answered, n.Country, n.AreaCode, since).
+		Scan(&u.Today, &u.Week, &u.Month, &u.Answered, &u.Short, &talk, &last, &u.AreaCalls, &u.AreaAnswered)
 	if err != nil {
 		return u, storeErr(err)
 	}
 	u.Talk = time.Duration(talk) * time.Millisecond
-	if u.LastUsed, err = parseTime(last); err != nil {
-		return u, err
-	}
-	err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(CASE WHEN c.outcome = ? THEN 1 ELSE 0 END), 0)
-		FROM calls c JOIN numbers n ON n.id = c.number_id
-		WHERE n.country = ? AND n.area_code = ? AND c.started_at >= ?`, answered, n.Country, area, since).
-		Scan(&u.AreaCalls, &u.AreaAnswered)
-	return u, storeErr(err)
+	u.LastUsed, err = parseTime(last)
+	return u, err
 }
 
 // SetPastDue moves active numbers to past_due, or past-due ones back.

@@ -646,7 +646,7 @@ func testSettingsStoredStrings(t *testing.T, e engine) {
 	want := []string{"attempt_limit=0", "balance_grace=45s", "calling_hours=" + set.CallingHours.String(), "confirm=keypad", "daily_call_cap=40",
 		"inbound_fallback=+14155550100", "inbound_message=Call back later.",
 		"max_numbers=3", "number_daily_cap=0", "region_fallback=true", "reservation_days=30", "reservation_fee=" + set.ReservationFee.Amount.String(),
-		"reservation_fee_currency=USD", "webhook_url=https://dialer.example.com/hooks"}
+		"reservation_fee_currency=USD", "rotate_at_risk=off", "webhook_url=https://dialer.example.com/hooks"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stored\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -658,7 +658,7 @@ func testSettingsStoredStrings(t *testing.T, e engine) {
 		t.Errorf("with an unknown key: %+v, %v", s, err)
 	}
 	for _, bad := range [][2]string{{"max_numbers", "many"}, {"region_fallback", "maybe"}, {"balance_grace", "soon"},
-		{"reservation_fee", "x"}, {"calling_hours", "all day"}, {"confirm", "telepathy"}, {"attempt_limit", "five"}} {
+		{"reservation_fee", "x"}, {"calling_hours", "all day"}, {"confirm", "telepathy"}, {"attempt_limit", "five"}, {"rotate_at_risk", "maybe"}} {
 		if _, err := db.db.ExecContext(ctx, "UPDATE settings SET value = ? WHERE key = ?", bad[1], bad[0]); err != nil {
 			t.Fatal(err)
 		}

@@ -77,9 +77,12 @@ type callModel struct {
 }
 
 type previewMsg struct {
-	area       dialer.Phone
-	reuse      *dialer.Number // the reserved number that will be used
-	fee        dialer.Money   // the fee if a number is bought
+	area  dialer.Phone
+	reuse *dialer.Number // the reserved number that will be used
+	fee   dialer.Money   // the fee if a number is bought
+	// rotate says why reuse is at risk and the call replaces it (the
+	// rotate_at_risk setting): a new number is bought, with its fee.
+	rotate     []string
 	mode       dialer.ConfirmMode
 	err        error
 	needReason bool
@@ -182,6 +185,14 @@ func (m callModel) init(d Deps) tea.Cmd {
 			Statuses: []dialer.NumberStatus{dialer.StatusActive}, Limit: 1})
 		if err == nil && len(ns) > 0 {
 			p.reuse = &ns[0]
+		}
+		if p.reuse != nil && d.Numbers != nil && set.RotateAtRisk {
+			// An at-risk number is replaced by the call, unless the
+			// organization maximum leaves no room for the new one.
+			if why, err := d.Numbers.Rotation(ctx, *p.reuse, set); err == nil && len(why) > 0 &&
+				d.Numbers.CheckMaximum(ctx, set, "area code "+p.area.AreaCode) == nil {
+				p.rotate = why
+			}
 		}
 		if p.reuse == nil && d.Numbers != nil && !noPurchaseNeeded(ctx, d, p.area.AreaCode, &p) {
 			// A number would be bought: the organization maximum may refuse it.
@@ -474,7 +485,7 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 			if p.needReason {
 				b.WriteString(st.Warn.Width(w).Render(display.Text(dialer.ErrorMessage(p.err))) + "\n")
 			}
-			b.WriteString(callerIDText(st, p, m.phones) + "\n")
+			b.WriteString(wrapCallerID(st, p, m.phones, w) + "\n")
 			if p.keypadFallback {
 				b.WriteString(st.Warn.Width(w).Render("Confirmation is set to keypad, which needs a webhook URL the UI does not have: you confirm here instead.") + "\n")
 			}
@@ -555,6 +566,11 @@ func (m callModel) view(st Styles, w, h int, now time.Time) string {
 // callerIDText says which caller ID a call would use: the number reserved
 // for the contact's area code (no fee), or a new one and its fee.
 func callerIDText(st Styles, p previewMsg, phones phoneCache) string {
+	if p.reuse != nil && len(p.rotate) > 0 {
+		return "Caller ID: buys a new number for " + p.area.AreaCode + " (fee " + st.Money.Render(p.fee.String()) + ", once): " +
+			st.Title.Render(phones.format(p.reuse.PhoneNumber)) + " is at risk (" + strings.Join(p.rotate, "; ") +
+			") and goes canceling."
+	}
 	if p.reuse != nil {
 		local := ""
 		if !p.reuse.Local() || p.reuse.AreaCode != p.area.AreaCode {
@@ -563,6 +579,16 @@ func callerIDText(st Styles, p previewMsg, phones phoneCache) string {
 		return "Caller ID: " + st.Title.Render(phones.format(p.reuse.PhoneNumber)) + ", reserved for area code " + p.area.AreaCode + local + ". No fee."
 	}
 	return "A new local number for area code " + p.area.AreaCode + " will be bought: fee " + st.Money.Render(p.fee.String()) + ", once."
+}
+
+// wrapCallerID is callerIDText wrapped to width w when it says the call
+// rotates an at-risk number (its reasons make it long); else one line.
+func wrapCallerID(st Styles, p previewMsg, phones phoneCache, w int) string {
+	text := callerIDText(st, p, phones)
+	if len(p.rotate) == 0 {
+		return text
+	}
+	return lipgloss.NewStyle().Width(max(w, 20)).Render(text)
 }
 
 // saysWhatWasCharged reports whether err's own sentence already speaks of

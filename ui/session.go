@@ -308,7 +308,9 @@ func (m sessionModel) view(st Styles, w, h int) string {
 		case p.err != nil:
 			b.WriteString(st.Error.Render(display.Line(dialer.ErrorMessage(p.err))) + st.Muted.Render(" Dialing skips it; nothing is bought."))
 		default:
-			b.WriteString(callerIDText(st, *p, m.phones))
+			text := wrapCallerID(st, *p, m.phones, w)
+			b.WriteString(text)
+			lines += strings.Count(text, "\n")
 		}
 		b.WriteString("\n\n")
 		if sum.Paused {

@@ -33,7 +33,7 @@ type settingsModel struct {
 const confirmField = 5 // "Confirmation" in settingFields: picked, not typed
 
 var settingFields = []string{"Your name", "Your phone", "Reservation fee", "Reservation days", "Calling hours",
-	"Confirmation", "Organization maximum"}
+	"Confirmation", "Organization maximum", "Rotate at-risk numbers"}
 
 type settingsMsg struct {
 	set dialer.Settings
@@ -112,6 +112,8 @@ func (m settingsModel) value(i int) string {
 		return string(s.Confirm)
 	case 6:
 		return strconv.Itoa(s.MaxNumbers)
+	case 7:
+		return dialer.OnOff(s.RotateAtRisk)
 	}
 	return ""
 }
@@ -150,6 +152,10 @@ func (m settingsModel) apply(v string) (dialer.Settings, dialer.Agent, error) {
 		s.MaxNumbers, err = strconv.Atoi(v)
 		if err != nil {
 			err = dialer.Errorf(dialer.EINVALID, "organization maximum %q: want a whole number", v)
+		}
+	case 7:
+		if err = s.Set("rotate_at_risk", v); err != nil {
+			err = dialer.Errorf(dialer.EINVALID, "rotate at-risk numbers %q: want on or off", v)
 		}
 	}
 	if err == nil {
@@ -297,6 +303,7 @@ func (m settingsModel) view(st Styles, w int) string {
 		about += " Keypad confirmation (a key on your phone) needs a public webhook URL: only the command line has one."
 	}
 	// wrapped to the width: a line wider than the screen would be cut
-	b.WriteString(st.Muted.Width(w).Render(about + " Calling hours are the contact's local time."))
+	about += " Calling hours are the contact's local time. Rotate at-risk numbers: on, the next call in the area code of an at-risk on-demand number buys a fresh one (its fee) and cancels the worn one."
+	b.WriteString(st.Muted.Width(w).Render(about))
 	return b.String()
 }

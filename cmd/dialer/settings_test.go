@@ -25,7 +25,7 @@ func testSettingsCommands(t *testing.T, eng cmdEngine) {
 	}
 	if got := strings.Join(keys, " "); got != "reservation_fee=1.00 reservation_fee_currency=USD reservation_days=14 max_numbers=50 "+
 		"region_fallback=true calling_hours=08:00-21:00 confirm=terminal daily_call_cap=300 balance_grace=30s attempt_limit=5 number_daily_cap=0 "+
-		"inbound_fallback=message inbound_message="+dialer.DefaultInboundMessage+" webhook_url=" {
+		"inbound_fallback=message inbound_message="+dialer.DefaultInboundMessage+" webhook_url= rotate_at_risk=off" {
 		t.Errorf("settings list: %s", got)
 	}
 	for _, set := range [][3]string{
@@ -36,6 +36,7 @@ func testSettingsCommands(t *testing.T, eng cmdEngine) {
 		{"balance_grace", "2m", "balance_grace: 2m0s (was 30s)\n"},
 		{"inbound_fallback", "(415) 555-0100", "inbound_fallback: +14155550100 (was message)\n"},
 		{"webhook_url", "https://dialer.example.com/", "webhook_url: https://dialer.example.com (was )\n"},
+		{"rotate_at_risk", "on", "rotate_at_risk: on (was off)\n"},
 	} {
 		if out := c.ok("settings", "set", set[0], set[1]); out != set[2] {
 			t.Errorf("settings set %s %s: %q, want %q", set[0], set[1], out, set[2])
@@ -54,7 +55,8 @@ func testSettingsCommands(t *testing.T, eng cmdEngine) {
 		{"inbound_fallback", "the boss", `inbound_fallback "the boss": want a phone number, or "message"`},
 		{"webhook_url", "ftp://dialer.example.com", `webhook URL "ftp://dialer.example.com": want an absolute https:// URL`},
 		{"inbound_message", " ", "the inbound message is empty: callers nobody answers would hear nothing"},
-		{"colour", "blue", `there is no setting "colour"; the settings are reservation_fee, reservation_fee_currency, reservation_days, max_numbers, region_fallback, calling_hours, confirm, daily_call_cap, balance_grace, attempt_limit, number_daily_cap, inbound_fallback, inbound_message, webhook_url`},
+		{"rotate_at_risk", "sometimes", `rotate_at_risk "sometimes": want on or off`},
+		{"colour", "blue", `there is no setting "colour"; the settings are reservation_fee, reservation_fee_currency, reservation_days, max_numbers, region_fallback, calling_hours, confirm, daily_call_cap, balance_grace, attempt_limit, number_daily_cap, inbound_fallback, inbound_message, webhook_url, rotate_at_risk`},
 	} {
 		c.fails(1, bad[2], "settings", "set", bad[0], bad[1])
 	}

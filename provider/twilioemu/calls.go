@@ -64,6 +64,30 @@ func calleeFor(to string) callee {
 	return calleeHuman
 }
 
+// calleeLocked is what the callee of a new leg to to from from does: as
+// calleeFor says, unless the leg is a <Dial> child (dialed, true) from a
+// caller ID whose answer rate is set (SetAnswerRate) and the leg falls in
+// the share that goes unanswered.
+func (s *Server) calleeLocked(dialed bool, to, from string) callee {
+	cl := calleeFor(to)
+	ar := s.answer[from]
+	if !dialed || ar == nil {
+		return cl
+	}
+	k := ar.legs
+	ar.legs++
+	// Leg k is answered when the running count of answers, rounded down,
+	// goes up at it: exactly ⌊n×rate⌋ of the first n legs are.
+	if (k+1)*ar.mille/1000 > k*ar.mille/1000 {
+		return cl
+	}
+	switch cl {
+	case calleeHuman, calleeMachine, calleeSilent:
+		return calleeNoAns
+	}
+	return cl // busy and failing numbers stay so
+}
+
 // program is what a call executes next: parsed verbs, or a document to
 // fetch first. url is the document URL (the default Gather action).
 type program struct {
@@ -153,7 +177,7 @@ func (s *Server) newCallLocked(parent *call, to, from string, timeout, limit tim
 		timeout:   timeout,
 		timeLimit: limit,
 		amd:       amd,
-		callee:    calleeFor(to),
+		callee:    s.calleeLocked(parent != nil, to, from),
 		cb:        cb,
 	}
 	if parent != nil {

@@ -10,14 +10,16 @@ import (
 // controlRequest is the JSON body of the /_emulator/ endpoints; each uses
 // the fields it needs.
 type controlRequest struct {
-	Code      int    `json:"code"`
-	N         int    `json:"n"`
-	LatencyMS int64  `json:"latency_ms"`
-	Latency   string `json:"latency"` // Go duration, e.g. "250ms"; wins over latency_ms
-	On        bool   `json:"on"`
-	From      string `json:"from"`
-	To        string `json:"to"`
-	Hold      string `json:"hold"` // Go duration of emulated time, e.g. "45s"
+	Code      int      `json:"code"`
+	N         int      `json:"n"`
+	LatencyMS int64    `json:"latency_ms"`
+	Latency   string   `json:"latency"` // Go duration, e.g. "250ms"; wins over latency_ms
+	On        bool     `json:"on"`
+	From      string   `json:"from"`
+	To        string   `json:"to"`
+	Hold      string   `json:"hold"` // Go duration of emulated time, e.g. "45s"
+	CallerID  string   `json:"caller_id"`
+	Rate      *float64 `json:"rate"`
 }
 
 // controlRoutes serves the fault controls for standalone use. See the
@@ -104,6 +106,21 @@ func (s *Server) controlRoutes() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"sid": sid})
+	})
+	mux.HandleFunc("POST /_emulator/answer-rate", func(w http.ResponseWriter, r *http.Request) {
+		req, good := body(w, r)
+		if !good {
+			return
+		}
+		if req.Rate == nil {
+			writeErrorStatus(w, http.StatusBadRequest, 20001, "answer rate: give \"rate\", a share from 0 to 1")
+			return
+		}
+		if err := s.SetAnswerRate(req.CallerID, *req.Rate); err != nil {
+			writeErrorStatus(w, http.StatusBadRequest, 20001, err.Error())
+			return
+		}
+		ok(w)
 	})
 	mux.HandleFunc("GET /_emulator/requests", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"requests": s.Requests()})

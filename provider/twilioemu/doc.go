@@ -200,7 +200,10 @@
 // usually recover transparently), PurchaseAfterDrop() (the next purchase
 // happens, then the connection closes unanswered), SetNullBalance(on)
 // (until cleared, the Balance resource answers "balance": null, as Twilio
-// does for subaccounts; the balance still changes underneath), Requests()
+// does for subaccounts; the balance still changes underneath),
+// SetAnswerRate(callerID, rate) (callees answer only that share of the
+// <Dial> legs from the caller ID, deterministically: of the first n legs
+// exactly ⌊n×rate⌋; the others end no-answer), Requests()
 // and ResetRequests(). PlaceInbound(Inbound{From, To, Hold}) rings an
 // owned number from outside: the call (direction "inbound", priced at
 // 0.0085 USD a minute) fetches the number's VoiceUrl, signed, with
@@ -222,6 +225,7 @@
 //	POST /_emulator/purchase-after-drop
 //	POST /_emulator/null-balance          {"on": true}; {"on": false} (or {}) clears it
 //	POST /_emulator/inbound               {"from": "+14155550123", "to": "+1415...", "hold": "45s"}: {"sid": "CA..."}
+//	POST /_emulator/answer-rate           {"caller_id": "+14155550100", "rate": 0.1}; rate 1 clears it
 //	GET  /_emulator/requests              {"requests": [{"method", "path", "params", "status"}]}
 //	POST /_emulator/reset-requests
 //	POST /_emulator/save                  writes the state file (no-op without StatePath)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"regexp"
@@ -116,7 +117,8 @@ type Server struct {
 	consumed map[string]bool         // pool numbers ever sold
 	empty    map[string]bool
 	faults   faults
-	reqMu    sync.Mutex // guards reqs only; a leaf lock
+	answer   map[string]*answerRate // by caller ID: SetAnswerRate
+	reqMu    sync.Mutex             // guards reqs only; a leaf lock
 	reqs     []RequestRecord
 	closed   bool
 	srv      *http.Server
@@ -302,6 +304,42 @@ func (s *Server) Close() error {
 		err = s.Save()
 	}
 	return err
+}
+
+// answerRate is how often callees answer <Dial> legs from one caller ID:
+// mille answered of each thousand, legs counted since it was set.
+type answerRate struct {
+	mille int64
+	legs  int64
+}
+
+// SetAnswerRate makes callees answer only the share rate (0 to 1) of the
+// <Dial> legs dialed from callerID (the callerId attribute, or the parent
+// call's From): the others ring out unanswered (no-answer), as a number
+// carriers flag as spam goes unanswered. It is deterministic: of the first
+// n legs from callerID after the call, exactly ⌊n×rate⌋ are answered (rate
+// read to the thousandth), so with rate 0.05 the 20th and the 40th are.
+// Numbers that are busy or fail by their last four digits stay so. Rate 1
+// clears the setting; calls created with the API (the agent's leg of a
+// bridge) are not affected.
+func (s *Server) SetAnswerRate(callerID string, rate float64) error {
+	if callerID == "" {
+		return errors.New("twilioemu: answer rate: no caller ID given")
+	}
+	if math.IsNaN(rate) || rate < 0 || rate > 1 {
+		return fmt.Errorf("twilioemu: answer rate %v for %s: want a share from 0 to 1", rate, callerID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rate == 1 {
+		delete(s.answer, callerID)
+		return nil
+	}
+	if s.answer == nil {
+		s.answer = map[string]*answerRate{}
+	}
+	s.answer[callerID] = &answerRate{mille: int64(math.Round(rate * 1000))}
+	return nil
 }
 
 // FailNextPurchase makes the next IncomingPhoneNumbers create fail with the

@@ -1,0 +1,116 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dialer-dev/dialer/dialer"
+)
+
+// seedWornNumber buys an on-demand number for Walter's area code (212)
+// whose 30 calls were answered once, beside a dedicated 212 number whose
+// 30 calls were answered 15 times: the on-demand one is at risk.
+func seedWornNumber(t *testing.T, d Deps) dialer.Number {
+	t.Helper()
+	ctx := context.Background()
+	walter, err := d.Store.ContactByPhone(ctx, people[0].Phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := d.Numbers.Acquire(ctx, walter, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := d.Numbers.BuyDedicated(ctx, dialer.DedicatedRequest{AreaCode: "212"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		for _, n := range []dialer.Number{r.Number, other} {
+			at := fixedNow.Add(-time.Duration(i+1) * time.Hour)
+			call, err := d.Store.StartCall(ctx, dialer.Call{ContactID: walter.ID, NumberID: n.ID, AgentName: "A", AgentPhone: "+14155550199",
+				CallerID: n.PhoneNumber, Confirm: dialer.ConfirmAuto, StartedAt: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			outcome := dialer.OutcomeNoAnswer
+			if (n.ID == r.Number.ID && i == 0) || (n.ID == other.ID && i%2 == 0) {
+				outcome = dialer.OutcomeAnswered
+			}
+			if err := d.Store.FinishCall(ctx, call.ID, outcome, "", at.Add(time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return r.Number
+}
+
+// With rotate_at_risk on, the call preview of a contact whose area code's
+// number is at risk says the call buys a new number, its fee, and why;
+// off, it says the number is reused.
+func TestCallPreviewSaysItRotates(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		w, h := size[0], size[1]
+		t.Run(itoa(w)+"x"+itoa(h), func(t *testing.T) {
+			deps := testDeps(t, agent)
+			seedWornNumber(t, deps)
+			d := newDriver(t, New(deps), w, h)
+			d.until("Walter Skinner")
+			d.keys("enter")
+			d.until("No fee.") // off: the worn number is reused
+			d.keys("esc")
+			d.until("1 of 4")
+
+			set, _ := deps.Store.Settings(context.Background())
+			set.RotateAtRisk, set.ReservationFee = true, dialer.MustMoney("0.50", "USD")
+			if err := deps.Store.SaveSettings(context.Background(), set); err != nil {
+				t.Fatal(err)
+			}
+			d.keys("enter")
+			s := d.until("canceling.")
+			flat := strings.Join(strings.Fields(s), " ")
+			if !strings.Contains(flat, "Caller ID: buys a new number for 212 (fee 0.50 USD, once):") ||
+				!strings.Contains(flat, "is at risk (answered 3% of its calls against 27% for the area code's numbers)") {
+				t.Errorf("preview:\n%s", s)
+			}
+			golden(t, "call-preview-rotate-"+itoa(w)+"x"+itoa(h), d.m.View().Content)
+		})
+	}
+}
+
+// The Settings screen turns rotate_at_risk on and off, refusing other words.
+func TestSettingsRotateAtRisk(t *testing.T) {
+	deps := testDeps(t, agent)
+	d := newDriver(t, New(deps), 120, 40)
+	d.until("Walter Skinner")
+	d.keys("tab", "tab", "tab")
+	d.until("Rotate at-risk numbers")
+	d.keys("G")
+	for range 7 {
+		d.keys("j")
+	}
+	edit := func(v string) {
+		t.Helper()
+		d.keys("enter")
+		for range 5 {
+			d.send(tea.KeyPressMsg{Code: tea.KeyBackspace})
+		}
+		d.typeText(v)
+		d.keys("enter")
+	}
+	edit("maybe")
+	d.until(`rotate at-risk numbers "maybe": want on or off`)
+	d.keys("esc")
+	edit("on")
+	d.until("Settings saved.")
+	if set, _ := deps.Store.Settings(context.Background()); !set.RotateAtRisk {
+		t.Error("rotate_at_risk still off after setting it on")
+	}
+	if s := d.screen(); !strings.Contains(s, "Rotate at-risk numbers on") {
+		t.Errorf("settings screen:\n%s", s)
+	}
+}
