@@ -146,6 +146,34 @@ func (b *Switchboard) Route(ctx context.Context, in InboundCall) (Route, error) 
 	return r, nil
 }
 
+// Progress records how the agent's leg of an inbound call goes while it
+// rings and talks (the leg's status callbacks), so that the team sees it
+// live; once the caller is talking to the agent, the caller's leg is in
+// progress too. A leg of any other call is none of its business.
+func (b *Switchboard) Progress(ctx context.Context, info CallInfo) error {
+	if info.ParentSID == "" {
+		return nil
+	}
+	call, err := b.Store.CallByLeg(ctx, info.ParentSID)
+	if ErrorKind(err) == ENOTFOUND {
+		return nil
+	}
+	if err != nil || !call.Inbound() || !call.EndedAt.IsZero() {
+		return err
+	}
+	l, _ := call.Leg(AgentLeg)
+	l.Role, l.SID, l.To = AgentLeg, info.SID, call.AgentPhone
+	applyInfo(&l, info)
+	if err := b.Store.SaveLeg(ctx, call.ID, l); err != nil {
+		return err
+	}
+	if c, ok := call.Leg(ContactLeg); ok && info.Status == CallInProgress && c.Status != CallInProgress {
+		c.Status = CallInProgress
+		return b.Store.SaveLeg(ctx, call.ID, c)
+	}
+	return nil
+}
+
 // Ended records the end of inbound call sid (the caller's leg), as the
 // provider reports it: both legs with their durations, the outcome, and,
 // when no one answered, a callback due now for the agent it was meant

@@ -84,9 +84,11 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 		err := sql.ErrNoRows
 		var n dialer.Number
 		if req.Agent != 0 {
+			// A canceled one keeps working until its billing period ends.
 			n, err = scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
-				WHERE agent_id = ? AND is_primary = 1 AND status = 'active' AND country = ? AND area_code = ?`,
-				req.Agent, req.Country, req.AreaCode))
+				WHERE agent_id = ? AND is_primary = 1 AND country = ? AND area_code = ?
+				AND (status = 'active' OR (status = 'canceling' AND billing_period_end > ?))`,
+				req.Agent, req.Country, req.AreaCode, fmtTime(req.Now)))
 		}
 		if errors.Is(err, sql.ErrNoRows) {
 			n, err = scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
@@ -119,15 +121,15 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 			if n.ReservedUntil.After(until) {
 				until = n.ReservedUntil
 			}
-			// Only while it is active: on PostgreSQL the sweeper may have
-			// moved it to canceling since the read. Then the claim is
-			// retried.
+			// Only while its status is the one read: on PostgreSQL the
+			// sweeper may have moved it to canceling (or released it)
+			// since. Then the claim is retried.
 			if n.Kind != dialer.OnDemand {
 				until = n.ReservedUntil // a dedicated number has no reservation to extend
 			}
 			res, err := tx.ExecContext(ctx,
-				"UPDATE numbers SET last_used_at = ?, reserved_until = ? WHERE id = ? AND status = 'active'",
-				fmtTime(req.Now), fmtTime(until), n.ID)
+				"UPDATE numbers SET last_used_at = ?, reserved_until = ? WHERE id = ? AND status = ?",
+				fmtTime(req.Now), fmtTime(until), n.ID, string(n.Status))
 			if err != nil {
 				return err
 			}

@@ -47,7 +47,7 @@ func (s *DB) Team(ctx context.Context, since, now time.Time, currency string) ([
 	}
 	// Calls in progress (begun in the last 4 hours, the longest a call may
 	// last): the newest of each agent.
-	rows, err = s.db.QueryContext(ctx, `SELECT c.agent_id, c.started_at, coalesce(ct.name, ''), ct.phone,
+	rows, err = s.db.QueryContext(ctx, `SELECT c.agent_id, c.started_at, coalesce(ct.name, ''), ct.phone, c.direction,
 		coalesce((SELECT status FROM legs WHERE call_id = c.id AND role = 'agent'), ''),
 		coalesce((SELECT status FROM legs WHERE call_id = c.id AND role = 'contact'), '')
 		FROM calls c JOIN contacts ct ON ct.id = c.contact_id
@@ -61,9 +61,9 @@ func (s *DB) Team(ctx context.Context, since, now time.Time, currency string) ([
 			id                    int64
 			at                    sql.NullString
 			name, phone, agentLeg string
-			contactLeg            string
+			dir, contactLeg       string
 		)
-		if err := rows.Scan(&id, &at, &name, &phone, &agentLeg, &contactLeg); err != nil {
+		if err := rows.Scan(&id, &at, &name, &phone, &dir, &agentLeg, &contactLeg); err != nil {
 			rows.Close()
 			return nil, storeErr(err)
 		}
@@ -80,8 +80,16 @@ func (s *DB) Team(ctx context.Context, since, now time.Time, currency string) ([
 		if st.Contact == "" {
 			st.Contact = phone
 		}
+		ringing := agentLeg == "" || agentLeg == "queued" || agentLeg == "ringing"
 		switch {
-		case contactLeg == "" && (agentLeg == "" || agentLeg == "queued" || agentLeg == "ringing"):
+		case dir == string(dialer.Inbound):
+			// The contact called in: the agent's phone rings, then they talk.
+			st.Contact += " (calling in)"
+			st.State = dialer.AgentOnCall
+			if ringing {
+				st.State = dialer.AgentRinging
+			}
+		case contactLeg == "" && ringing:
 			st.State = dialer.AgentRinging
 		case contactLeg == "" || contactLeg == "queued" || contactLeg == "ringing":
 			st.State = dialer.AgentDialing

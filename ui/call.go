@@ -181,10 +181,22 @@ func (m callModel) init(d Deps) tea.Cmd {
 				return p
 			}
 		}
-		ns, err := d.Store.Numbers(ctx, dialer.NumberFilter{AreaCode: p.area.AreaCode, Kind: dialer.OnDemand,
-			Statuses: []dialer.NumberStatus{dialer.StatusActive}, Limit: 1})
-		if err == nil && len(ns) > 0 {
-			p.reuse = &ns[0]
+		// What the claim will pick: the agent's primary number in the area
+		// code (a canceled one until its period ends), else an on-demand
+		// number no agent has.
+		ns, err := d.Store.Numbers(ctx, dialer.NumberFilter{AreaCode: p.area.AreaCode,
+			Statuses: []dialer.NumberStatus{dialer.StatusActive, dialer.StatusCanceling}})
+		if err == nil {
+			now := time.Now()
+			for i, n := range ns {
+				switch {
+				case n.AgentID != 0 && n.AgentID == d.Agent.ID && n.Primary &&
+					(n.Status == dialer.StatusActive || n.BillingPeriodEnd.After(now)):
+					p.reuse = &ns[i]
+				case p.reuse == nil && n.Kind == dialer.OnDemand && n.AgentID == 0 && n.Status == dialer.StatusActive:
+					p.reuse = &ns[i]
+				}
+			}
 		}
 		if p.reuse != nil && d.Numbers != nil && set.RotateAtRisk {
 			// An at-risk number is replaced by the call, unless the

@@ -114,3 +114,34 @@ func TestSettingsRotateAtRisk(t *testing.T) {
 		t.Errorf("settings screen:\n%s", s)
 	}
 }
+
+// An agent's primary number is the caller ID the preview names for its
+// area code (the claim uses it), even while it is canceling; another
+// agent's preview does not offer it.
+func TestCallPreviewNamesTheAgentsPrimaryNumber(t *testing.T) {
+	ctx := context.Background()
+	deps := testDeps(t, agent)
+	me, err := deps.Store.CreateAgent(ctx, dialer.Agent{Name: agent.Name, Phone: agent.Phone, Role: dialer.RoleSupervisor, Active: true, CreatedAt: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps.Agent = me
+	n, err := deps.Numbers.BuyDedicated(ctx, dialer.DedicatedRequest{AreaCode: "212"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deps.Numbers.Assign(ctx, n.ID, me.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deps.Numbers.Cancel(ctx, n.ID); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, New(deps), 120, 40)
+	d.until("Walter Skinner")
+	d.keys("enter")
+	s := d.until("Caller ID:")
+	flat := strings.Join(strings.Fields(s), " ")
+	if !strings.Contains(flat, "No fee.") || strings.Contains(flat, "buys a new number") {
+		t.Errorf("the preview of a call in the agent's primary number's area code:\n%s", s)
+	}
+}

@@ -67,21 +67,41 @@ func runServe(ctx context.Context, e *env, webhookURL, listen string) error {
 	board := &dialer.Switchboard{Store: a.db, Provider: a.back.provider, Pricing: a.back.provider, Logger: a.log, Account: a.back.account}
 	keypad := &remoteKeypad{calls: calls, log: a.log, asked: map[string]time.Time{}}
 
-	// Webhooks return at once; the work they start (recording an inbound
-	// call's end) runs here, bounded, and is waited for on the way out.
+	// Webhooks return at once; the work they start (recording how an
+	// inbound call goes) runs on one worker, in the order the callbacks
+	// came, each step bounded, and is finished on the way out.
+	type job struct {
+		what string
+		fn   func(context.Context) error
+	}
 	var wg sync.WaitGroup
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
-	background := func(what string, fn func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	jobs := make(chan job, 1024)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for j := range jobs {
 			wctx, cancel := context.WithTimeout(work, 30*time.Second)
-			defer cancel()
-			if err := fn(wctx); err != nil {
-				a.log.Error(what, "err", err)
+			if err := j.fn(wctx); err != nil {
+				a.log.Error(j.what, "err", err)
 			}
-		}()
+			cancel()
+		}
+	}()
+	var closing sync.Mutex // held while jobs is being closed
+	closed := false
+	background := func(what string, fn func(context.Context) error) {
+		closing.Lock()
+		defer closing.Unlock()
+		if closed {
+			return // housekeeping's repair records it later
+		}
+		select {
+		case jobs <- job{what, fn}:
+		default:
+			a.log.Error(what+": too much work queued; housekeeping's repair records it later")
+		}
 	}
 	h, err := twilio.NewWebhookHandler(a.back.authToken, webhookURL, twilio.WebhookHooks{
 		Digits: func(sid, digits string) (dialer.Dial, bool) {
@@ -90,8 +110,11 @@ func runServe(ctx context.Context, e *env, webhookURL, listen string) error {
 			return keypad.digits(rctx, sid)
 		},
 		Status: func(info dialer.CallInfo) {
-			if info.Direction == string(dialer.Inbound) && info.Status.Ended() {
+			switch {
+			case info.Direction == string(dialer.Inbound) && info.Status.Ended():
 				background("recording an inbound call's end", func(ctx context.Context) error { return board.Ended(ctx, info.SID) })
+			case info.ParentSID != "":
+				background("recording an inbound call's progress", func(ctx context.Context) error { return board.Progress(ctx, info) })
 			}
 		},
 		Inbound: func(in dialer.InboundCall) dialer.Route {
@@ -138,6 +161,10 @@ func runServe(ctx context.Context, e *env, webhookURL, listen string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	srv.Shutdown(sctx)
+	closing.Lock()
+	closed = true
+	close(jobs)
+	closing.Unlock()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {

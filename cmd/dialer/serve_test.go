@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialer-dev/dialer/dialer"
 	"github.com/dialer-dev/dialer/provider/twilioemu"
+	"github.com/dialer-dev/dialer/store"
 )
 
 // serveWorld is a team in live mode against an emulator the test runs,
@@ -303,6 +305,41 @@ func testServeRoutesInboundCalls(t *testing.T, eng cmdEngine) {
 			}
 		}
 	}
+
+	// While Carol talks to Ann again, the Team screen says so.
+	again, err := w.emu.PlaceInbound(twilioemu.Inbound{From: carol, To: annsNumber, Hold: 300 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := w.sam.envv["DIALER_DATABASE_URL"]
+	if target == "" {
+		target = w.sam.envv["DIALER_DATA_DIR"] + "/dialer.db"
+	}
+	db, err := store.Open(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	eventually(t, 10*time.Second, "the Team screen shows Ann talking to Carol", func() bool {
+		sts, err := db.Team(context.Background(), time.Now().Add(-time.Hour), time.Now(), "USD")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range sts {
+			if st.Agent.Name == "Ann Agent" && st.State == dialer.AgentOnCall && st.Contact == carol+" (calling in)" {
+				return true
+			}
+		}
+		return false
+	})
+	eventually(t, 20*time.Second, "Carol's second call ends", func() bool {
+		for _, c := range w.emuCalls() {
+			if c.SID == again {
+				return c.Status == "completed"
+			}
+		}
+		return false
+	})
 
 	// 2. A stranger calls Bob's number: Bob's phone rings, unanswered; the
 	// stranger becomes a contact with a callback due now for Bob.
