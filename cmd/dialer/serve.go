@@ -100,7 +100,7 @@ func runServe(ctx context.Context, e *env, webhookURL, listen string) error {
 		select {
 		case jobs <- job{what, fn}:
 		default:
-			a.log.Error(what+": too much work queued; housekeeping's repair records it later")
+			a.log.Error(what + ": too much work queued; housekeeping's repair records it later")
 		}
 	}
 	h, err := twilio.NewWebhookHandler(a.back.authToken, webhookURL, twilio.WebhookHooks{
