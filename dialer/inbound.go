@@ -133,6 +133,10 @@ func (b *Switchboard) Route(ctx context.Context, in InboundCall) (Route, error) 
 		return r, err
 	}
 	r.CallID = call.ID
+	// A contact calling back is a use: the number stays reserved.
+	if err := b.Store.TouchNumber(ctx, n.ID, call.StartedAt, call.StartedAt.Add(set.Reservation())); err != nil {
+		return r, err
+	}
 	if err := b.Store.SaveLeg(ctx, call.ID, Leg{Role: ContactLeg, SID: in.SID, To: n.PhoneNumber, Status: CallRinging, StartedAt: call.StartedAt}); err != nil {
 		return r, err
 	}

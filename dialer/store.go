@@ -145,6 +145,10 @@ type NumberStore interface {
 	// SetPastDue moves every active number to past_due (pastDue) or every
 	// past-due number back to active, and returns how many changed.
 	SetPastDue(ctx context.Context, pastDue bool) (int, error)
+	// TouchNumber records that a held number was used at now (a contact
+	// called it): its last use, and an on-demand number's reservation
+	// extended to at least reserveUntil.
+	TouchNumber(ctx context.Context, id int64, now, reserveUntil time.Time) error
 	// RenameNumber records a number's friendly name (as the provider has it).
 	RenameNumber(ctx context.Context, id int64, friendly string) error
 	// SetMonthlyPrice records the provider's monthly price of a number.

@@ -628,3 +628,14 @@ func (s *DB) SetPastDue(ctx context.Context, pastDue bool) (int, error) {
 	})
 	return int(n), err
 }
+
+// TouchNumber records a use of a held number.
+func (s *DB) TouchNumber(ctx context.Context, id int64, now, reserveUntil time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE numbers SET last_used_at = ?,
+			reserved_until = CASE WHEN kind = 'on_demand' AND reserved_until < ? THEN ? ELSE reserved_until END
+			WHERE id = ? AND status IN ('active', 'past_due', 'canceling')`,
+			fmtTime(now), fmtTime(reserveUntil), fmtTime(reserveUntil), id)
+		return err
+	})
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -156,6 +157,10 @@ func (m historyModel) view(st Styles, w, h int) string {
 		agentW = 12
 	}
 	cols := historyColumnsFor(w-agentW, totalW)
+	if cols.outcome < 13 && slices.ContainsFunc(m.calls, dialer.Call.Inbound) {
+		// "in: no answer" whole, from the contact's name.
+		cols.contact, cols.outcome = max(1, cols.contact-(13-cols.outcome)), 13
+	}
 	legW := cols.leg
 	agentCol := func(s string) string {
 		if agentW == 0 {

@@ -145,3 +145,30 @@ func TestCallPreviewNamesTheAgentsPrimaryNumber(t *testing.T) {
 		t.Errorf("the preview of a call in the agent's primary number's area code:\n%s", s)
 	}
 }
+
+// A call the contact placed to us says so on the Calls screen, whole,
+// at 80 and 120 columns.
+func TestCallsScreenMarksInboundCalls(t *testing.T) {
+	for _, w := range []int{80, 120} {
+		deps := testDeps(t, agent)
+		ctx := context.Background()
+		walter, err := deps.Store.ContactByPhone(ctx, people[0].Phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		call, err := deps.Store.StartCall(ctx, dialer.Call{Direction: dialer.Inbound, ContactID: walter.ID, AgentName: "Fox Mulder",
+			AgentPhone: agent.Phone, CallerID: "+12125550100", Confirm: dialer.ConfirmAuto, StartedAt: fixedNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := deps.Store.FinishCall(ctx, call.ID, dialer.OutcomeNoAnswer, "missed inbound call", fixedNow.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		d := newDriver(t, New(deps), w, 24)
+		d.until("Walter Skinner")
+		d.send(tea.KeyPressMsg{Code: '3', Mod: tea.ModAlt})
+		if s := d.until("Walter"); !strings.Contains(s, "in: no answer ") {
+			t.Errorf("at %d columns, the inbound call:\n%s", w, s)
+		}
+	}
+}

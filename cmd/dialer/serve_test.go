@@ -306,6 +306,16 @@ func testServeRoutesInboundCalls(t *testing.T, eng cmdEngine) {
 		}
 	}
 
+	// Her call is a use of the number: its reservation runs from then.
+	var ns []numberJSON
+	w.json(w.sam, &ns, "numbers", "list", "--json")
+	for _, n := range ns {
+		if n.PhoneNumber == annsNumber && (n.LastUsedAt == nil || n.LastUsedAt.Before(*back.StartedAt) ||
+			n.ReservedUntil == nil || n.ReservedUntil.Before(back.StartedAt.Add(14*24*time.Hour))) {
+			t.Errorf("after Carol's call back, the number was last used %v, reserved until %v", n.LastUsedAt, n.ReservedUntil)
+		}
+	}
+
 	// While Carol talks to Ann again, the Team screen says so.
 	again, err := w.emu.PlaceInbound(twilioemu.Inbound{From: carol, To: annsNumber, Hold: 300 * time.Second})
 	if err != nil {
