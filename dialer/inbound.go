@@ -259,7 +259,7 @@ func (b *Switchboard) missed(ctx context.Context, call Call, out Outcome) error 
 	}
 	if _, err := b.Store.ScheduleCallback(ctx, Callback{ContactID: call.ContactID, Due: now, AgentID: call.AgentID,
 		CreatedBy: "dialer serve", CreatedAt: now,
-		Note: fmt.Sprintf("Missed call to %s at %s (rang %s)", call.CallerID, now.Format("15:04 MST"), who)}); err != nil {
+		Note: fmt.Sprintf("Missed call to %s (rang %s)", call.CallerID, who)}); err != nil {
 		return err
 	}
 	return b.Store.FinishCall(ctx, call.ID, out, "missed inbound call", now)
