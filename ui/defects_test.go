@@ -317,7 +317,8 @@ func TestSettingsExplanationWraps(t *testing.T) {
 	for _, w := range []int{80, 120} {
 		m := settingsModel{loaded: true, set: dialer.DefaultSettings(), agent: agent}
 		s := ansi.Strip(fit(m.view(NewStyles(true), w), w, 30))
-		if strings.Contains(s, "…") || !strings.Contains(s, "local time.") {
+		_, about, _ := strings.Cut(s, "Confirmation: terminal (")
+		if strings.Contains(about, "…") || !strings.Contains(about, "local time.") || !strings.Contains(about, "hang up).") {
 			t.Errorf("%d columns: the explanation is cut:\n%s", w, s)
 		}
 	}

@@ -172,3 +172,36 @@ func TestCallsScreenMarksInboundCalls(t *testing.T) {
 		}
 	}
 }
+
+// The Settings screen sets the inbound fallback (a phone, or the message)
+// and the inbound message, checked as the command line checks them.
+func TestSettingsInboundFallback(t *testing.T) {
+	deps := testDeps(t, agent)
+	d := newDriver(t, New(deps), 120, 40)
+	d.until("Walter Skinner")
+	d.keys("tab", "tab", "tab")
+	d.until("Inbound fallback")
+	for range 8 {
+		d.keys("j")
+	}
+	edit := func(v string) {
+		t.Helper()
+		d.keys("enter")
+		for range 10 {
+			d.send(tea.KeyPressMsg{Code: tea.KeyBackspace})
+		}
+		d.typeText(v)
+		d.keys("enter")
+	}
+	edit("the boss")
+	d.until(`inbound_fallback "the boss": want a phone number, or "message"`)
+	d.keys("esc")
+	edit("(415) 555-0100")
+	d.until("Settings saved.")
+	if set, _ := deps.Store.Settings(context.Background()); set.InboundFallback != "+14155550100" {
+		t.Errorf("inbound fallback %q after setting a phone", set.InboundFallback)
+	}
+	if s := d.screen(); !strings.Contains(s, "Inbound fallback       +14155550100") {
+		t.Errorf("settings screen:\n%s", s)
+	}
+}

@@ -33,7 +33,11 @@ type settingsModel struct {
 const confirmField = 5 // "Confirmation" in settingFields: picked, not typed
 
 var settingFields = []string{"Your name", "Your phone", "Reservation fee", "Reservation days", "Calling hours",
-	"Confirmation", "Organization maximum", "Rotate at-risk numbers"}
+	"Confirmation", "Organization maximum", "Rotate at-risk numbers", "Inbound fallback", "Inbound message"}
+
+// settingKeys are the organization's settings the rows past the fixed
+// ones edit, read and checked as `dialer settings set` does.
+var settingKeys = map[int]string{8: "inbound_fallback", 9: "inbound_message"}
 
 type settingsMsg struct {
 	set dialer.Settings
@@ -67,7 +71,7 @@ func newSettings(d Deps) settingsModel {
 }
 
 // keypadWorks reports whether calls can use keypad confirmation: it needs a
-// public webhook URL, which only `dialer call --webhook-url` sets up.
+// public webhook URL, the team's `dialer serve` (the webhook_url setting).
 func (d Deps) keypadWorks() bool {
 	return d.Calls != nil && d.Calls.KeypadActionURL != "" && d.Calls.StatusCallbackURL != ""
 }
@@ -115,6 +119,10 @@ func (m settingsModel) value(i int) string {
 	case 7:
 		return dialer.OnOff(s.RotateAtRisk)
 	}
+	if key, ok := settingKeys[i]; ok {
+		v, _ := s.Get(key)
+		return display.Line(v)
+	}
 	return ""
 }
 
@@ -156,6 +164,10 @@ func (m settingsModel) apply(v string) (dialer.Settings, dialer.Agent, error) {
 	case 7:
 		if err = s.Set("rotate_at_risk", v); err != nil {
 			err = dialer.Errorf(dialer.EINVALID, "rotate at-risk numbers %q: want on or off", v)
+		}
+	default:
+		if key, ok := settingKeys[m.cursor]; ok {
+			err = s.Set(key, v)
 		}
 	}
 	if err == nil {
@@ -300,10 +312,10 @@ func (m settingsModel) view(st Styles, w int) string {
 	if m.keypad {
 		about = "Confirmation: terminal (you confirm here), auto (dialed as soon as you answer) or keypad (a key on your phone)."
 	} else {
-		about += " Keypad confirmation (a key on your phone) needs a public webhook URL: only the command line has one."
+		about += " Keypad confirmation (a key on your phone) needs the team's `dialer serve`."
 	}
 	// wrapped to the width: a line wider than the screen would be cut
-	about += " Calling hours are the contact's local time. Rotate at-risk numbers: on, the next call in the area code of an at-risk on-demand number buys a fresh one (its fee) and cancels the worn one."
+	about += " Calling hours are the contact's local time. Rotate at-risk numbers: on, the next call in the area code of an at-risk on-demand number buys a fresh one (its fee) and cancels the worn one. Inbound fallback: who a call to our numbers rings when no agent is known for it, a phone or \"message\" (the inbound message, then hang up)."
 	b.WriteString(st.Muted.Width(w).Render(about))
 	return b.String()
 }
