@@ -51,6 +51,9 @@ func runServe(ctx context.Context, e *env, webhookURL, listen string) error {
 		return err
 	}
 	defer closeAll()
+	if a.back.sandbox {
+		return usageError{"serve answers Twilio's webhooks, and in sandbox mode nothing calls them: run it with Twilio credentials, or against `dialer emulator` (DIALER_TWILIO_BASE_URL)"}
+	}
 	set, err := a.db.Settings(ctx)
 	if err != nil {
 		return err

@@ -473,3 +473,22 @@ func testServeRoutesInboundCalls(t *testing.T, eng cmdEngine) {
 		t.Errorf("forged webhooks recorded %d calls", len(after)-len(before))
 	}
 }
+
+// serve says what it needs: both flags, a usable URL, and a provider that
+// calls webhooks (not the sandbox's emulator inside this process).
+func TestServeUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--listen", "127.0.0.1:0"}, "dialer: serve needs --webhook-url URL (what Twilio calls) and --listen ADDRESS (where this process listens)"},
+		{[]string{"serve", "--webhook-url", "ftp://x.example.com", "--listen", "127.0.0.1:0"}, `dialer: --webhook-url: webhook URL "ftp://x.example.com": want an absolute https:// URL`},
+		{[]string{"serve", "--webhook-url", "https://x.example.com", "--listen", "127.0.0.1:0"}, "dialer: serve answers Twilio's webhooks, and in sandbox mode nothing calls them"},
+	} {
+		code, out, errOut := runCLI(t, dir, tc.args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("dialer %q: exit %d, stdout %q, stderr %q", tc.args, code, out, errOut)
+		}
+	}
+}
