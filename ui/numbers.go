@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialer-dev/dialer/dialer"
@@ -422,9 +423,11 @@ func (m numbersModel) view(st Styles, w, h int, now time.Time) string {
 		return b.String()
 	}
 	if a := m.asking; a != nil {
-		b.WriteString(st.Warn.Render(fmt.Sprintf("Cancel %s? It keeps working until %s (its billing period's end), then it is released. y/n",
-			a.PhoneNumber, dialer.BillingPeriodEnd(boughtAt(*a), now).Local().Format("Mon Jan 2"))) + "\n")
-		h--
+		// Wrapped, never cut: the y/n at its end must show at 80 columns.
+		ask := st.Warn.Width(w).Render(fmt.Sprintf("Cancel %s? It keeps working until %s (its billing period's end), then it is released. y/n",
+			a.PhoneNumber, dialer.BillingPeriodEnd(boughtAt(*a), now).Local().Format("Mon Jan 2")))
+		b.WriteString(ask + "\n")
+		h -= lipgloss.Height(ask)
 	}
 	title := st.Title.Render(fmt.Sprintf("%d of %d numbers in use", live, m.max)) + st.Muted.Render("  ·  showing "+filter+" (s to change)")
 	if len(m.risk) > 0 {

@@ -144,17 +144,26 @@ func TestFirstRunPicksATeamAgent(t *testing.T) {
 // The Numbers screen cancels the selected number (after y) and takes the
 // cancellation back (c again); an agent is refused.
 func TestNumbersScreenCancelsAndTakesBack(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(itoa(size[0])+"x"+itoa(size[1]), func(t *testing.T) { testNumbersScreenCancels(t, size[0], size[1]) })
+	}
+}
+
+func testNumbersScreenCancels(t *testing.T, w, h int) {
 	d := testDeps(t, agent)
 	n, err := d.Numbers.BuyDedicated(context.Background(), dialer.DedicatedRequest{Country: "US", AreaCode: "415"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dr := newDriver(t, New(d), 120, 40)
+	dr := newDriver(t, New(d), w, h)
 	dr.until("Walter Skinner")
 	dr.keys("esc", "2")
 	dr.until("1 of 50 numbers in use")
 	dr.keys("c")
-	dr.until("Cancel " + n.PhoneNumber + "? It keeps working until")
+	if s := dr.until("Cancel " + n.PhoneNumber + "?"); !strings.Contains(s, "then it is released. y/n") {
+		t.Errorf("the question is cut at %d columns:\n%s", w, s)
+	}
+	golden(t, "numbers-cancel-"+itoa(w)+"x"+itoa(h), dr.m.View().Content)
 	dr.keys("n")
 	dr.until(n.PhoneNumber + " was not canceled.")
 	dr.keys("c", "y")
@@ -183,6 +192,12 @@ func TestNumbersScreenCancelsAndTakesBack(t *testing.T) {
 // The Numbers screen assigns the selected number to an agent (its AGENT
 // column names them) and back to no one.
 func TestNumbersScreenAssigns(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(itoa(size[0])+"x"+itoa(size[1]), func(t *testing.T) { testNumbersScreenAssigns(t, size[0], size[1]) })
+	}
+}
+
+func testNumbersScreenAssigns(t *testing.T, w, h int) {
 	d := testDeps(t, agent)
 	ctx := context.Background()
 	d.Store.CreateAgent(ctx, dialer.Agent{Name: "Sam Supervisor", Phone: "+14155550100", CreatedAt: fixedNow})
@@ -191,12 +206,13 @@ func TestNumbersScreenAssigns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dr := newDriver(t, New(d), 120, 40)
+	dr := newDriver(t, New(d), w, h)
 	dr.until("Walter Skinner")
 	dr.keys("esc", "2")
 	dr.until("1 of 50 numbers in use")
 	dr.keys("a")
 	dr.until("Whose primary number is " + n.PhoneNumber + "?")
+	golden(t, "numbers-assign-"+itoa(w)+"x"+itoa(h), dr.m.View().Content)
 	dr.keys("enter") // the first: Ann Agent (by name)
 	dr.until(n.PhoneNumber + " is Ann Agent's primary number.")
 	if got, _ := d.Store.Number(ctx, n.ID); got.AgentID != ann.ID || !got.Primary {
