@@ -161,8 +161,20 @@ func (w *serveWorld) emuCalls() []emuLeg {
 	return page.Calls
 }
 
+// setVoiceURL points our number e164 at voice, as a person at Twilio's
+// console could.
+func (w *serveWorld) setVoiceURL(e164, voice string) {
+	w.t.Helper()
+	w.updateNumber(e164, url.Values{"VoiceUrl": {voice}})
+}
+
 // clearStatusCallback makes Twilio forget to report how calls to e164 end.
 func (w *serveWorld) clearStatusCallback(e164 string) {
+	w.t.Helper()
+	w.updateNumber(e164, url.Values{"StatusCallback": {""}})
+}
+
+func (w *serveWorld) updateNumber(e164 string, form url.Values) {
 	w.t.Helper()
 	req, _ := http.NewRequest("GET", w.emuURL+"/2010-04-01/Accounts/"+sessEmuSID+"/IncomingPhoneNumbers.json?PhoneNumber="+url.QueryEscape(e164), nil)
 	req.SetBasicAuth(sessEmuSID, sessEmuToken)
@@ -181,11 +193,11 @@ func (w *serveWorld) clearStatusCallback(e164 string) {
 		w.t.Fatalf("emulator number %s: %+v", e164, page)
 	}
 	req, _ = http.NewRequest("POST", w.emuURL+"/2010-04-01/Accounts/"+sessEmuSID+"/IncomingPhoneNumbers/"+page.Numbers[0].SID+".json",
-		strings.NewReader("StatusCallback="))
+		strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(sessEmuSID, sessEmuToken)
 	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
-		w.t.Fatalf("clearing the status callback: %v", err)
+		w.t.Fatalf("updating %s at the emulator: %v", e164, err)
 	}
 	resp.Body.Close()
 }
@@ -254,6 +266,25 @@ func testServeRoutesInboundCalls(t *testing.T, eng cmdEngine) {
 		if got := w.voiceURL(n); got != w.hook+"/twilio/voice" {
 			t.Errorf("%s sends its calls to %q", n, got)
 		}
+	}
+
+	// A number pointed elsewhere (by hand, at Twilio's console) is pointed
+	// back by numbers sync; a second sync changes nothing.
+	w.setVoiceURL(spare.PhoneNumber, "https://elsewhere.example.com/voice")
+	var synced struct {
+		VoiceURL string       `json:"voice_url"`
+		Held     int          `json:"held"`
+		Changed  []numberJSON `json:"changed"`
+	}
+	w.json(w.sam, &synced, "numbers", "sync", "--json")
+	if synced.VoiceURL != w.hook+"/twilio/voice" || synced.Held != 2 || len(synced.Changed) != 1 || synced.Changed[0].PhoneNumber != spare.PhoneNumber {
+		t.Errorf("numbers sync: %+v", synced)
+	}
+	if got := w.voiceURL(spare.PhoneNumber); got != w.hook+"/twilio/voice" {
+		t.Errorf("after numbers sync, %s sends its calls to %q", spare.PhoneNumber, got)
+	}
+	if out := w.ok(w.sam, "numbers", "sync"); out != "0 of 2 numbers changed; all 2 send their calls to "+w.hook+"/twilio/voice.\n" {
+		t.Errorf("numbers sync again: %q", out)
 	}
 
 	// Ann calls Carol; the caller ID is bought on demand, pointed at serve.
