@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -164,8 +165,24 @@ func newCallbacksListCmd(e *env) *cobra.Command {
 				_, err := fmt.Fprintln(e.stdout, msg)
 				return err
 			}
+			// FOR: the agent a callback is meant for (a missed inbound
+			// call's), when any is.
+			names := map[int64]string{}
+			if slices.ContainsFunc(cbs, func(cb dialer.Callback) bool { return cb.AgentID != 0 }) {
+				as, err := db.Agents(ctx, true)
+				if err != nil {
+					return err
+				}
+				for _, a := range as {
+					names[a.ID] = a.Name
+				}
+			}
 			var tw table // names and notes shown inert
-			tw.row("DUE", "", "CONTACT", "PHONE", "THEIR TIME", "NOTE")
+			if len(names) > 0 {
+				tw.row("DUE", "", "FOR", "CONTACT", "PHONE", "THEIR TIME", "NOTE")
+			} else {
+				tw.row("DUE", "", "CONTACT", "PHONE", "THEIR TIME", "NOTE")
+			}
 			for _, cb := range cbs {
 				c := byID[cb.ContactID]
 				mark := ""
@@ -174,6 +191,14 @@ func newCallbacksListCmd(e *env) *cobra.Command {
 					mark = "overdue"
 				case late >= 0:
 					mark = "due"
+				}
+				if len(names) > 0 {
+					who := names[cb.AgentID]
+					if who == "" {
+						who = "anyone"
+					}
+					tw.row(localTime(cb.Due), mark, who, c.Label(), c.Phone, theirTime(cb.Due, c), cb.Note)
+					continue
 				}
 				tw.row(localTime(cb.Due), mark, c.Label(), c.Phone, theirTime(cb.Due, c), cb.Note)
 			}

@@ -395,6 +395,10 @@ func testServeRoutesInboundCalls(t *testing.T, eng cmdEngine) {
 		t.Errorf("callbacks after the missed call: %+v", cbs)
 	}
 
+	if out := w.ok(w.sam, "callbacks", "list"); !strings.Contains(out, " FOR ") || !strings.Contains(out, " Bob Agent ") {
+		t.Errorf("callbacks list does not say whom the missed call's callback is for:\n%s", out)
+	}
+
 	// 3. No agent for the spare number: the fallback phone (Sam's) rings.
 	w.ok(w.sam, "settings", "set", "inbound_fallback", "+12025550100")
 	fb := w.inbound("+17035550150", spare.PhoneNumber)
