@@ -208,6 +208,13 @@ func (m numbersModel) update(msg tea.Msg, d Deps, k KeyMap, front bool) (numbers
 		if msg.err != nil {
 			return m, func() tea.Msg { return errStatus(msg.err) }
 		}
+		// The row changes at once: a key pressed before the list is read
+		// again acts on the number as it now is.
+		for i := range m.all {
+			if m.all[i].ID == msg.n.ID {
+				m.all[i] = msg.n
+			}
+		}
 		text := msg.n.PhoneNumber + " is active again; its cancellation is taken back."
 		switch {
 		case msg.renamed && dialer.NumberName(msg.n.FriendlyName) == "":
