@@ -284,7 +284,8 @@ type CallStore interface {
 	// ENOTFOUND when none is.
 	CallByLeg(ctx context.Context, sid string) (Call, error)
 	// LastCallTo returns the newest outbound call placed from our number
-	// callerID whose contact leg rang phone; ok false when there is none.
+	// callerID to the contact whose phone is phone; ok false when there is
+	// none.
 	LastCallTo(ctx context.Context, callerID, phone string) (c Call, ok bool, err error)
 	// LastOutcomes maps each given contact that has calls to its newest
 	// call's outcome.

@@ -239,12 +239,15 @@ func (s *DB) CallByLeg(ctx context.Context, sid string) (dialer.Call, error) {
 	return cs[0], nil
 }
 
-// LastCallTo returns the newest outbound call from callerID whose contact
-// leg rang phone.
+// LastCallTo returns the newest outbound call from callerID to the live
+// contact whose phone is phone.
 func (s *DB) LastCallTo(ctx context.Context, callerID, phone string) (dialer.Call, bool, error) {
-	cs, err := s.calls(ctx, ` WHERE caller_id = ? AND direction = 'outbound'
-		AND id IN (SELECT call_id FROM legs WHERE role = 'contact' AND to_number = ?)
-		ORDER BY started_at DESC, id DESC LIMIT 1`, []any{callerID, phone})
+	// Through the live contact of that phone (a unique index) and its
+	// calls (calls_contact): a few rows, however many calls the number
+	// placed.
+	cs, err := s.calls(ctx, ` WHERE contact_id = (SELECT id FROM contacts WHERE phone = ? AND deleted_at IS NULL)
+		AND caller_id = ? AND direction = 'outbound'
+		ORDER BY started_at DESC, id DESC LIMIT 1`, []any{phone, callerID})
 	if err != nil || len(cs) == 0 {
 		return dialer.Call{}, false, err
 	}
