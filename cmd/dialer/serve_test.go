@@ -315,11 +315,13 @@ func testServeRoutesInboundCalls(t *testing.T, eng cmdEngine) {
 	for _, l := range back.Legs {
 		switch l.Role {
 		case "agent":
-			if l.To != "+13105550101" || l.Status != "completed" || l.DurationSeconds < 50 {
+			// Emulated time runs 100 times as fast: a loaded machine's
+			// delays shorten the talk, never to nothing.
+			if l.To != "+13105550101" || l.Status != "completed" || l.DurationSeconds < 5 {
 				t.Errorf("Carol's call back, Ann's leg: %+v", l)
 			}
 		case "contact":
-			if l.To != annsNumber || l.DurationSeconds < 50 {
+			if l.To != annsNumber || l.DurationSeconds < 5 {
 				t.Errorf("Carol's call back, Carol's leg: %+v", l)
 			}
 		}
