@@ -40,7 +40,10 @@ func TestAdapterAgainstEmulatorThroughTwiliosSpec(t *testing.T) {
 	contract.Require(t)
 	// The proxies need the emulator's URL; start it first, then point the
 	// adapter at the proxies.
-	w0 := newWorld(t, opts{})
+	// The agent talks for 10 emulated minutes (3 s here): requests through
+	// Prism on a loaded machine took longer than the default 90 s (450 ms),
+	// and the call ended before the test hung it up.
+	w0 := newWorld(t, opts{emu: twilioemu.Config{TalkTime: 10 * time.Minute}})
 	px := contract.StartProxies(t, w0.url)
 	rec := contract.NewRecorder(nil, px.Specs)
 	prov, err := twilio.New(twilio.Config{AccountSID: accountSID, AuthToken: authToken, BaseURLs: px.BaseURLs(),
@@ -78,7 +81,7 @@ func TestAdapterAgainstEmulatorThroughTwiliosSpec(t *testing.T) {
 
 // The same walk straight to the emulator, on machines without Prism.
 func TestAdapterAgainstEmulator(t *testing.T) {
-	w := newWorld(t, opts{})
+	w := newWorld(t, opts{emu: twilioemu.Config{TalkTime: 10 * time.Minute}})
 	exerciseAdapter(t, w.prov, w.emu)
 }
 
