@@ -93,7 +93,24 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 			n, err = scanNumber(s.txQueryRow(ctx, tx, hotClaimPrimary,
 				req.Agent, req.Country, req.AreaCode, fmtTime(req.Now)))
 		}
+		if errors.Is(err, sql.ErrNoRows) && req.Health == nil {
+			// The common case, a number reserved in the area code, in one
+			// statement: it is found and its reservation extended at once.
+			n, err = scanNumber(s.txQueryRow(ctx, tx, hotClaimAreaTouch,
+				fmtTime(req.Now), fmtTime(req.ReserveUntil), fmtTime(req.ReserveUntil), req.Country, req.AreaCode))
+			if err == nil {
+				// As below: the later of the two ends, to the nanosecond.
+				if !n.ReservedUntil.After(req.ReserveUntil) {
+					n.ReservedUntil = req.ReserveUntil.UTC()
+				}
+				n.LastUsedAt = req.Now.UTC()
+				cl = dialer.Claim{Action: dialer.ClaimReused, Number: n}
+				return nil
+			}
+		}
 		if errors.Is(err, sql.ErrNoRows) {
+			// None (or, on PostgreSQL, the one found changed status under
+			// the statement: then the one found here is another).
 			n, err = scanNumber(s.txQueryRow(ctx, tx, hotClaimArea, req.Country, req.AreaCode))
 		}
 		if errors.Is(err, sql.ErrNoRows) {

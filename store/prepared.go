@@ -28,6 +28,7 @@ const (
 	hotLock hotStmt = iota
 	hotClaimPrimary
 	hotClaimArea
+	hotClaimAreaTouch
 	hotClaimServing
 	hotClaimTouch
 	hotClaimPending
@@ -50,6 +51,17 @@ var hotQueries = [hotCount]string{
 	hotClaimArea: "SELECT " + numberCols + ` FROM numbers
 				WHERE country = ? AND area_code = ? AND status = 'active' AND kind = 'on_demand' AND agent_id IS NULL
 				ORDER BY reserved_until DESC, id LIMIT 1`,
+	// hotClaimArea's number, its reservation extended to the later of its
+	// end and the one given (times compare as text on SQLite: one
+	// fixed-width layout), in one statement. Only while active: on
+	// PostgreSQL a sweep may have moved it since the subquery read it.
+	hotClaimAreaTouch: `UPDATE numbers SET last_used_at = ?,
+				reserved_until = CASE WHEN reserved_until > ? THEN reserved_until ELSE ? END
+				WHERE id = (SELECT id FROM numbers
+					WHERE country = ? AND area_code = ? AND status = 'active' AND kind = 'on_demand' AND agent_id IS NULL
+					ORDER BY reserved_until DESC, id LIMIT 1)
+				AND status = 'active'
+				RETURNING ` + numberCols,
 	hotClaimServing: "SELECT " + numberCols + ` FROM numbers
 				WHERE country = ? AND serves_area_code = ? AND status = 'active' AND kind = 'on_demand' AND agent_id IS NULL
 				ORDER BY reserved_until DESC, id LIMIT 1`,
