@@ -38,6 +38,10 @@ const (
 	hotSettingsRevision
 	hotSettings
 	hotNumber
+	hotDNC
+	hotLeaseTake
+	hotLeaseRead
+	hotLeaseRelease
 	hotCount // the number of hot statements
 )
 
@@ -78,6 +82,13 @@ var hotQueries = [hotCount]string{
 	// either engine. The revision's row has the empty key.
 	hotSettings: "SELECT '', value FROM meta WHERE key = 'settings_revision' UNION ALL SELECT key, value FROM settings",
 	hotNumber:   "SELECT " + numberCols + " FROM numbers WHERE id = ?",
+	// A call's guards and its hold on its contact.
+	hotDNC: "SELECT phone, reason, added_by, added_at FROM dnc WHERE phone = ?",
+	hotLeaseTake: `INSERT INTO leases (name, holder, label, expires_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, label = excluded.label, expires_at = excluded.expires_at
+			WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
+	hotLeaseRead:    "SELECT name, holder, label, expires_at FROM leases WHERE name = ?",
+	hotLeaseRelease: "DELETE FROM leases WHERE name = ? AND holder = ?",
 }
 
 // prepareHot prepares the hot statements on s's pool. A statement the
