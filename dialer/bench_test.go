@@ -76,12 +76,15 @@ func BenchmarkAcquireReuse(b *testing.B) {
 			ctx := context.Background()
 			c := contact("+14155550100")
 			b.ReportAllocs()
+			cpu0, n := processCPU(), 0
 			for b.Loop() {
 				r, err := e.res.Acquire(ctx, c, nil)
 				if err != nil || r.Bought {
 					b.Fatalf("%+v %v", r, err)
 				}
+				n++
 			}
+			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(n), "cpu-ns/op")
 			if e.prov.purchases() != 0 {
 				b.Fatalf("bought %d", e.prov.purchases())
 			}
@@ -146,7 +149,7 @@ func BenchmarkCallerIDDecision(b *testing.B) {
 			} {
 				b.Run("op="+op.name, func(b *testing.B) {
 					b.ReportAllocs()
-					q0, n := q.Load(), 0
+					q0, cpu0, n := q.Load(), processCPU(), 0
 					for b.Loop() {
 						r, err := op.run()
 						if err != nil || r.Bought || r.Number.AreaCode != "415" {
@@ -155,6 +158,7 @@ func BenchmarkCallerIDDecision(b *testing.B) {
 						n++
 					}
 					b.ReportMetric(float64(q.Load()-q0)/float64(n), "queries/op")
+					b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(n), "cpu-ns/op")
 				})
 			}
 			if e.prov.purchases() != 0 {
@@ -213,7 +217,7 @@ func BenchmarkSimulatedMonth(b *testing.B) {
 		ctx := context.Background()
 		b.StartTimer()
 
-		start := time.Now()
+		start, cpu0 := time.Now(), processCPU()
 		nextSweep := time.Hour
 		released := 0
 		for i, at := range times {
@@ -232,7 +236,7 @@ func BenchmarkSimulatedMonth(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		wall := time.Since(start)
+		wall, cpu := time.Since(start), processCPU()-cpu0
 
 		b.StopTimer()
 		fees := dialer.Money{}
@@ -243,6 +247,7 @@ func BenchmarkSimulatedMonth(b *testing.B) {
 		b.ReportMetric(float64(released), "released")
 		b.ReportMetric(float64(fees.Amount)/dialer.AmountScale, "fees_USD")
 		b.ReportMetric(wall.Seconds(), "wall_s")
+		b.ReportMetric(cpu.Seconds(), "cpu_s")
 		b.ReportMetric(float64(wall.Microseconds())/calls, "µs/call")
 		if fees.Amount != dialer.Amount(e.prov.purchases())*dialer.AmountScale {
 			b.Fatalf("fees %s for %d purchases", fees, e.prov.purchases())

@@ -82,6 +82,21 @@ func nanpDigits(raw, country string) (d [10]byte, ok bool) {
 	return d, true
 }
 
+// plainNANP reports whether s is exactly "+1" and ten digits, the first
+// 2-9: a North American number in the E.164 form libphonenumber itself
+// writes, which it parses as country code 1 and those ten digits.
+func plainNANP(s string) bool {
+	if len(s) != 12 || s[0] != '+' || s[1] != '1' || s[2] < '2' || s[2] > '9' {
+		return false
+	}
+	for i := 3; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // parseNANPFast is ParsePhoneIn for the numbers nanpDigits accepts; ok is
 // false for any other raw (or if the automaton could not be built).
 func parseNANPFast(raw, country string) (p Phone, err error, ok bool) {

@@ -154,3 +154,33 @@ func BenchmarkParsePhone(b *testing.B) {
 		})
 	}
 }
+
+// TestCalleeZonesFastMatchesSlow: a plain +1 number's time zones, read
+// from its E.164 form without a parse, are libphonenumber's after a full
+// parse, for every area code from 200 to 999 with valid and invalid
+// exchanges; other forms are not taken by the fast path.
+func TestCalleeZonesFastMatchesSlow(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	per := 4
+	if testing.Short() {
+		per = 1
+	}
+	for npa := 200; npa <= 999; npa++ {
+		for range per {
+			e164 := "+1" + randomNational(r, npa)
+			if !plainNANP(e164) {
+				t.Fatalf("%s is not taken by the fast path", e164)
+			}
+			fast, ferr := calleeZoneNames(e164)
+			slow, serr := calleeZoneNamesSlow(e164)
+			if fmt.Sprint(fast) != fmt.Sprint(slow) || fmt.Sprint(ferr) != fmt.Sprint(serr) {
+				t.Errorf("time zones of %s: %v, %v; libphonenumber after a parse: %v, %v", e164, fast, ferr, slow, serr)
+			}
+		}
+	}
+	for _, s := range []string{"+14155550100 ", "14155550100", "+1 415 555 0100", "+11555550100", "+1415555010", "+141555501000", "+44 20 7946 0958", "+1415555010x"} {
+		if plainNANP(s) {
+			t.Errorf("%q taken by the fast path", s)
+		}
+	}
+}

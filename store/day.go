@@ -219,7 +219,7 @@ func scanDNC(r scanner) (dialer.DNCEntry, error) {
 
 // DNC returns a number's entry on the do-not-call list.
 func (s *DB) DNC(ctx context.Context, phone string) (dialer.DNCEntry, error) {
-	e, err := scanDNC(s.db.QueryRowContext(ctx, "SELECT phone, reason, added_by, added_at FROM dnc WHERE phone = ?", phone))
+	e, err := scanDNC(s.queryRow(ctx, hotDNC, phone))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, dialer.Errorf(dialer.ENOTFOUND, "%s is not on the do-not-call list", phone)
 	}

@@ -18,14 +18,10 @@ func (s *DB) TakeLease(ctx context.Context, name, holder, label string, now time
 		at sql.NullString
 	)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO leases (name, holder, label, expires_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, label = excluded.label, expires_at = excluded.expires_at
-			WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
-			name, holder, label, fmtTime(now.Add(ttl)), fmtTime(now)); err != nil {
+		if _, err := s.txExec(ctx, tx, hotLeaseTake, name, holder, label, fmtTime(now.Add(ttl)), fmtTime(now)); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, "SELECT name, holder, label, expires_at FROM leases WHERE name = ?", name).
-			Scan(&l.Name, &l.Holder, &l.Label, &at)
+		return s.txQueryRow(ctx, tx, hotLeaseRead, name).Scan(&l.Name, &l.Holder, &l.Label, &at)
 	})
 	if err != nil {
 		return l, false, err
@@ -39,7 +35,7 @@ func (s *DB) TakeLease(ctx context.Context, name, holder, label string, now time
 // ReleaseLease gives up holder's lease name (nothing if it is not theirs).
 func (s *DB) ReleaseLease(ctx context.Context, name, holder string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM leases WHERE name = ? AND holder = ?", name, holder)
+		_, err := s.txExec(ctx, tx, hotLeaseRelease, name, holder)
 		return err
 	})
 }

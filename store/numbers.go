@@ -53,10 +53,15 @@ func scanNumber(row scanner) (dialer.Number, error) {
 	return n, nil
 }
 
-func getNumber(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, id int64) (dialer.Number, error) {
-	n, err := scanNumber(q.QueryRowContext(ctx, "SELECT "+numberCols+" FROM numbers WHERE id = ?", id))
+// getNumber reads number id, in tx (nil: outside a transaction).
+func (s *DB) getNumber(ctx context.Context, tx *sql.Tx, id int64) (dialer.Number, error) {
+	var row *sql.Row
+	if tx != nil {
+		row = s.txQueryRow(ctx, tx, hotNumber, id)
+	} else {
+		row = s.queryRow(ctx, hotNumber, id)
+	}
+	n, err := scanNumber(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return n, dialer.Errorf(dialer.ENOTFOUND, "no number with id %d", id)
 	}
@@ -65,7 +70,7 @@ func getNumber(ctx context.Context, q interface {
 
 // Number returns one number by local id.
 func (s *DB) Number(ctx context.Context, id int64) (dialer.Number, error) {
-	return getNumber(ctx, s.db, id)
+	return s.getNumber(ctx, nil, id)
 }
 
 // ClaimNumber decides between reuse, wait and buy in one transaction.
@@ -85,24 +90,36 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 		var n dialer.Number
 		if req.Agent != 0 {
 			// A canceled one keeps working until its billing period ends.
-			n, err = scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
-				WHERE agent_id = ? AND is_primary = 1 AND country = ? AND area_code = ?
-				AND (status = 'active' OR (status = 'canceling' AND billing_period_end > ?))`,
+			n, err = scanNumber(s.txQueryRow(ctx, tx, hotClaimPrimary,
 				req.Agent, req.Country, req.AreaCode, fmtTime(req.Now)))
 		}
-		if errors.Is(err, sql.ErrNoRows) {
-			n, err = scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
-				WHERE country = ? AND area_code = ? AND status = 'active' AND kind = 'on_demand' AND agent_id IS NULL
-				ORDER BY reserved_until DESC, id LIMIT 1`, req.Country, req.AreaCode))
+		if errors.Is(err, sql.ErrNoRows) && req.Health == nil {
+			// The common case, a number reserved in the area code, in one
+			// statement: it is found and its reservation extended at once.
+			n, err = scanNumber(s.txQueryRow(ctx, tx, hotClaimAreaTouch,
+				fmtTime(req.Now), fmtTime(req.ReserveUntil), fmtTime(req.ReserveUntil), req.Country, req.AreaCode))
+			if err == nil {
+				// As below: the later of the two ends, to the nanosecond.
+				if !n.ReservedUntil.After(req.ReserveUntil) {
+					n.ReservedUntil = req.ReserveUntil.UTC()
+				}
+				n.LastUsedAt = req.Now.UTC()
+				cl = dialer.Claim{Action: dialer.ClaimReused, Number: n}
+				return nil
+			}
 		}
 		if errors.Is(err, sql.ErrNoRows) {
-			n, err = scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
-				WHERE country = ? AND serves_area_code = ? AND status = 'active' AND kind = 'on_demand' AND agent_id IS NULL
-				ORDER BY reserved_until DESC, id LIMIT 1`, req.Country, req.AreaCode))
+			// None (or, on PostgreSQL, the one found changed status under
+			// the statement: then the one found here is another).
+			n, err = scanNumber(s.txQueryRow(ctx, tx, hotClaimArea, req.Country, req.AreaCode))
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			n, err = scanNumber(s.txQueryRow(ctx, tx, hotClaimServing, req.Country, req.AreaCode))
 		}
 		if err == nil && req.Health != nil {
 			// rotate_at_risk: judge the number before reusing it.
-			u, uerr := numberUsage(ctx, tx, n, req.DayStart, req.Now)
+			u, uerr := numberUsage(func(args ...any) *sql.Row { return s.txQueryRow(ctx, tx, hotUsage, args...) },
+				n, req.DayStart, req.Now)
 			if uerr != nil {
 				return uerr
 			}
@@ -127,9 +144,7 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 			if n.Kind != dialer.OnDemand {
 				until = n.ReservedUntil // a dedicated number has no reservation to extend
 			}
-			res, err := tx.ExecContext(ctx,
-				"UPDATE numbers SET last_used_at = ?, reserved_until = ? WHERE id = ? AND status = ?",
-				fmtTime(req.Now), fmtTime(until), n.ID, string(n.Status))
+			res, err := s.txExec(ctx, tx, hotClaimTouch, fmtTime(req.Now), fmtTime(until), n.ID, string(n.Status))
 			if err != nil {
 				return err
 			}
@@ -159,9 +174,7 @@ func (s *DB) ClaimNumber(ctx context.Context, req dialer.ClaimRequest) (dialer.C
 // pendingClaim finds the area code's on-demand purchase under way: a
 // ClaimWait for it, and true; false if there is none.
 func (s *DB) pendingClaim(ctx context.Context, tx *sql.Tx, req dialer.ClaimRequest) (dialer.Claim, bool, error) {
-	n, err := scanNumber(tx.QueryRowContext(ctx, "SELECT "+numberCols+` FROM numbers
-		WHERE country = ? AND serves_area_code = ? AND status = 'pending' AND kind = 'on_demand'`,
-		req.Country, req.AreaCode))
+	n, err := scanNumber(s.txQueryRow(ctx, tx, hotClaimPending, req.Country, req.AreaCode))
 	switch {
 	case err == nil:
 		return dialer.Claim{Action: dialer.ClaimWait, Number: n}, true, nil
@@ -174,9 +187,7 @@ func (s *DB) pendingClaim(ctx context.Context, tx *sql.Tx, req dialer.ClaimReque
 // startClaimPurchase records a pending on-demand purchase for the claim's
 // area code (the maximum already checked): a ClaimBuy.
 func (s *DB) startClaimPurchase(ctx context.Context, tx *sql.Tx, req dialer.ClaimRequest) (dialer.Claim, error) {
-	n, err := scanNumber(tx.QueryRowContext(ctx, `INSERT INTO numbers (kind, status, country, serves_area_code, created_at,
-		owner_machine, owner_pid, owner_start, bought_by)
-		VALUES ('on_demand', 'pending', ?, ?, ?, ?, ?, ?, ?) RETURNING `+numberCols, req.Country, req.AreaCode, fmtTime(req.Now),
+	n, err := scanNumber(s.txQueryRow(ctx, tx, hotClaimInsert, req.Country, req.AreaCode, fmtTime(req.Now),
 		req.Owner.Machine, req.Owner.PID, req.Owner.Start, nullInt(req.Agent)))
 	return dialer.Claim{Action: dialer.ClaimBuy, Number: n}, err
 }
@@ -242,10 +253,7 @@ func (s *DB) underMaximum(ctx context.Context, tx *sql.Tx, max int, what string)
 		return err
 	}
 	var live int
-	if err := tx.QueryRowContext(ctx,
-		"SELECT count(*) FROM numbers WHERE status IN ("+placeholders(len(dialer.LiveStatuses))+")",
-		stringArgs(dialer.LiveStatuses)...,
-	).Scan(&live); err != nil {
+	if err := s.txQueryRow(ctx, tx, hotLiveCount, stringArgs(dialer.LiveStatuses)...).Scan(&live); err != nil {
 		return err
 	}
 	if live >= max {
@@ -287,7 +295,7 @@ func (s *DB) ActivateNumber(ctx context.Context, id int64, a dialer.Activation) 
 		if err := s.lockNumberArea(ctx, tx, id); err != nil {
 			return err
 		}
-		cur, err := getNumber(ctx, tx, id)
+		cur, err := s.getNumber(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -334,7 +342,7 @@ func (s *DB) ActivateNumber(ctx context.Context, id int64, a dialer.Activation) 
 			}
 			ch = &c
 		}
-		n, err = getNumber(ctx, tx, id)
+		n, err = s.getNumber(ctx, tx, id)
 		return err
 	})
 	if err != nil {
@@ -357,7 +365,7 @@ func (s *DB) updatePending(ctx context.Context, id int64, set string, args ...an
 			return err
 		}
 		if k, _ := res.RowsAffected(); k == 0 {
-			n, err := getNumber(ctx, tx, id)
+			n, err := s.getNumber(ctx, tx, id)
 			if err != nil {
 				return err
 			}
@@ -409,7 +417,7 @@ func (s *DB) MarkReleased(ctx context.Context, id int64, at time.Time) error {
 			return err
 		}
 		if k, _ := res.RowsAffected(); k == 0 {
-			if _, err := getNumber(ctx, tx, id); err != nil {
+			if _, err := s.getNumber(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -513,7 +521,7 @@ func (s *DB) changeStatus(ctx context.Context, id int64, to, q string, args ...a
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		cur, err := getNumber(ctx, tx, id)
+		cur, err := s.getNumber(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -536,7 +544,7 @@ func (s *DB) AssignNumber(ctx context.Context, id, agent int64) (dialer.Number, 
 		if err := s.lock(ctx, tx, lockInventory); err != nil {
 			return err
 		}
-		cur, err := getNumber(ctx, tx, id)
+		cur, err := s.getNumber(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -570,14 +578,31 @@ func (s *DB) NumberUsage(ctx context.Context, id int64, dayStart, now time.Time)
 	if err != nil {
 		return dialer.NumberUsage{}, err
 	}
-	return numberUsage(ctx, s.db, n, dayStart, now)
+	return numberUsage(func(args ...any) *sql.Row { return s.queryRow(ctx, hotUsage, args...) }, n, dayStart, now)
 }
 
-// numberUsage reads number n's usage in one statement: its own calls, and
+// usageQuery reads a number's usage in one statement: its own calls, and
 // its area code's (every number's calls from the area code, n's too).
-func numberUsage(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, n dialer.Number, dayStart, now time.Time) (dialer.NumberUsage, error) {
+// Its arguments are numberUsage's.
+const usageQuery = `SELECT own.today, own.week, own.month, own.answered, own.short, own.talk, own.last,
+		area.calls, area.answered FROM
+		(SELECT
+			coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0) AS today,
+			coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0) AS week,
+			count(*) AS month,
+			coalesce(sum(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0) AS answered,
+			coalesce(sum(CASE WHEN outcome = ? AND ` + usageContactMS + ` < 30000 THEN 1 ELSE 0 END), 0) AS short,
+			coalesce(sum(CASE WHEN outcome = ? THEN ` + usageContactMS + ` END), 0) AS talk,
+			max(started_at) AS last
+			FROM calls WHERE number_id = ? AND started_at >= ?) own,
+		(SELECT count(*) AS calls, coalesce(sum(CASE WHEN c.outcome = ? THEN 1 ELSE 0 END), 0) AS answered
+			FROM calls c JOIN numbers n ON n.id = c.number_id
+			WHERE n.country = ? AND n.area_code = ? AND c.started_at >= ?) area`
+
+const usageContactMS = "(SELECT duration_ms FROM legs WHERE call_id = calls.id AND role = 'contact')"
+
+// numberUsage reads number n's usage with usageQuery, run by row.
+func numberUsage(row func(args ...any) *sql.Row, n dialer.Number, dayStart, now time.Time) (dialer.NumberUsage, error) {
 	var (
 		u     dialer.NumberUsage
 		talk  int64
@@ -585,22 +610,7 @@ func numberUsage(ctx context.Context, q interface {
 		since = fmtTime(now.Add(-30 * 24 * time.Hour))
 	)
 	answered := string(dialer.OutcomeAnswered)
-	contactMS := "(SELECT duration_ms FROM legs WHERE call_id = calls.id AND role = 'contact')"
-	err := q.QueryRowContext(ctx, `SELECT own.today, own.week, own.month, own.answered, own.short, own.talk, own.last,
-		area.calls, area.answered FROM
-		(SELECT
-			coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0) AS today,
-			coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0) AS week,
-			count(*) AS month,
-			coalesce(sum(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0) AS answered,
-			coalesce(sum(CASE WHEN outcome = ? AND `+contactMS+` < 30000 THEN 1 ELSE 0 END), 0) AS short,
-			coalesce(sum(CASE WHEN outcome = ? THEN `+contactMS+` END), 0) AS talk,
-			max(started_at) AS last
-			FROM calls WHERE number_id = ? AND started_at >= ?) own,
-		(SELECT count(*) AS calls, coalesce(sum(CASE WHEN c.outcome = ? THEN 1 ELSE 0 END), 0) AS answered
-			FROM calls c JOIN numbers n ON n.id = c.number_id
-			WHERE n.country = ? AND n.area_code = ? AND c.started_at >= ?) area`,
-		fmtTime(dayStart), fmtTime(now.Add(-7*24*time.Hour)), answered, answered, answered, n.ID, since,
+	err := row(fmtTime(dayStart), fmtTime(now.Add(-7*24*time.Hour)), answered, answered, answered, n.ID, since,
 		answered, n.Country, n.AreaCode, since).
 		Scan(&u.Today, &u.Week, &u.Month, &u.Answered, &u.Short, &talk, &last, &u.AreaCalls, &u.AreaAnswered)
 	if err != nil {

@@ -149,6 +149,7 @@ func openRO(ctx context.Context, abs, params string, q *QueryCounter) (*DB, erro
 		db.Close()
 		return nil, err
 	}
+	s.prepareHot(ctx)
 	return s, nil
 }
 

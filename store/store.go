@@ -62,6 +62,12 @@ type DB struct {
 	bulk   *sql.Conn // SQLite: the connection of bulk writes (imports); nil until one
 
 	pgcfg *pgx.ConnConfig // PostgreSQL: how to connect a listener (Watch)
+
+	hot [hotCount]*sql.Stmt // the hot statements, prepared once (prepared.go)
+
+	setMu  sync.Mutex
+	setRev string          // the settings revision cached is at; "" none cached
+	setVal dialer.Settings // the settings at setRev
 }
 
 var _ dialer.Store = (*DB)(nil)
@@ -118,6 +124,7 @@ func (s *DB) ready(ctx context.Context) error {
 		return err
 	}
 	s.instance = id
+	s.prepareHot(ctx)
 	return nil
 }
 
@@ -142,6 +149,7 @@ func (s *DB) Close() error {
 		s.bulk = nil
 	}
 	s.bulkMu.Unlock()
+	s.closeHot()
 	return s.db.Close()
 }
 
@@ -280,7 +288,7 @@ func (s *DB) lock(ctx context.Context, tx *sql.Tx, key string) error {
 	if s.engine != Postgres {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", "dialer:"+key)
+	_, err := s.txExec(ctx, tx, hotLock, "dialer:"+key)
 	return err
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/dialer-dev/dialer/dialer"
@@ -36,6 +37,12 @@ func TestQueryCounterCountsStatements(t *testing.T) {
 				}
 				return sqlite
 			}
+			// A statement of no store method (the hot ones are prepared
+			// when the store opens: prepared.go).
+			phoneOf := func() error {
+				var p sql.NullString
+				return db.db.QueryRowContext(ctx, "SELECT phone_number FROM numbers WHERE id = ?", id).Scan(&p)
+			}
 			prepared := func() error {
 				st, err := db.db.PrepareContext(ctx, "SELECT count(*) FROM numbers WHERE id = ?")
 				if err != nil {
@@ -60,8 +67,8 @@ func TestQueryCounterCountsStatements(t *testing.T) {
 			}{
 				// pgx prepares a statement new to the connection (a round
 				// trip) and caches it; SQLite's preparing runs nothing.
-				{"a query new to the connection", pg(2, 1), func() error { _, err := db.Number(ctx, id); return err }},
-				{"the same query again", 1, func() error { _, err := db.Number(ctx, id); return err }},
+				{"a query new to the connection", pg(2, 1), phoneOf},
+				{"the same query again", 1, phoneOf},
 				{"BEGIN, UPDATE, COMMIT, once prepared", 3, func() error { return db.SetMonthlyPrice(ctx, id, price) }},
 				{"BEGIN, UPDATE of no row, ROLLBACK", 3, func() error {
 					if err := db.SetMonthlyPrice(ctx, id+1000, price); dialer.ErrorKind(err) != dialer.ENOTFOUND {
